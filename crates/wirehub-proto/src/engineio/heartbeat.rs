@@ -1,0 +1,112 @@
+//! The Engine.IO v4 heartbeat: the server pings every `ping_interval`, and the
+//! client must answer within `ping_timeout`. The next ping is scheduled one
+//! interval after the pong, as in the reference server.
+
+use std::time::{Duration, Instant};
+
+/// What the heartbeat asks for when its deadline passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    /// Nothing is due yet.
+    Idle,
+    /// Send a ping now.
+    SendPing,
+    /// No pong arrived in time: close the session.
+    TimedOut,
+}
+
+/// Heartbeat timer state, driven by the caller's clock.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    interval: Duration,
+    timeout: Duration,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
+}
+
+impl Heartbeat {
+    /// Starts the timer at `now`: the first ping is due one interval later.
+    pub fn new(now: Instant, interval: Duration, timeout: Duration) -> Self {
+        Heartbeat {
+            interval,
+            timeout,
+            next_ping: Some(now + interval),
+            pong_deadline: None,
+        }
+    }
+
+    /// The instant at which [`Self::on_timeout`] must next be called.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pong_deadline.or(self.next_ping)
+    }
+
+    /// Advances the timer to `now`.
+    pub fn on_timeout(&mut self, now: Instant) -> Beat {
+        if let Some(deadline) = self.pong_deadline {
+            return if now >= deadline {
+                self.pong_deadline = None;
+                Beat::TimedOut
+            } else {
+                Beat::Idle
+            };
+        }
+        match self.next_ping {
+            Some(at) if now >= at => {
+                self.next_ping = None;
+                self.pong_deadline = Some(now + self.timeout);
+                Beat::SendPing
+            }
+            _ => Beat::Idle,
+        }
+    }
+
+    /// Records a pong: the next ping is due one interval from `now`.
+    ///
+    /// Returns `false` for an unsolicited pong (none was awaited).
+    pub fn on_pong(&mut self, now: Instant) -> bool {
+        let awaited = self.pong_deadline.take().is_some();
+        if awaited {
+            self.next_ping = Some(now + self.interval);
+        }
+        awaited
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const I: Duration = Duration::from_millis(300);
+    const T: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn pings_then_times_out() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(t0, I, T);
+        assert_eq!(hb.deadline(), Some(t0 + I));
+        assert_eq!(hb.on_timeout(t0 + Duration::from_millis(299)), Beat::Idle);
+        assert_eq!(hb.on_timeout(t0 + I), Beat::SendPing);
+        assert_eq!(hb.deadline(), Some(t0 + I + T));
+        assert_eq!(hb.on_timeout(t0 + I + T), Beat::TimedOut);
+    }
+
+    #[test]
+    fn pong_reschedules_next_ping() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(t0, I, T);
+        assert_eq!(hb.on_timeout(t0 + I), Beat::SendPing);
+        let t1 = t0 + I + Duration::from_millis(50);
+        assert!(hb.on_pong(t1));
+        assert_eq!(hb.deadline(), Some(t1 + I));
+        assert_eq!(hb.on_timeout(t1 + I - Duration::from_millis(1)), Beat::Idle);
+        assert_eq!(hb.on_timeout(t1 + I), Beat::SendPing);
+    }
+
+    #[test]
+    fn unsolicited_pong_is_reported() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(t0, I, T);
+        assert!(!hb.on_pong(t0));
+        assert_eq!(hb.deadline(), Some(t0 + I));
+    }
+}

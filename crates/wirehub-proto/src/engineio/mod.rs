@@ -1,0 +1,19 @@
+//! Engine.IO v4: the transport-level protocol under Socket.IO.
+//!
+//! - [`packet`]: packet types, their text/binary encodings and transport frames.
+//! - [`payload`]: HTTP long-polling payloads (packets joined by `0x1e`).
+//! - [`handshake`]: the request query (`EIO`, `transport`, `sid`), the open
+//!   packet, and the reference server's error codes.
+//! - [`heartbeat`]: the ping/pong timer, driven by the caller's clock.
+//! - [`session`]: the per-session state machine (heartbeat, upgrade, close).
+
+pub mod handshake;
+pub mod heartbeat;
+pub mod packet;
+pub mod payload;
+pub mod session;
+
+pub use handshake::{EngineError, HandshakeQuery, OpenPacket, TransportKind};
+pub use heartbeat::Heartbeat;
+pub use packet::{DecodeError, Frame, Message, Packet};
+pub use session::{CloseReason, Output, Session, SessionConfig};

@@ -1,0 +1,21 @@
+//! Sans-IO protocol core of wirehub: Engine.IO v4 and Socket.IO v5.
+//!
+//! Nothing in this crate performs I/O or depends on an async runtime. Bytes go
+//! in, typed packets and actions come out; the server and client crates drive
+//! these types over real sockets.
+//!
+//! # Layout
+//! - [`Str`]: a cheaply clonable UTF-8 buffer (`Bytes` known to be UTF-8).
+//! - [`engineio`]: Engine.IO packets ([`engineio::Packet`]), transport frames
+//!   ([`engineio::Frame`]), HTTP long-polling payloads, the handshake query and
+//!   its error codes, the heartbeat timer and the per-session state machine.
+//! - [`socketio`]: Socket.IO packets, the stateful decoder that reassembles
+//!   binary attachments, the encoder, and the serde glue for binary arguments
+//!   ([`socketio::Binary`]) and multi-argument events.
+
+mod str;
+
+pub mod engineio;
+pub mod socketio;
+
+pub use crate::str::Str;

@@ -1,0 +1,18 @@
+//! Socket.IO v5: namespaces, events, acknowledgements and binary attachments
+//! on top of Engine.IO messages.
+//!
+//! - [`packet`]: the packet model and its encoder.
+//! - [`decode`]: the text parser and the stateful [`Decoder`] that collects a
+//!   binary packet's attachments.
+//! - [`args`]: event arguments as raw JSON slices, with serde in and out.
+//! - [`binary`]: [`Binary`], which (de)serialises to attachment placeholders.
+
+pub mod args;
+pub mod binary;
+pub mod decode;
+pub mod packet;
+
+pub use args::Args;
+pub use binary::Binary;
+pub use decode::{Decoder, ParseError};
+pub use packet::{Encoded, Packet, PacketKind, PacketType};

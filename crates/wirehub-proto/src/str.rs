@@ -1,0 +1,99 @@
+//! [`Str`]: a reference-counted UTF-8 string, so text frames can be shared
+//! between many recipients without copying or re-validating them.
+
+use bytes::Bytes;
+use std::fmt;
+use std::ops::Deref;
+
+/// An immutable UTF-8 string backed by [`Bytes`]; cloning is a refcount bump.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Str(Bytes);
+
+impl Str {
+    /// An empty string.
+    pub const fn new() -> Self {
+        Str(Bytes::new())
+    }
+
+    /// A string from a static literal, without allocating.
+    pub const fn from_static(s: &'static str) -> Self {
+        Str(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// Validates `bytes` as UTF-8.
+    pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
+        std::str::from_utf8(&bytes)?;
+        Ok(Str(bytes))
+    }
+
+    /// The string's text.
+    pub fn as_str(&self) -> &str {
+        // The constructor guarantees UTF-8; `from_utf8` cannot fail here.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The underlying bytes.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Consumes the string, returning its bytes.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// A sub-string sharing the same buffer. `range` must lie on char boundaries.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Str {
+        debug_assert!(self.as_str().is_char_boundary(range.start));
+        debug_assert!(self.as_str().is_char_boundary(range.end));
+        Str(self.0.slice(range))
+    }
+
+    /// The sub-string that `part` (a slice borrowed from `self`) covers.
+    pub fn slice_ref(&self, part: &str) -> Str {
+        Str(self.0.slice_ref(part.as_bytes()))
+    }
+}
+
+impl Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Self {
+        Str(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Str {
+    fn from(s: &'static str) -> Self {
+        Str::from_static(s)
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Str {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Str {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
