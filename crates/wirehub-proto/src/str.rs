@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Deref;
 
 /// An immutable UTF-8 string backed by [`Bytes`]; cloning is a refcount bump.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, PartialEq, Eq, Default, PartialOrd, Ord)]
 pub struct Str(Bytes);
 
 impl Str {
@@ -62,6 +62,19 @@ impl Deref for Str {
     }
 }
 
+// Hash as `str` does, so maps keyed by `Str` can be queried with `&str`.
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl std::borrow::Borrow<str> for Str {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl From<String> for Str {
     fn from(s: String) -> Self {
         Str(Bytes::from(s))
@@ -95,5 +108,17 @@ impl PartialEq<str> for Str {
 impl PartialEq<&str> for Str {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for Str {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Str {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Str::from)
     }
 }

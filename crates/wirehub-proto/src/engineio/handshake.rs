@@ -85,7 +85,9 @@ impl EngineError {
 
     /// The JSON body `{"code":N,"message":"..."}`, with an optional custom message.
     pub fn to_json(self, message: Option<&str>) -> String {
-        let msg = message.map(str::to_owned).unwrap_or_else(|| self.to_string());
+        let msg = message
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.to_string());
         serde_json::json!({ "code": self.code(), "message": msg }).to_string()
     }
 }

@@ -39,9 +39,7 @@ pub fn decode(body: Bytes) -> Result<Vec<Packet>, DecodeError> {
     let mut packets = Vec::new();
     for record in text.split('\u{1e}') {
         if let Some(b64) = record.strip_prefix('b') {
-            let data = BASE64
-                .decode(b64)
-                .map_err(|_| DecodeError::InvalidBase64)?;
+            let data = BASE64.decode(b64).map_err(|_| DecodeError::InvalidBase64)?;
             packets.push(Packet::binary(data));
         } else {
             packets.push(Packet::decode_from_client(text.slice_ref(record))?);

@@ -103,7 +103,10 @@ pub enum Output {
 enum Upgrade {
     None,
     /// A WebSocket arrived; waiting for `2probe` then `5` before the deadline.
-    Probing { probed: bool, deadline: Instant },
+    Probing {
+        probed: bool,
+        deadline: Instant,
+    },
 }
 
 /// One Engine.IO session's protocol state.
@@ -289,7 +292,10 @@ mod tests {
         s.handle_timeout(t0 + Duration::from_millis(610));
         assert_eq!(drain(&mut s), vec![Output::Send(Packet::Ping)]);
         s.handle_timeout(t0 + Duration::from_millis(810));
-        assert_eq!(drain(&mut s), vec![Output::Closed(CloseReason::PingTimeout)]);
+        assert_eq!(
+            drain(&mut s),
+            vec![Output::Closed(CloseReason::PingTimeout)]
+        );
         assert!(s.is_closed());
         assert_eq!(s.poll_timeout(), None);
     }
@@ -327,17 +333,17 @@ mod tests {
         s.handle_packet(t0, WebSocket, Packet::PingProbe);
         assert_eq!(
             drain(&mut s),
-            vec![
-                Output::SendOnProbe(Packet::PongProbe),
-                Output::FlushPolling
-            ]
+            vec![Output::SendOnProbe(Packet::PongProbe), Output::FlushPolling]
         );
         s.handle_packet(t0, WebSocket, Packet::Upgrade);
         assert_eq!(drain(&mut s), vec![Output::Upgraded]);
         assert_eq!(s.transport(), WebSocket);
         assert!(!s.start_upgrade(t0), "already upgraded");
         s.handle_packet(t0, WebSocket, Packet::text("x"));
-        assert_eq!(drain(&mut s), vec![Output::Message(Message::Text("x".into()))]);
+        assert_eq!(
+            drain(&mut s),
+            vec![Output::Message(Message::Text("x".into()))]
+        );
     }
 
     #[test]

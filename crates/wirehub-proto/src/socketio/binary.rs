@@ -115,9 +115,9 @@ impl<'de> Visitor<'de> for BinaryVisitor {
                 }
             }
         }
-        let num = num.filter(|_| placeholder).ok_or_else(|| {
-            de::Error::custom("expected {\"_placeholder\":true,\"num\":N}")
-        })?;
+        let num = num
+            .filter(|_| placeholder)
+            .ok_or_else(|| de::Error::custom("expected {\"_placeholder\":true,\"num\":N}"))?;
         INCOMING
             .with(|i| i.borrow().as_ref().and_then(|list| list.get(num).cloned()))
             .map(Binary)
@@ -161,13 +161,17 @@ mod tests {
 
     #[test]
     fn serialises_as_placeholder_inside_collect() {
-        let (json, atts) = collect(|| serde_json::to_string(&vec![Binary::from(vec![9u8]); 2])).unwrap();
+        let (json, atts) =
+            collect(|| serde_json::to_string(&vec![Binary::from(vec![9u8]); 2])).unwrap();
         assert_eq!(
             json,
             r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
         );
         assert_eq!(atts.len(), 2);
-        assert_eq!(serde_json::to_string(&Binary::from(vec![1u8])).unwrap(), "[1]");
+        assert_eq!(
+            serde_json::to_string(&Binary::from(vec![1u8])).unwrap(),
+            "[1]"
+        );
     }
 
     #[test]

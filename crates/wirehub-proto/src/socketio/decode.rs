@@ -72,7 +72,10 @@ pub fn parse_text(text: &Str) -> Result<(Packet, usize), ParseError> {
         i += dash + 1;
     }
     let ns = if bytes.get(i) == Some(&b'/') {
-        let end = bytes[i..].iter().position(|&b| b == b',').map_or(bytes.len(), |p| i + p);
+        let end = bytes[i..]
+            .iter()
+            .position(|&b| b == b',')
+            .map_or(bytes.len(), |p| i + p);
         let ns = text.slice(i..end);
         i = (end + 1).min(bytes.len());
         ns
@@ -99,7 +102,11 @@ fn parse_digits(digits: &[u8]) -> Option<usize> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-fn kind_from(ty: PacketType, id: Option<u64>, payload: Option<Str>) -> Result<PacketKind, ParseError> {
+fn kind_from(
+    ty: PacketType,
+    id: Option<u64>,
+    payload: Option<Str>,
+) -> Result<PacketKind, ParseError> {
     const BAD: ParseError = ParseError::InvalidPayload;
     let bad = BAD;
     Ok(match ty {
@@ -156,7 +163,8 @@ fn split_event(json: &Str) -> Result<(Str, Args), ParseError> {
     let raw_name = items.remove(0);
     let name = if raw_name.starts_with('"') {
         if raw_name.contains('\\') {
-            let s: String = serde_json::from_str(&raw_name).map_err(|_| ParseError::InvalidPayload)?;
+            let s: String =
+                serde_json::from_str(&raw_name).map_err(|_| ParseError::InvalidPayload)?;
             Str::from(s)
         } else {
             raw_name.slice(1..raw_name.len() - 1)
@@ -207,13 +215,17 @@ impl Decoder {
                 Ok(None)
             }
             Message::Binary(data) => {
-                let (_, expected, got) = self.partial.as_mut().ok_or(ParseError::UnexpectedBinary)?;
+                let (_, expected, got) =
+                    self.partial.as_mut().ok_or(ParseError::UnexpectedBinary)?;
                 got.push(data);
                 if got.len() < *expected {
                     return Ok(None);
                 }
-                let (mut packet, _, got) = self.partial.take().ok_or(ParseError::UnexpectedBinary)?;
-                if let PacketKind::Event { args, .. } | PacketKind::Ack { args, .. } = &mut packet.kind {
+                let (mut packet, _, got) =
+                    self.partial.take().ok_or(ParseError::UnexpectedBinary)?;
+                if let PacketKind::Event { args, .. } | PacketKind::Ack { args, .. } =
+                    &mut packet.kind
+                {
                     *args = Args::from_parts(args.raw().to_vec(), got);
                 }
                 Ok(Some(packet))
@@ -248,10 +260,19 @@ mod tests {
 
     #[test]
     fn parses_connect_variants() {
-        assert_eq!(parse("0").unwrap(), Packet { ns: "/".into(), kind: PacketKind::Connect(None) });
+        assert_eq!(
+            parse("0").unwrap(),
+            Packet {
+                ns: "/".into(),
+                kind: PacketKind::Connect(None)
+            }
+        );
         let p = parse(r#"0/custom,{"token":"abc"}"#).unwrap();
         assert_eq!(&*p.ns, "/custom");
-        assert_eq!(p.kind, PacketKind::Connect(Some(r#"{"token":"abc"}"#.into())));
+        assert_eq!(
+            p.kind,
+            PacketKind::Connect(Some(r#"{"token":"abc"}"#.into()))
+        );
         assert_eq!(&*parse("0/random").unwrap().ns, "/random");
         assert_eq!(&*parse("0/custom,").unwrap().ns, "/custom");
         assert_eq!(parse("0[1]"), Err(ParseError::InvalidPayload));
@@ -261,14 +282,20 @@ mod tests {
     #[test]
     fn parses_events_with_ids() {
         let p = parse(r#"2456["message-with-ack",1,"2",{"3":[false]}]"#).unwrap();
-        let PacketKind::Event { name, args, id } = p.kind else { panic!() };
+        let PacketKind::Event { name, args, id } = p.kind else {
+            panic!()
+        };
         assert_eq!((&*name, id, args.len()), ("message-with-ack", Some(456), 3));
         assert_eq!(&*args.raw()[2], r#"{"3":[false]}"#);
         let p = parse(r#"2/chat,["a\"b"]"#).unwrap();
-        let PacketKind::Event { name, .. } = p.kind else { panic!() };
+        let PacketKind::Event { name, .. } = p.kind else {
+            panic!()
+        };
         assert_eq!(&*name, "a\"b");
         let p = parse(r#"2[42,true]"#).unwrap();
-        let PacketKind::Event { name, .. } = p.kind else { panic!() };
+        let PacketKind::Event { name, .. } = p.kind else {
+            panic!()
+        };
         assert_eq!(&*name, "42");
     }
 
@@ -285,7 +312,10 @@ mod tests {
         assert_eq!(parse("1[1]"), Err(ParseError::InvalidPayload));
         assert_eq!(parse("3[1]"), Err(ParseError::MissingAckId));
         assert_eq!(parse("31{}"), Err(ParseError::InvalidPayload));
-        assert_eq!(parse("299999999999999999999999[\"x\"]"), Err(ParseError::InvalidAckId));
+        assert_eq!(
+            parse("299999999999999999999999[\"x\"]"),
+            Err(ParseError::InvalidAckId)
+        );
         assert_eq!(parse("5[\"x\"]"), Err(ParseError::IllegalAttachments));
         assert_eq!(parse("5a-[\"x\"]"), Err(ParseError::IllegalAttachments));
         assert_eq!(parse("2"), Err(ParseError::InvalidPayload));
@@ -298,9 +328,17 @@ mod tests {
         let mut d = Decoder::new(10);
         let text = r#"52-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
         assert_eq!(d.decode(Message::Text(text.into())), Ok(None));
-        assert_eq!(d.decode(Message::Binary(Bytes::from_static(&[1, 2, 3]))), Ok(None));
-        let p = d.decode(Message::Binary(Bytes::from_static(&[4]))).unwrap().unwrap();
-        let PacketKind::Event { args, id, .. } = p.kind else { panic!() };
+        assert_eq!(
+            d.decode(Message::Binary(Bytes::from_static(&[1, 2, 3]))),
+            Ok(None)
+        );
+        let p = d
+            .decode(Message::Binary(Bytes::from_static(&[4])))
+            .unwrap()
+            .unwrap();
+        let PacketKind::Event { args, id, .. } = p.kind else {
+            panic!()
+        };
         assert_eq!(id, Some(789));
         assert_eq!(args.attachments().len(), 2);
         let re = Packet::event("/".into(), "x".into(), args, None).encode();
@@ -310,19 +348,31 @@ mod tests {
     #[test]
     fn decoder_rejects_out_of_order_messages() {
         let mut d = Decoder::new(10);
-        assert_eq!(d.decode(Message::Binary(Bytes::new())), Err(ParseError::UnexpectedBinary));
+        assert_eq!(
+            d.decode(Message::Binary(Bytes::new())),
+            Err(ParseError::UnexpectedBinary)
+        );
         let text = r#"51-["m",{"_placeholder":true,"num":0}]"#;
         d.decode(Message::Text(text.into())).unwrap();
-        assert_eq!(d.decode(Message::Text("2[\"m\"]".into())), Err(ParseError::UnexpectedText));
+        assert_eq!(
+            d.decode(Message::Text("2[\"m\"]".into())),
+            Err(ParseError::UnexpectedText)
+        );
         let mut d = Decoder::new(1);
         assert_eq!(
             d.decode(Message::Text(r#"52-["m"]"#.into())),
             Err(ParseError::TooManyAttachments(2))
         );
         let bad_index = r#"51-["m",{"_placeholder":true,"num":3}]"#;
-        assert_eq!(d.decode(Message::Text(bad_index.into())), Err(ParseError::IllegalAttachments));
         assert_eq!(
-            Decoder::new(4).decode(Message::Text(r#"50-["m"]"#.into())).unwrap().is_some(),
+            d.decode(Message::Text(bad_index.into())),
+            Err(ParseError::IllegalAttachments)
+        );
+        assert_eq!(
+            Decoder::new(4)
+                .decode(Message::Text(r#"50-["m"]"#.into()))
+                .unwrap()
+                .is_some(),
             true
         );
     }

@@ -242,13 +242,20 @@ mod tests {
 
     #[test]
     fn encodes_connect_and_errors() {
-        assert_eq!(text(Packet::connect_ok("/".into(), "abc")), r#"40{"sid":"abc"}"#);
+        assert_eq!(
+            text(Packet::connect_ok("/".into(), "abc")),
+            r#"40{"sid":"abc"}"#
+        );
         assert_eq!(
             text(Packet::connect_ok("/custom".into(), "abc")),
             r#"40/custom,{"sid":"abc"}"#
         );
         assert_eq!(
-            text(Packet::connect_error("/random".into(), "Invalid namespace", None)),
+            text(Packet::connect_error(
+                "/random".into(),
+                "Invalid namespace",
+                None
+            )),
             r#"44/random,{"message":"Invalid namespace"}"#
         );
         assert_eq!(
@@ -266,14 +273,16 @@ mod tests {
     fn encodes_events_and_acks() {
         let args = Args::from_raw(vec!["1".into(), r#""2""#.into()]);
         assert_eq!(
-            text(Packet::event("/".into(), "m\"x".into(), args.clone(), Some(12))),
+            text(Packet::event(
+                "/".into(),
+                "m\"x".into(),
+                args.clone(),
+                Some(12)
+            )),
             r#"4212["m\"x",1,"2"]"#
         );
         assert_eq!(text(Packet::ack("/a".into(), 7, args)), r#"43/a,7[1,"2"]"#);
-        assert_eq!(
-            text(Packet::ack("/".into(), 1, Args::empty())),
-            "431[]"
-        );
+        assert_eq!(text(Packet::ack("/".into(), 1, Args::empty())), "431[]");
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! [`SocketIoBuilder`]: configuration, adapter and handshake hook, then a
+//! layer or a service plus the [`SocketIo`] handle.
+
+use crate::config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
+use crate::engine::{AllowRequest, Engine};
+use crate::io::{AdapterFactory, MemoryAdapter, SocketIo};
+use crate::service::{EngineLayer, NotFound, SocketIoLayer, SocketIoService};
+use std::sync::Arc;
+use std::time::Duration;
+use wirehub_proto::engineio::TransportKind;
+
+/// Builds a Socket.IO server.
+pub struct SocketIoBuilder {
+    config: ConfigBuilder,
+    adapter: AdapterFactory,
+    allow_request: Option<AllowRequest>,
+}
+
+impl std::fmt::Debug for SocketIoBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIoBuilder")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl SocketIo {
+    /// A builder with the default configuration and the in-memory adapter.
+    pub fn builder() -> SocketIoBuilder {
+        SocketIoBuilder {
+            config: Config::builder(),
+            adapter: MemoryAdapter::factory(),
+            allow_request: None,
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.config = self.config.$name(value);
+            self
+        }
+    };
+}
+
+impl SocketIoBuilder {
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = ConfigBuilder::from(config);
+        self
+    }
+
+    /// Sets the endpoint path (default `/socket.io/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.config = self.config.path(path);
+        self
+    }
+    delegate!(/// Sets the ping interval (default 25 s).
+        ping_interval: Duration);
+    delegate!(/// Sets the ping timeout (default 20 s).
+        ping_timeout: Duration);
+    delegate!(/// Sets the upgrade timeout (default 10 s).
+        upgrade_timeout: Duration);
+    delegate!(/// Sets the largest accepted payload (default 1 MB).
+        max_payload: usize);
+    delegate!(/// Sets the namespace connect timeout (default 45 s).
+        connect_timeout: Duration);
+    delegate!(/// Sets the default ack timeout (default 5 s).
+        ack_timeout: Duration);
+    delegate!(/// Sets the enabled transports.
+        transports: Vec<TransportKind>);
+    delegate!(/// Sets the CORS origins (default: none).
+        cors: CorsOrigins);
+    delegate!(/// Allows credentials on cross-origin requests.
+        cors_credentials: bool);
+    delegate!(/// Sets the per-connection queue capacity (default 1024 packets).
+        queue_capacity: usize);
+    delegate!(/// Sets the slow-consumer policy.
+        slow_consumer: SlowConsumerPolicy);
+    delegate!(/// Sets the most attachments per packet (default 64).
+        max_attachments: usize);
+
+    /// Sets the adapter factory (default: [`MemoryAdapter`]).
+    pub fn adapter(mut self, factory: AdapterFactory) -> Self {
+        self.adapter = factory;
+        self
+    }
+
+    /// Accepts or refuses handshakes from the request head; `Err(message)`
+    /// answers 403 `{"code":4,"message":...}`.
+    pub fn allow_request(
+        mut self,
+        hook: impl Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.allow_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// A tower layer to wrap an existing service (e.g. an axum router),
+    /// and the server handle.
+    pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
+        let config = self.config.build();
+        let io = SocketIo::new(Arc::new(config.clone()), self.adapter);
+        let engine = Engine::with_allow_request(config, io.handler(), self.allow_request);
+        io.attach_engine(&engine);
+        (EngineLayer::new(engine), io)
+    }
+
+    /// A standalone service (404 for other paths), and the server handle.
+    pub fn build_service(self) -> (SocketIoService<NotFound>, SocketIo) {
+        let (layer, io) = self.build_layer();
+        (tower_layer::Layer::layer(&layer, NotFound), io)
+    }
+}
+
+impl From<Config> for ConfigBuilder {
+    fn from(config: Config) -> Self {
+        let mut b = Config::builder();
+        b = b
+            .path(config.path.clone())
+            .ping_interval(config.ping_interval)
+            .ping_timeout(config.ping_timeout)
+            .upgrade_timeout(config.upgrade_timeout)
+            .max_payload(config.max_payload)
+            .connect_timeout(config.connect_timeout)
+            .ack_timeout(config.ack_timeout)
+            .transports(config.transports.clone())
+            .cors(config.cors.clone())
+            .cors_credentials(config.cors_credentials)
+            .queue_capacity(config.queue_capacity)
+            .slow_consumer(config.slow_consumer)
+            .max_attachments(config.max_attachments)
+            .body_timeout(config.body_timeout);
+        b
+    }
+}

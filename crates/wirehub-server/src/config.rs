@@ -1,0 +1,171 @@
+//! Server limits and timers, with the reference server's defaults.
+
+use std::time::Duration;
+use wirehub_proto::engineio::{SessionConfig, TransportKind};
+
+/// Which origins may make cross-origin requests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CorsOrigins {
+    /// No CORS headers: same-origin only (the default).
+    #[default]
+    None,
+    /// Any origin (`*`, or the request's origin when credentials are allowed).
+    Any,
+    /// Exactly these origins, e.g. `https://example.com`.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Whether `origin` may make a cross-origin request.
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            CorsOrigins::None => false,
+            CorsOrigins::Any => true,
+            CorsOrigins::List(list) => list.iter().any(|o| o == origin),
+        }
+    }
+}
+
+/// What to do when a connection's outbound queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SlowConsumerPolicy {
+    /// Close the session ("slow consumer"): nothing is silently dropped (default).
+    #[default]
+    Disconnect,
+    /// Drop the new message and keep the session.
+    DropNewest,
+}
+
+/// All server settings. Build one with [`Config::builder`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Request path of the Engine.IO endpoint, with trailing slash (`/socket.io/`).
+    pub path: String,
+    /// Interval between server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// Time a client has to answer a ping (default 20 s).
+    pub ping_timeout: Duration,
+    /// Time a client has to finish a polling→WebSocket upgrade (default 10 s).
+    pub upgrade_timeout: Duration,
+    /// Largest accepted message or polling body, in bytes (default 1 MB).
+    pub max_payload: usize,
+    /// Time a client has to connect to a namespace after the handshake (default 45 s).
+    pub connect_timeout: Duration,
+    /// Default timeout of server→client acknowledgements (default 5 s).
+    pub ack_timeout: Duration,
+    /// Enabled transports (default: both).
+    pub transports: Vec<TransportKind>,
+    /// Cross-origin policy.
+    pub cors: CorsOrigins,
+    /// Whether cross-origin requests may carry credentials.
+    pub cors_credentials: bool,
+    /// Capacity of each connection's outbound queue, in packets (default 1024).
+    pub queue_capacity: usize,
+    /// What happens when that queue is full.
+    pub slow_consumer: SlowConsumerPolicy,
+    /// Most binary attachments accepted in one packet (default 64).
+    pub max_attachments: usize,
+    /// Time allowed to receive a whole polling request body (default 10 s).
+    pub body_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: "/socket.io/".into(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            connect_timeout: Duration::from_millis(45_000),
+            ack_timeout: Duration::from_secs(5),
+            transports: vec![TransportKind::Polling, TransportKind::WebSocket],
+            cors: CorsOrigins::None,
+            cors_credentials: false,
+            queue_capacity: 1024,
+            slow_consumer: SlowConsumerPolicy::Disconnect,
+            max_attachments: 64,
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder(Config::default())
+    }
+
+    /// The Engine.IO session timers.
+    pub(crate) fn session(&self) -> SessionConfig {
+        SessionConfig {
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
+            upgrade_timeout: self.upgrade_timeout,
+        }
+    }
+
+    pub(crate) fn allows(&self, transport: TransportKind) -> bool {
+        self.transports.contains(&transport)
+    }
+}
+
+/// Builder for [`Config`].
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder(Config);
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.0.$name = value;
+            self
+        }
+    };
+}
+
+impl ConfigBuilder {
+    /// Sets the endpoint path; a trailing slash is added when missing.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        let mut path: String = path.into();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        self.0.path = path;
+        self
+    }
+    setter!(/// Sets the ping interval.
+        ping_interval: Duration);
+    setter!(/// Sets the ping timeout.
+        ping_timeout: Duration);
+    setter!(/// Sets the upgrade timeout.
+        upgrade_timeout: Duration);
+    setter!(/// Sets the largest accepted payload, in bytes.
+        max_payload: usize);
+    setter!(/// Sets the namespace connect timeout.
+        connect_timeout: Duration);
+    setter!(/// Sets the default server→client ack timeout.
+        ack_timeout: Duration);
+    setter!(/// Sets the enabled transports.
+        transports: Vec<TransportKind>);
+    setter!(/// Sets the CORS origins.
+        cors: CorsOrigins);
+    setter!(/// Allows credentials on cross-origin requests.
+        cors_credentials: bool);
+    setter!(/// Sets the per-connection outbound queue capacity.
+        queue_capacity: usize);
+    setter!(/// Sets the slow-consumer policy.
+        slow_consumer: SlowConsumerPolicy);
+    setter!(/// Sets the most attachments per packet.
+        max_attachments: usize);
+    setter!(/// Sets the polling body timeout.
+        body_timeout: Duration);
+
+    /// The finished configuration.
+    pub fn build(self) -> Config {
+        self.0
+    }
+}

@@ -1,0 +1,388 @@
+//! The session task: owns one session's [`Session`] state machine, its
+//! transports (pending polling GET, WebSocket, upgrade probe) and its
+//! handler state, and moves frames between them.
+
+use super::conn::{Ctl, EngineConn, Outgoing};
+use super::ws::{WsConn, WsEnd};
+use super::{Engine, EngineHandler};
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use wirehub_proto::engineio::{
+    payload, CloseReason, EngineError, Frame, Output, Packet, Session, TransportKind,
+};
+
+/// Most queued packets written per batch (one flush / one poll response).
+const BATCH: usize = 256;
+
+/// The pause after a paced entry (see [`Outgoing::Paced`]); the timer has
+/// millisecond resolution, so 2 ms guarantees at least 1 ms.
+const PACE: Duration = Duration::from_millis(2);
+
+/// How long after the upgrade probe a pending GET is ended with `6`. The
+/// reference server checks every 100 ms; a short delay lets a `5` that the
+/// client sent right after its probe complete the upgrade first.
+const UPGRADE_NOOP_DELAY: Duration = Duration::from_millis(20);
+
+/// How long a polling session closed by its client waits for its GET.
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
+
+type PollReply = oneshot::Sender<Result<Bytes, EngineError>>;
+
+/// Transport-side state of a session.
+struct Io {
+    /// The WebSocket, once it is the active transport.
+    ws: Option<WsConn>,
+    /// A WebSocket being probed for an upgrade.
+    probe: Option<WsConn>,
+    /// The pending long-polling GET.
+    poll: Option<PollReply>,
+    /// Frames the session itself queued for polling (pings, noops).
+    own: Vec<Frame>,
+    /// Answer polls at once (upgrade in progress).
+    flush_polls: bool,
+    /// When to start answering polls at once (shortly after the probe).
+    flush_polls_at: Option<Instant>,
+}
+
+pub(crate) async fn run<H: EngineHandler>(
+    engine: Arc<Engine<H>>,
+    conn: Arc<EngineConn>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    mut ctl: mpsc::UnboundedReceiver<Ctl>,
+    ws: Option<WsConn>,
+) {
+    let transport = if ws.is_some() {
+        TransportKind::WebSocket
+    } else {
+        TransportKind::Polling
+    };
+    let mut session = Session::new(Instant::now(), engine.config.session(), transport);
+    let mut state = engine.handler.on_open(&conn);
+    let mut io = Io {
+        ws,
+        probe: None,
+        poll: None,
+        own: Vec::new(),
+        flush_polls: false,
+        flush_polls_at: None,
+    };
+    let far = Duration::from_secs(86_400 * 365);
+    let sleep = tokio::time::sleep(far);
+    tokio::pin!(sleep);
+
+    let reason = 'session: loop {
+        while let Some(output) = session.poll_output() {
+            match output {
+                Output::Send(packet) => send_own(&mut io, &mut session, packet).await,
+                Output::SendOnProbe(packet) => {
+                    if let Some(probe) = io.probe.as_mut() {
+                        if probe.send_all([&packet.to_frame()]).await.is_err() {
+                            io.probe = None;
+                            session.abort_upgrade();
+                            conn.set_upgrading(false);
+                        }
+                    }
+                }
+                Output::FlushPolling => {
+                    io.flush_polls_at = Some(Instant::now() + UPGRADE_NOOP_DELAY)
+                }
+                Output::Message(msg) => {
+                    if let Err(reason) = engine.handler.on_message(&mut state, msg) {
+                        session.close(reason);
+                    }
+                }
+                Output::Upgraded => {
+                    io.ws = io.probe.take();
+                    io.flush_polls = false;
+                    io.flush_polls_at = None;
+                    conn.set_transport(TransportKind::WebSocket);
+                    conn.set_upgrading(false);
+                    // A client pauses polling before it sends `5`, so a GET
+                    // still pending now was sent after the upgrade: refuse it.
+                    if let Some(poll) = io.poll.take() {
+                        let _ = poll.send(Err(EngineError::BadRequest));
+                    }
+                    let own = std::mem::take(&mut io.own);
+                    if let Some(ws) = io.ws.as_mut() {
+                        if ws.send_all(&own).await.is_err() {
+                            session.close(CloseReason::TransportError);
+                        }
+                    }
+                }
+                Output::UpgradeFailed => {
+                    io.flush_polls = false;
+                    io.flush_polls_at = None;
+                    conn.set_upgrading(false);
+                    if let Some(probe) = io.probe.take() {
+                        tokio::spawn(probe.close());
+                    }
+                }
+                Output::Closed(reason) => break 'session reason,
+            }
+        }
+        answer_poll_if_ready(&mut io, &mut rx);
+
+        let deadline = [
+            session.poll_timeout(),
+            engine.handler.deadline(&state),
+            io.flush_polls_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + far);
+        sleep.as_mut().reset(deadline.into());
+        let can_write_ws = io.ws.is_some();
+        let polling_waits = io.poll.is_some();
+
+        tokio::select! {
+            // WebSocket input first: a client's `2probe`/`5` sent before an
+            // HTTP request must be seen before that request is served.
+            biased;
+            read = recv(&mut io.ws), if io.ws.is_some() => match read {
+                Ok(frame) => match Packet::from_client_frame(frame) {
+                    Ok(p) => session.handle_packet(Instant::now(), TransportKind::WebSocket, p),
+                    Err(e) => {
+                        tracing::debug!(sid = %conn.sid(), error = %e, "bad engine.io packet");
+                        session.close(CloseReason::ParseError);
+                    }
+                },
+                Err(WsEnd::Closed) => session.close(CloseReason::TransportClose),
+                Err(WsEnd::Error) => session.close(CloseReason::TransportError),
+            },
+            read = recv(&mut io.probe), if io.probe.is_some() => match read.map(Packet::from_client_frame) {
+                Ok(Ok(p)) => session.handle_packet(Instant::now(), TransportKind::WebSocket, p),
+                _ => {
+                    io.probe = None;
+                    session.abort_upgrade();
+                    conn.set_upgrading(false);
+                }
+            },
+            out = rx.recv(), if can_write_ws || polling_waits => match out {
+                Some(first) => {
+                    if let Err(reason) = write_out(&mut io, &mut rx, first).await {
+                        session.close(reason);
+                    }
+                }
+                None => session.close(CloseReason::ForcedClose),
+            },
+            cmd = ctl.recv() => match cmd {
+                Some(Ctl::Poll(reply)) => {
+                    if session.transport() == TransportKind::WebSocket {
+                        let _ = reply.send(Err(EngineError::BadRequest));
+                    } else if io.poll.is_some() {
+                        let _ = reply.send(Err(EngineError::BadRequest));
+                        session.close(CloseReason::TransportError);
+                    } else {
+                        io.poll = Some(reply);
+                    }
+                }
+                Some(Ctl::Post(packets, done)) => {
+                    if session.transport() == TransportKind::WebSocket {
+                        let _ = done.send(Err(EngineError::BadRequest));
+                    } else {
+                        let now = Instant::now();
+                        for p in packets {
+                            session.handle_packet(now, TransportKind::Polling, p);
+                        }
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                Some(Ctl::Attach(ws)) => {
+                    if session.start_upgrade(Instant::now()) {
+                        io.probe = Some(ws);
+                    } else {
+                        conn.set_upgrading(false);
+                        tokio::spawn(ws.close());
+                    }
+                }
+                Some(Ctl::Close(reason)) => session.close(reason),
+                None => session.close(CloseReason::ForcedClose),
+            },
+            () = &mut sleep => {
+                let now = Instant::now();
+                if io.flush_polls_at.is_some_and(|at| now >= at) {
+                    io.flush_polls_at = None;
+                    io.flush_polls = true;
+                }
+                session.handle_timeout(now);
+                if let Err(reason) = engine.handler.on_deadline(&mut state, now) {
+                    session.close(reason);
+                }
+            }
+        }
+    };
+
+    if reason == CloseReason::TransportClose && io.ws.is_none() && io.poll.is_none() {
+        await_closing_poll(&mut io, &mut ctl).await;
+    }
+    conn.set_closed();
+    engine.remove(conn.sid());
+    finish(&mut io, &mut ctl, &mut rx, reason).await;
+    tracing::debug!(sid = %conn.sid(), %reason, "session closed");
+    engine.handler.on_close(state, reason);
+}
+
+/// A polling client closed with a POST while no GET was pending. Its GET
+/// may be in flight on another connection (requests on two connections have
+/// no order): wait briefly so it gets the `6` it expects, not a 400.
+async fn await_closing_poll(io: &mut Io, ctl: &mut mpsc::UnboundedReceiver<Ctl>) {
+    let grace = tokio::time::sleep(CLOSE_GRACE);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            cmd = ctl.recv() => match cmd {
+                Some(Ctl::Poll(reply)) => {
+                    io.poll = Some(reply);
+                    return;
+                }
+                Some(Ctl::Post(_, done)) => {
+                    let _ = done.send(Err(EngineError::UnknownSid));
+                }
+                Some(Ctl::Attach(ws)) => {
+                    tokio::spawn(ws.close());
+                }
+                Some(Ctl::Close(_)) => {}
+                None => return,
+            },
+            () = &mut grace => return,
+        }
+    }
+}
+
+async fn recv(ws: &mut Option<WsConn>) -> Result<Frame, WsEnd> {
+    match ws.as_mut() {
+        Some(ws) => ws.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A packet the session itself sends (ping): straight to the WebSocket, or
+/// held for the next poll.
+async fn send_own(io: &mut Io, session: &mut Session, packet: Packet) {
+    let frame = packet.to_frame();
+    match io.ws.as_mut() {
+        Some(ws) => {
+            if ws.send_all([&frame]).await.is_err() {
+                session.close(CloseReason::TransportError);
+            }
+        }
+        None => io.own.push(frame),
+    }
+}
+
+/// Writes `first` and whatever else is queued, as one batch.
+async fn write_out(
+    io: &mut Io,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    first: Outgoing,
+) -> Result<(), CloseReason> {
+    if let Some(ws) = io.ws.as_mut() {
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(out) = next.take() {
+            ws.feed(out.frames())
+                .await
+                .map_err(|_| CloseReason::TransportError)?;
+            written += 1;
+            if out.is_paced() {
+                ws.flush().await.map_err(|_| CloseReason::TransportError)?;
+                tokio::time::sleep(PACE).await;
+            }
+            if written < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        return ws.flush().await.map_err(|_| CloseReason::TransportError);
+    }
+    if let Some(poll) = io.poll.take() {
+        let mut frames = std::mem::take(&mut io.own);
+        frames.extend_from_slice(first.frames());
+        drain_into(&mut frames, rx);
+        let _ = poll.send(Ok(payload::encode(&frames)));
+    }
+    Ok(())
+}
+
+fn drain_into(frames: &mut Vec<Frame>, rx: &mut mpsc::Receiver<Outgoing>) {
+    for _ in 0..BATCH {
+        match rx.try_recv() {
+            Ok(out) => frames.extend_from_slice(out.frames()),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Answers the pending poll if anything is ready, or at once during an upgrade.
+fn answer_poll_if_ready(io: &mut Io, rx: &mut mpsc::Receiver<Outgoing>) {
+    if io.poll.as_ref().is_some_and(|p| p.is_closed()) {
+        io.poll = None;
+    }
+    if io.poll.is_none() {
+        return;
+    }
+    let mut frames = std::mem::take(&mut io.own);
+    drain_into(&mut frames, rx);
+    if frames.is_empty() && io.flush_polls {
+        frames.push(Packet::Noop.to_frame());
+    }
+    if !frames.is_empty() {
+        if let Some(poll) = io.poll.take() {
+            let _ = poll.send(Ok(payload::encode(&frames)));
+        }
+    }
+}
+
+/// Ends the transports: flushes what was queued, tells the client why, and
+/// refuses requests that reached the session's queue too late.
+async fn finish(
+    io: &mut Io,
+    ctl: &mut mpsc::UnboundedReceiver<Ctl>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    reason: CloseReason,
+) {
+    rx.close();
+    ctl.close();
+    while let Ok(cmd) = ctl.try_recv() {
+        match cmd {
+            Ctl::Poll(reply) if io.poll.is_none() => io.poll = Some(reply),
+            Ctl::Poll(reply) => {
+                let _ = reply.send(Err(EngineError::UnknownSid));
+            }
+            Ctl::Post(_, done) => {
+                let _ = done.send(Err(EngineError::UnknownSid));
+            }
+            Ctl::Attach(ws) => {
+                tokio::spawn(ws.close());
+            }
+            Ctl::Close(_) => {}
+        }
+    }
+    if let Some(probe) = io.probe.take() {
+        tokio::spawn(probe.close());
+    }
+    if let Some(mut ws) = io.ws.take() {
+        if reason != CloseReason::TransportClose && reason != CloseReason::TransportError {
+            let mut frames = Vec::new();
+            drain_into(&mut frames, rx);
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                let _ = ws.send_all(&frames).await;
+                ws.close().await;
+            })
+            .await;
+        }
+    }
+    if let Some(poll) = io.poll.take() {
+        let mut frames = Vec::new();
+        drain_into(&mut frames, rx);
+        let last = if reason.tells_client() {
+            Packet::Close
+        } else {
+            Packet::Noop
+        };
+        frames.push(last.to_frame());
+        let _ = poll.send(Ok(payload::encode(&frames)));
+    }
+}

@@ -1,0 +1,372 @@
+//! Engine.IO over HTTP: query checks in the reference server's order,
+//! handshakes, polling GET/POST, WebSocket upgrades, CORS, and the
+//! `{"code":N,"message":...}` error responses.
+
+use super::conn::{Ctl, EngineConn};
+use super::ws::{accept_key, WsConn};
+use super::{actor, random_id, Engine, EngineHandler};
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use wirehub_proto::engineio::{
+    payload, CloseReason, EngineError, HandshakeQuery, OpenPacket, Packet, TransportKind,
+};
+
+/// The body of every response the engine produces.
+pub type ResponseBody = Full<Bytes>;
+
+type Resp = Response<ResponseBody>;
+
+impl<H: EngineHandler> Engine<H> {
+    /// Whether `path` is this engine's endpoint (with or without trailing slash).
+    pub fn matches_path(&self, path: &str) -> bool {
+        let own = self.config.path.as_str();
+        path == own || path == own.trim_end_matches('/')
+    }
+
+    /// Answers one Engine.IO request.
+    pub async fn handle<B>(self: &Arc<Self>, req: Request<B>) -> Resp
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        let mut resp = if req.method() == Method::OPTIONS {
+            self.preflight(req.headers())
+        } else {
+            match self.route(req).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(e, None),
+            }
+        };
+        self.add_cors(origin.as_ref(), resp.headers_mut());
+        resp
+    }
+
+    async fn route<B>(self: &Arc<Self>, mut req: Request<B>) -> Result<Resp, EngineError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let query = HandshakeQuery::parse(req.uri().query().unwrap_or(""))?;
+        if !self.config.allows(query.transport) {
+            return Err(EngineError::UnknownTransport);
+        }
+        let Some(sid) = query.sid.as_deref() else {
+            query.check_handshake(req.method() == Method::GET)?;
+            if let Some(allow) = &self.allow_request {
+                let (parts, body) = req.into_parts();
+                if let Err(message) = allow(&parts) {
+                    return Ok(error_response(EngineError::Forbidden, Some(&message)));
+                }
+                req = Request::from_parts(parts, body);
+            }
+            return match query.transport {
+                TransportKind::Polling => Ok(self.open_polling(req)),
+                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New),
+            };
+        };
+        let conn = self.get(sid).ok_or(EngineError::UnknownSid)?;
+        match query.transport {
+            TransportKind::WebSocket => {
+                if conn.transport() != Some(TransportKind::Polling) || conn.is_upgrading() {
+                    // As the reference server does: accept, then close at once.
+                    return self.open_websocket(req, WsTarget::Refuse);
+                }
+                self.open_websocket(req, WsTarget::Upgrade(conn))
+            }
+            TransportKind::Polling => {
+                if conn.transport() != Some(TransportKind::Polling) {
+                    return Err(EngineError::BadRequest);
+                }
+                match *req.method() {
+                    Method::GET => poll(&conn).await,
+                    Method::POST => self.post(&conn, req.into_body()).await,
+                    _ => Err(EngineError::BadRequest),
+                }
+            }
+        }
+    }
+
+    fn open_packet(&self, sid: &str, upgrades: bool) -> Packet {
+        let upgrades = if upgrades && self.config.allows(TransportKind::WebSocket) {
+            vec!["websocket".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let open = OpenPacket {
+            sid: sid.to_owned(),
+            upgrades,
+            ping_interval: self.config.ping_interval.as_millis() as u64,
+            ping_timeout: self.config.ping_timeout.as_millis() as u64,
+            max_payload: self.config.max_payload as u64,
+        };
+        Packet::Open(open.to_json().into())
+    }
+
+    fn open_polling<B>(self: &Arc<Self>, req: Request<B>) -> Resp {
+        let (parts, _) = req.into_parts();
+        let (conn, rx, ctl) = EngineConn::new(
+            random_id(),
+            TransportKind::Polling,
+            self.config.queue_capacity,
+            self.config.slow_consumer,
+            parts,
+        );
+        let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
+        self.insert(conn.clone());
+        tokio::spawn(actor::run(self.clone(), conn, rx, ctl, None));
+        text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
+    }
+
+    /// Accepts a WebSocket for a new session, an upgrade, or to close it.
+    fn open_websocket<B>(
+        self: &Arc<Self>,
+        mut req: Request<B>,
+        target: WsTarget,
+    ) -> Result<Resp, EngineError> {
+        let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let existing = match target {
+            WsTarget::New => None,
+            WsTarget::Upgrade(conn) => {
+                conn.set_upgrading(true);
+                Some(conn)
+            }
+            WsTarget::Refuse => {
+                tokio::spawn(async move {
+                    if let Ok(upgraded) = on_upgrade.await {
+                        WsConn::accept(upgraded, 0).await.close().await;
+                    }
+                });
+                return upgrade_response(key);
+            }
+        };
+        let engine = self.clone();
+        let max = self.config.max_payload;
+        let (parts, _) = req.into_parts();
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::debug!(error = %e, "websocket upgrade failed");
+                    if let Some(conn) = existing {
+                        conn.set_upgrading(false);
+                    }
+                    return;
+                }
+            };
+            let mut ws = WsConn::accept(upgraded, max).await;
+            match existing {
+                Some(conn) => {
+                    if !conn.command(Ctl::Attach(ws)) {
+                        conn.set_upgrading(false);
+                    }
+                }
+                None => {
+                    let config = &engine.config;
+                    let (conn, rx, ctl) = EngineConn::new(
+                        random_id(),
+                        TransportKind::WebSocket,
+                        config.queue_capacity,
+                        config.slow_consumer,
+                        parts,
+                    );
+                    let open = engine.open_packet(conn.sid(), false).to_frame();
+                    if ws.send_all([&open]).await.is_err() {
+                        return;
+                    }
+                    engine.insert(conn.clone());
+                    actor::run(engine, conn, rx, ctl, Some(ws)).await;
+                }
+            }
+        });
+        upgrade_response(key)
+    }
+
+    async fn post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    where
+        B: http_body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if !conn.begin_post() {
+            conn.close(CloseReason::TransportError);
+            return Err(EngineError::BadRequest);
+        }
+        let result = self.read_post(conn, body).await;
+        conn.end_post();
+        result
+    }
+
+    async fn read_post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    where
+        B: http_body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let limited = Limited::new(body, self.config.max_payload);
+        let collected = tokio::time::timeout(self.config.body_timeout, limited.collect()).await;
+        let body = match collected {
+            Ok(Ok(c)) => c.to_bytes(),
+            Ok(Err(e)) => {
+                let too_large = e
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some();
+                conn.close(CloseReason::TransportError);
+                if too_large {
+                    return Ok(json_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        EngineError::BadRequest,
+                        "Payload too large",
+                    ));
+                }
+                return Err(EngineError::BadRequest);
+            }
+            Err(_) => {
+                conn.close(CloseReason::TransportError);
+                return Err(EngineError::BadRequest);
+            }
+        };
+        let packets = match payload::decode(body) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(sid = %conn.sid(), error = %e, "bad polling payload");
+                conn.close(CloseReason::ParseError);
+                return Err(EngineError::BadRequest);
+            }
+        };
+        let (done, wait) = oneshot::channel();
+        if !conn.command(Ctl::Post(packets, done)) {
+            return Err(EngineError::UnknownSid);
+        }
+        wait.await.map_err(|_| EngineError::UnknownSid)??;
+        Ok(text_response(
+            StatusCode::OK,
+            Bytes::from_static(b"ok"),
+            "text/html",
+        ))
+    }
+
+    fn preflight(&self, headers: &HeaderMap) -> Resp {
+        let mut resp = text_response(StatusCode::NO_CONTENT, Bytes::new(), "text/plain");
+        let h = resp.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
+        );
+        if let Some(req_headers) = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, req_headers.clone());
+        }
+        resp
+    }
+
+    fn add_cors(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+        let Some(origin) = origin else { return };
+        let Ok(origin_str) = origin.to_str() else {
+            return;
+        };
+        if !self.config.cors.allows(origin_str) {
+            return;
+        }
+        let echo =
+            self.config.cors_credentials || self.config.cors != crate::config::CorsOrigins::Any;
+        let value = if echo {
+            origin.clone()
+        } else {
+            HeaderValue::from_static("*")
+        };
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        if self.config.cors_credentials {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+    }
+}
+
+/// What an accepted WebSocket is for.
+enum WsTarget {
+    /// A new session.
+    New,
+    /// The upgrade of this polling session.
+    Upgrade(Arc<EngineConn>),
+    /// Nothing: the sid's session cannot be upgraded; close at once.
+    Refuse,
+}
+
+fn upgrade_response(key: String) -> Result<Resp, EngineError> {
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, key)
+        .body(Full::new(Bytes::new()))
+        .map_err(|_| EngineError::BadRequest)
+}
+
+async fn poll(conn: &Arc<EngineConn>) -> Result<Resp, EngineError> {
+    let (reply, wait) = oneshot::channel();
+    if !conn.command(Ctl::Poll(reply)) {
+        return Err(EngineError::UnknownSid);
+    }
+    match wait.await {
+        Ok(Ok(body)) => Ok(text_response(
+            StatusCode::OK,
+            body,
+            "text/plain; charset=UTF-8",
+        )),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(EngineError::UnknownSid),
+    }
+}
+
+/// The client's `Sec-WebSocket-Key` turned into the accept value, if this is
+/// a valid WebSocket upgrade request.
+fn websocket_key<B>(req: &Request<B>) -> Option<String> {
+    let h = req.headers();
+    let has = |name: header::HeaderName, token: &str| {
+        h.get_all(name).iter().any(|v| {
+            v.to_str()
+                .map(|s| s.split(',').any(|p| p.trim().eq_ignore_ascii_case(token)))
+                .unwrap_or(false)
+        })
+    };
+    if req.method() != Method::GET
+        || !has(header::CONNECTION, "upgrade")
+        || !has(header::UPGRADE, "websocket")
+        || h.get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13")
+    {
+        return None;
+    }
+    h.get(header::SEC_WEBSOCKET_KEY)
+        .map(|k| accept_key(k.as_bytes()))
+}
+
+fn text_response(status: StatusCode, body: Bytes, content_type: &'static str) -> Resp {
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn json_error(status: StatusCode, error: EngineError, message: &str) -> Resp {
+    let body = Bytes::from(error.to_json(Some(message)));
+    text_response(status, body, "application/json")
+}
+
+/// The reference server's error response for `error`.
+pub(crate) fn error_response(error: EngineError, message: Option<&str>) -> Resp {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    text_response(
+        status,
+        Bytes::from(error.to_json(message)),
+        "application/json",
+    )
+}

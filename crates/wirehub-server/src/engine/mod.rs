@@ -1,0 +1,129 @@
+//! The Engine.IO server: sessions over HTTP long-polling and WebSocket.
+//!
+//! - [`Engine`]: the session registry and request entry point.
+//! - [`EngineHandler`]: what the layer above (Socket.IO, or a bare echo) does
+//!   with a session's messages.
+//! - [`EngineConn`]: the handle shared by everything that talks to a session.
+//! - `actor`: the task that owns one session's state machine and transports.
+//! - `http`: request routing, polling GET/POST, CORS and error responses.
+//! - `ws`: the one seam around the WebSocket crate.
+
+mod actor;
+mod conn;
+mod http;
+mod sid;
+mod ws;
+
+pub use conn::{EngineConn, Outgoing, SendError};
+pub use http::ResponseBody;
+pub(crate) use sid::random_id;
+
+use crate::config::Config;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use wirehub_proto::engineio::{CloseReason, Message};
+use wirehub_proto::Str;
+
+/// A hook that accepts or refuses a handshake from its request head;
+/// `Err(message)` answers 403 `{"code":4,"message":...}`.
+pub type AllowRequest = Arc<dyn Fn(&::http::request::Parts) -> Result<(), String> + Send + Sync>;
+
+/// What runs on top of Engine.IO sessions.
+///
+/// Every method is called from the session's own task, one at a time, so
+/// `Conn` needs no lock.
+pub trait EngineHandler: Send + Sync + 'static {
+    /// Per-session state owned by the session task.
+    type Conn: Send + 'static;
+
+    /// A session opened.
+    fn on_open(&self, conn: &Arc<EngineConn>) -> Self::Conn;
+
+    /// A message arrived. An error closes the session with that reason.
+    fn on_message(&self, state: &mut Self::Conn, msg: Message) -> Result<(), CloseReason>;
+
+    /// The session closed; no more calls follow.
+    fn on_close(&self, state: Self::Conn, reason: CloseReason);
+
+    /// When [`Self::on_deadline`] must next be called, if ever.
+    fn deadline(&self, _state: &Self::Conn) -> Option<Instant> {
+        None
+    }
+
+    /// The deadline passed. An error closes the session.
+    fn on_deadline(&self, _state: &mut Self::Conn, _now: Instant) -> Result<(), CloseReason> {
+        Ok(())
+    }
+}
+
+/// The Engine.IO server for one handler.
+pub struct Engine<H: EngineHandler> {
+    pub(crate) config: Arc<Config>,
+    pub(crate) handler: H,
+    sessions: RwLock<HashMap<Str, Arc<EngineConn>>>,
+    allow_request: Option<AllowRequest>,
+}
+
+impl<H: EngineHandler> Engine<H> {
+    /// An engine with `config`, handing sessions to `handler`.
+    pub fn new(config: Config, handler: H) -> Arc<Self> {
+        Self::with_allow_request(config, handler, None)
+    }
+
+    /// Like [`Engine::new`], with a handshake hook.
+    pub fn with_allow_request(
+        config: Config,
+        handler: H,
+        allow_request: Option<AllowRequest>,
+    ) -> Arc<Self> {
+        Arc::new(Engine {
+            config: Arc::new(config),
+            handler,
+            sessions: RwLock::new(HashMap::new()),
+            allow_request,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// The number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.read().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Closes every session (server shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        let all: Vec<_> = match self.sessions.read() {
+            Ok(s) => s.values().cloned().collect(),
+            Err(_) => return,
+        };
+        for conn in all {
+            conn.close(reason);
+        }
+    }
+
+    fn get(&self, sid: &str) -> Option<Arc<EngineConn>> {
+        self.sessions.read().ok()?.get(sid).cloned()
+    }
+
+    fn insert(&self, conn: Arc<EngineConn>) {
+        if let Ok(mut s) = self.sessions.write() {
+            s.insert(conn.sid().clone(), conn);
+        }
+    }
+
+    fn remove(&self, sid: &str) {
+        if let Ok(mut s) = self.sessions.write() {
+            s.remove(sid);
+        }
+    }
+}

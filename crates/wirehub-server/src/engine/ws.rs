@@ -1,0 +1,128 @@
+//! The one seam around the WebSocket crate (tokio-tungstenite): accepting an
+//! upgraded connection, reading frames, writing batches, closing. Nothing
+//! outside this file names the crate's types.
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+use tokio_tungstenite::WebSocketStream;
+use wirehub_proto::engineio::Frame;
+use wirehub_proto::Str;
+
+/// An accepted server-side WebSocket.
+pub(crate) struct WsConn {
+    inner: WebSocketStream<TokioIo<Upgraded>>,
+}
+
+/// How reading a WebSocket ended.
+#[derive(Debug)]
+pub(crate) enum WsEnd {
+    /// The peer closed the connection cleanly.
+    Closed,
+    /// An I/O or protocol error, or a message over the size limit.
+    Error,
+}
+
+impl std::fmt::Debug for WsConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WsConn")
+    }
+}
+
+/// The `Sec-WebSocket-Accept` value for a client's key.
+pub(crate) fn accept_key(key: &[u8]) -> String {
+    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key)
+}
+
+impl WsConn {
+    /// Wraps an upgraded HTTP connection; messages over `max_message` fail the read.
+    pub(crate) async fn accept(upgraded: Upgraded, max_message: usize) -> Self {
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0)
+            .max_message_size(Some(max_message))
+            .max_frame_size(Some(max_message));
+        let inner =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        WsConn { inner }
+    }
+
+    /// The next data frame; control frames are handled by the library.
+    pub(crate) async fn recv(&mut self) -> Result<Frame, WsEnd> {
+        loop {
+            match self.inner.next().await {
+                Some(Ok(WsMessage::Text(t))) => {
+                    let s = Str::from_utf8(Bytes::from(t)).map_err(|_| WsEnd::Error)?;
+                    return Ok(Frame::Text(s));
+                }
+                Some(Ok(WsMessage::Binary(b))) => return Ok(Frame::Binary(b)),
+                Some(Ok(WsMessage::Close(_))) | None => return Err(WsEnd::Closed),
+                Some(Ok(_)) => continue,
+                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
+                    return Err(WsEnd::Closed)
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "websocket read failed");
+                    return Err(WsEnd::Error);
+                }
+            }
+        }
+    }
+
+    /// Writes frames back to back, then flushes once.
+    pub(crate) async fn send_all<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = &'a Frame>,
+    ) -> Result<(), WsEnd> {
+        for frame in frames {
+            self.inner
+                .feed(to_message(frame))
+                .await
+                .map_err(|_| WsEnd::Error)?;
+        }
+        self.inner.flush().await.map_err(|_| WsEnd::Error)
+    }
+
+    /// Queues frames without flushing.
+    pub(crate) async fn feed<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = &'a Frame>,
+    ) -> Result<(), WsEnd> {
+        for frame in frames {
+            self.inner
+                .feed(to_message(frame))
+                .await
+                .map_err(|_| WsEnd::Error)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes queued frames.
+    pub(crate) async fn flush(&mut self) -> Result<(), WsEnd> {
+        self.inner.flush().await.map_err(|_| WsEnd::Error)
+    }
+
+    /// Sends a close frame and flushes (errors ignored: the peer may be gone).
+    pub(crate) async fn close(mut self) {
+        let _ = self.inner.close(None).await;
+    }
+}
+
+/// Text frames go out as raw frames: they are valid UTF-8 by construction,
+/// so the library need not validate them again for every recipient.
+fn to_message(frame: &Frame) -> WsMessage {
+    match frame {
+        Frame::Text(s) => WsMessage::Frame(WsFrame::message(
+            s.as_bytes().clone(),
+            OpCode::Data(Data::Text),
+            true,
+        )),
+        Frame::Binary(b) => WsMessage::Binary(b.clone()),
+    }
+}

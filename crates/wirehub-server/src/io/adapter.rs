@@ -1,0 +1,246 @@
+//! The adapter seam: room membership and broadcast delivery.
+//!
+//! The in-memory [`MemoryAdapter`] is the default. A cluster adapter (Redis,
+//! NATS) wraps one for local delivery and overrides the fan-out methods to
+//! also publish to other nodes; handlers never see the difference.
+
+use super::rooms::Room;
+use super::socket::SocketRef;
+use crate::engine::Outgoing;
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use wirehub_proto::Str;
+
+/// Who a broadcast (or a bulk operation) reaches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BroadcastOptions {
+    /// Only sockets in at least one of these rooms; empty means every socket.
+    pub rooms: Vec<Room>,
+    /// Never sockets in any of these rooms.
+    pub except: Vec<Room>,
+    /// Drop instead of queueing when a recipient's queue is full.
+    pub volatile: bool,
+    /// This node only (no cluster fan-out).
+    pub local: bool,
+    /// Whether compression may be used (kept for API parity; frames are not compressed).
+    pub compress: bool,
+    /// How long to wait for acknowledgements.
+    pub timeout: Option<Duration>,
+}
+
+/// Builds the adapter of each namespace.
+pub type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
+
+/// Room membership and delivery for one namespace.
+///
+/// Methods are synchronous and never block on I/O: delivery only queues
+/// frames on each recipient's bounded queue.
+pub trait Adapter: Send + Sync + 'static {
+    /// Adds a socket to rooms.
+    fn add_all(&self, socket: &SocketRef, rooms: &[Room]);
+    /// Removes a socket from one room.
+    fn del(&self, sid: &str, room: &str);
+    /// Removes a socket from every room (it disconnected).
+    fn del_all(&self, sid: &str);
+    /// The rooms a socket is in.
+    fn socket_rooms(&self, sid: &str) -> Vec<Room>;
+    /// Every non-empty room.
+    fn rooms(&self) -> Vec<Room>;
+    /// The local sockets `opts` selects.
+    fn sockets(&self, opts: &BroadcastOptions) -> Vec<SocketRef>;
+
+    /// Delivers one encoded packet to every socket `opts` selects; returns
+    /// how many it was queued for.
+    fn broadcast(&self, packet: &Outgoing, opts: &BroadcastOptions) -> usize {
+        let mut sent = 0;
+        for socket in self.sockets(opts) {
+            if socket.send_outgoing(packet.clone(), opts.volatile).is_ok() {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// Adds the selected sockets to rooms.
+    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for socket in self.sockets(opts) {
+            self.add_all(&socket, rooms);
+        }
+    }
+
+    /// Removes the selected sockets from rooms.
+    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for socket in self.sockets(opts) {
+            for room in rooms {
+                self.del(socket.id(), room);
+            }
+        }
+    }
+
+    /// Disconnects the selected sockets; `close` closes their whole connection.
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
+        for socket in self.sockets(opts) {
+            socket.disconnect_with(close);
+        }
+    }
+}
+
+const SHARDS: usize = 16;
+
+type Members = HashMap<Str, SocketRef>;
+
+/// The in-memory adapter: room and socket maps split into shards, each under
+/// its own short read/write lock (never held while delivering).
+pub struct MemoryAdapter {
+    hasher: RandomState,
+    rooms: Box<[RwLock<HashMap<Room, Members>>]>,
+    sockets: Box<[RwLock<HashMap<Str, (SocketRef, Vec<Room>)>>]>,
+}
+
+impl Default for MemoryAdapter {
+    fn default() -> Self {
+        MemoryAdapter {
+            hasher: RandomState::new(),
+            rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            sockets: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for MemoryAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryAdapter")
+    }
+}
+
+impl MemoryAdapter {
+    /// A factory giving each namespace its own in-memory adapter.
+    pub fn factory() -> AdapterFactory {
+        Arc::new(|_ns| Arc::new(MemoryAdapter::default()))
+    }
+
+    fn shard(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    fn room_members(&self, room: &str, out: &mut Vec<SocketRef>) {
+        if let Ok(shard) = self.rooms[self.shard(room)].read() {
+            if let Some(members) = shard.get(room) {
+                out.extend(members.values().cloned());
+            }
+        }
+    }
+
+    fn excluded(&self, except: &[Room]) -> HashSet<Str> {
+        let mut sockets = Vec::new();
+        for room in except {
+            self.room_members(room, &mut sockets);
+        }
+        sockets.iter().map(|s| s.id().clone()).collect()
+    }
+}
+
+impl Adapter for MemoryAdapter {
+    fn add_all(&self, socket: &SocketRef, rooms: &[Room]) {
+        let sid = socket.id();
+        for room in rooms {
+            if let Ok(mut shard) = self.rooms[self.shard(room)].write() {
+                shard
+                    .entry(room.clone())
+                    .or_default()
+                    .insert(sid.clone(), socket.clone());
+            }
+        }
+        if let Ok(mut shard) = self.sockets[self.shard(sid)].write() {
+            let entry = shard
+                .entry(sid.clone())
+                .or_insert_with(|| (socket.clone(), Vec::new()));
+            for room in rooms {
+                if !entry.1.contains(room) {
+                    entry.1.push(room.clone());
+                }
+            }
+        }
+    }
+
+    fn del(&self, sid: &str, room: &str) {
+        if let Ok(mut shard) = self.rooms[self.shard(room)].write() {
+            if let Some(members) = shard.get_mut(room) {
+                members.remove(sid);
+                if members.is_empty() {
+                    shard.remove(room);
+                }
+            }
+        }
+        if let Ok(mut shard) = self.sockets[self.shard(sid)].write() {
+            if let Some(entry) = shard.get_mut(sid) {
+                entry.1.retain(|r| &**r != room);
+            }
+        }
+    }
+
+    fn del_all(&self, sid: &str) {
+        let rooms = match self.sockets[self.shard(sid)].write() {
+            Ok(mut shard) => shard
+                .remove(sid)
+                .map(|(_, rooms)| rooms)
+                .unwrap_or_default(),
+            Err(_) => return,
+        };
+        for room in rooms {
+            if let Ok(mut shard) = self.rooms[self.shard(&room)].write() {
+                if let Some(members) = shard.get_mut(&room) {
+                    members.remove(sid);
+                    if members.is_empty() {
+                        shard.remove(&room);
+                    }
+                }
+            }
+        }
+    }
+
+    fn socket_rooms(&self, sid: &str) -> Vec<Room> {
+        self.sockets[self.shard(sid)]
+            .read()
+            .ok()
+            .and_then(|s| s.get(sid).map(|(_, rooms)| rooms.clone()))
+            .unwrap_or_default()
+    }
+
+    fn rooms(&self) -> Vec<Room> {
+        let mut all = Vec::new();
+        for shard in self.rooms.iter() {
+            if let Ok(shard) = shard.read() {
+                all.extend(shard.keys().cloned());
+            }
+        }
+        all
+    }
+
+    fn sockets(&self, opts: &BroadcastOptions) -> Vec<SocketRef> {
+        let mut out = Vec::new();
+        if opts.rooms.is_empty() {
+            for shard in self.sockets.iter() {
+                if let Ok(shard) = shard.read() {
+                    out.extend(shard.values().map(|(s, _)| s.clone()));
+                }
+            }
+        } else {
+            for room in &opts.rooms {
+                self.room_members(room, &mut out);
+            }
+            if opts.rooms.len() > 1 {
+                let mut seen = HashSet::with_capacity(out.len());
+                out.retain(|s| seen.insert(s.id().clone()));
+            }
+        }
+        if !opts.except.is_empty() {
+            let excluded = self.excluded(&opts.except);
+            out.retain(|s| !excluded.contains(s.id()));
+        }
+        out
+    }
+}

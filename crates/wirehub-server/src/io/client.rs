@@ -1,0 +1,113 @@
+//! One Engine.IO session's Socket.IO state: the decoder that reassembles
+//! binary packets, the socket of each joined namespace, and the connect
+//! timeout. Owned by the session task, so it needs no lock.
+
+use super::reason::DisconnectReason;
+use super::server::ServerInner;
+use super::socket::{outgoing, SocketRef};
+use crate::engine::EngineConn;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use wirehub_proto::engineio::{CloseReason, Message};
+use wirehub_proto::socketio::{Decoder, Packet, PacketKind};
+use wirehub_proto::Str;
+
+/// One connection's Socket.IO state (opaque; owned by the session task).
+pub struct Client {
+    conn: Arc<EngineConn>,
+    server: Arc<ServerInner>,
+    decoder: Decoder,
+    sockets: HashMap<Str, SocketRef>,
+    connect_deadline: Option<Instant>,
+}
+
+impl Client {
+    pub(crate) fn new(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
+        let config = server.config();
+        Client {
+            decoder: Decoder::new(config.max_attachments),
+            connect_deadline: Some(Instant::now() + config.connect_timeout),
+            conn,
+            server,
+            sockets: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn on_message(&mut self, msg: Message) -> Result<(), CloseReason> {
+        match self.decoder.decode(msg) {
+            Ok(Some(packet)) => self.on_packet(packet),
+            Ok(None) => Ok(()),
+            Err(e) => {
+                tracing::debug!(sid = %self.conn.sid(), error = %e, "bad socket.io packet");
+                Err(CloseReason::ParseError)
+            }
+        }
+    }
+
+    fn on_packet(&mut self, packet: Packet) -> Result<(), CloseReason> {
+        let ns = packet.ns;
+        if self.sockets.get(&ns).is_some_and(|s| s.is_disconnected()) {
+            self.sockets.remove(&ns);
+        }
+        let socket = self.sockets.get(&ns).cloned();
+        match (socket, packet.kind) {
+            (None, PacketKind::Connect(auth)) => {
+                match self.server.namespace(&ns) {
+                    Some(namespace) => {
+                        let socket = namespace.connect(self.conn.clone(), auth);
+                        self.sockets.insert(ns, socket);
+                    }
+                    None => {
+                        let refusal = Packet::connect_error(ns, "Invalid namespace", None);
+                        let _ = self.conn.send(outgoing(&refusal), false);
+                    }
+                }
+                Ok(())
+            }
+            (Some(socket), PacketKind::Disconnect) => {
+                self.sockets.remove(&ns);
+                socket.close(DisconnectReason::ClientNamespaceDisconnect);
+                Ok(())
+            }
+            (Some(socket), PacketKind::Event { name, args, id }) if socket.connected() => {
+                socket.on_event(&name, &args, id);
+                Ok(())
+            }
+            (Some(socket), PacketKind::Ack { id, args }) if socket.connected() => {
+                socket.on_ack(id, args);
+                Ok(())
+            }
+            _ => {
+                tracing::debug!(sid = %self.conn.sid(), ns = %ns, "packet in invalid state");
+                Err(CloseReason::ForcedClose)
+            }
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.connect_deadline
+    }
+
+    /// The connect timeout passed: close unless a namespace is connected.
+    pub(crate) fn on_deadline(&mut self, now: Instant) -> Result<(), CloseReason> {
+        match self.connect_deadline {
+            Some(at) if now >= at => {
+                self.connect_deadline = None;
+                if self.sockets.values().any(|s| s.connected()) {
+                    Ok(())
+                } else {
+                    Err(CloseReason::ForcedClose)
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn on_close(self, reason: CloseReason) {
+        let reason = DisconnectReason::from(reason);
+        for socket in self.sockets.into_values() {
+            socket.close(reason);
+        }
+    }
+}

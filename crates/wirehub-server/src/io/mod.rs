@@ -1,0 +1,38 @@
+//! The Socket.IO server: namespaces, sockets, events, acknowledgements, rooms
+//! and broadcasts, on top of [`crate::engine`].
+//!
+//! - `server`: [`SocketIo`], the handle users keep, and namespace lookup.
+//! - `client`: one Engine.IO session's Socket.IO state (namespace sockets,
+//!   binary reassembly, connect timeout).
+//! - `namespace`: a namespace's sockets, middlewares and adapter.
+//! - `socket`: one socket: handlers, emits, acks, rooms, extensions.
+//! - `handler` / `extract`: async handlers whose arguments are extractors.
+//! - `ack`: acknowledgement futures and senders.
+//! - `broadcast`: the `to` / `except` / `volatile` / `timeout` operators.
+//! - `adapter`: the rooms/broadcast seam, with the in-memory adapter.
+
+mod ack;
+mod adapter;
+mod broadcast;
+mod client;
+mod error;
+mod extract;
+mod handler;
+mod namespace;
+mod reason;
+mod rooms;
+mod server;
+mod socket;
+
+pub use ack::{AckError, AckResponses, AckSender};
+pub use adapter::{Adapter, AdapterFactory, BroadcastOptions, MemoryAdapter};
+pub use broadcast::BroadcastOperator;
+pub use client::Client;
+pub use error::{ConnectError, EmitError};
+pub use extract::{Bin, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData};
+pub use handler::{Handler, Middleware, MiddlewareFuture};
+pub use namespace::NamespaceRef;
+pub use reason::DisconnectReason;
+pub use rooms::{IntoRooms, Room};
+pub use server::{SocketIo, SocketIoHandler};
+pub use socket::{Socket, SocketRef};

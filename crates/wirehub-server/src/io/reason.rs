@@ -1,0 +1,74 @@
+//! Why a socket left its namespace, named as Socket.IO names it.
+
+use std::fmt;
+use wirehub_proto::engineio::CloseReason;
+
+/// A socket's disconnect reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The connection was closed by the client or the network.
+    TransportClose,
+    /// The connection failed.
+    TransportError,
+    /// The client stopped answering pings.
+    PingTimeout,
+    /// The client sent an invalid packet.
+    ParseError,
+    /// The server closed the connection (e.g. connect timeout, invalid state).
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShuttingDown,
+    /// The server closed the whole connection with `disconnect(true)`.
+    ForcedServerClose,
+    /// The client left the namespace.
+    ClientNamespaceDisconnect,
+    /// The server removed the socket from the namespace.
+    ServerNamespaceDisconnect,
+    /// The client read too slowly and its queue overflowed.
+    SlowConsumer,
+}
+
+impl DisconnectReason {
+    /// The reason's Socket.IO name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
+            DisconnectReason::ForcedServerClose => "forced server close",
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::SlowConsumer => "slow consumer",
+        }
+    }
+}
+
+impl From<CloseReason> for DisconnectReason {
+    fn from(r: CloseReason) -> Self {
+        match r {
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::TransportClose => DisconnectReason::TransportClose,
+            CloseReason::TransportError => DisconnectReason::TransportError,
+            CloseReason::ParseError => DisconnectReason::ParseError,
+            CloseReason::ForcedClose => DisconnectReason::ForcedClose,
+            CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
+            CloseReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for DisconnectReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}

@@ -1,0 +1,249 @@
+//! [`SocketIo`]: the server handle users keep — namespaces (static and
+//! dynamic), server-wide broadcasts, shutdown — and [`SocketIoHandler`],
+//! which plugs the Socket.IO layer into the engine.
+
+use super::adapter::AdapterFactory;
+use super::broadcast::BroadcastOperator;
+use super::client::Client;
+use super::handler::{boxed, BoxedHandler, BoxedMiddleware, Handler};
+use super::namespace::{Namespace, NamespaceRef};
+use super::rooms::IntoRooms;
+use super::socket::SocketRef;
+use crate::config::Config;
+use crate::engine::{Engine, EngineConn, EngineHandler};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::time::Instant;
+use wirehub_proto::engineio::{CloseReason, Message};
+use wirehub_proto::Str;
+
+type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// A dynamic namespace: any name the matcher accepts is created on demand.
+struct DynamicNs {
+    matches: NsPredicate,
+    on_connect: BoxedHandler,
+    middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+}
+
+pub(crate) struct ServerInner {
+    config: Arc<Config>,
+    adapter: AdapterFactory,
+    namespaces: RwLock<HashMap<Str, Arc<Namespace>>>,
+    dynamic: RwLock<Vec<DynamicNs>>,
+    engine: OnceLock<Weak<Engine<SocketIoHandler>>>,
+}
+
+impl ServerInner {
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The namespace called `name`, creating a dynamic one if a pattern matches.
+    pub(crate) fn namespace(&self, name: &Str) -> Option<Arc<Namespace>> {
+        if let Some(ns) = self.namespaces.read().ok()?.get(name) {
+            return Some(ns.clone());
+        }
+        let dynamic = self.dynamic.read().ok()?;
+        let found = dynamic.iter().find(|d| (d.matches)(name))?;
+        let mut all = self.namespaces.write().ok()?;
+        let ns = all.entry(name.clone()).or_insert_with(|| {
+            Namespace::new(
+                name.clone(),
+                self.config.clone(),
+                (self.adapter)(name),
+                found.on_connect.clone(),
+                found.middlewares.clone(),
+            )
+        });
+        Some(ns.clone())
+    }
+}
+
+/// The Socket.IO server handle. Cheap to clone.
+#[derive(Clone)]
+pub struct SocketIo(pub(crate) Arc<ServerInner>);
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SocketIo")
+    }
+}
+
+impl SocketIo {
+    pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory) -> Self {
+        SocketIo(Arc::new(ServerInner {
+            config,
+            adapter,
+            namespaces: RwLock::default(),
+            dynamic: RwLock::default(),
+            engine: OnceLock::new(),
+        }))
+    }
+
+    pub(crate) fn attach_engine(&self, engine: &Arc<Engine<SocketIoHandler>>) {
+        let _ = self.0.engine.set(Arc::downgrade(engine));
+    }
+
+    pub(crate) fn handler(&self) -> SocketIoHandler {
+        SocketIoHandler(self.0.clone())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// Registers a namespace; `handler` runs for each new connection.
+    pub fn ns<H: Handler<T>, T: 'static>(
+        &self,
+        name: impl Into<String>,
+        handler: H,
+    ) -> NamespaceRef {
+        let mut name: String = name.into();
+        if !name.starts_with('/') {
+            name.insert(0, '/');
+        }
+        let name = Str::from(name);
+        let middlewares = Arc::new(RwLock::new(Vec::new()));
+        let ns = Namespace::new(
+            name.clone(),
+            self.0.config.clone(),
+            (self.0.adapter)(&name),
+            boxed(handler),
+            middlewares.clone(),
+        );
+        if let Ok(mut all) = self.0.namespaces.write() {
+            all.insert(name, ns.clone());
+        }
+        NamespaceRef {
+            ns: Some(ns),
+            middlewares,
+        }
+    }
+
+    /// Registers dynamic namespaces: every name matching the regular
+    /// expression (anchored at both ends), e.g. `/room-\d+`.
+    pub fn dyn_ns<H: Handler<T>, T: 'static>(
+        &self,
+        pattern: &str,
+        handler: H,
+    ) -> Result<NamespaceRef, regex_lite::Error> {
+        let re = regex_lite::Regex::new(&format!("^(?:{pattern})$"))?;
+        Ok(self.dyn_ns_fn(move |name| re.is_match(name), handler))
+    }
+
+    /// Registers dynamic namespaces: every name `matches` accepts.
+    pub fn dyn_ns_fn<H: Handler<T>, T: 'static>(
+        &self,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+        handler: H,
+    ) -> NamespaceRef {
+        let middlewares = Arc::new(RwLock::new(Vec::new()));
+        if let Ok(mut dynamic) = self.0.dynamic.write() {
+            dynamic.push(DynamicNs {
+                matches: Arc::new(matches),
+                on_connect: boxed(handler),
+                middlewares: middlewares.clone(),
+            });
+        }
+        NamespaceRef {
+            ns: None,
+            middlewares,
+        }
+    }
+
+    /// The namespace called `name`, if it exists (or a dynamic pattern matches).
+    pub fn of(&self, name: &str) -> Option<NamespaceRef> {
+        let ns = self.0.namespace(&Str::from(name.to_owned()))?;
+        let middlewares = Arc::new(RwLock::new(Vec::new()));
+        Some(NamespaceRef {
+            ns: Some(ns),
+            middlewares,
+        })
+    }
+
+    /// A broadcast operator over the main namespace `/`.
+    ///
+    /// # Panics
+    /// Never: the main namespace is created (with no handler) if missing.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        let main = Str::from_static("/");
+        let ns = match self.0.namespace(&main) {
+            Some(ns) => ns,
+            None => self
+                .ns("/", || async {})
+                .ns
+                .expect("a static namespace has a handle"),
+        };
+        BroadcastOperator::new(ns)
+    }
+
+    /// Emits to every socket of `/` (one argument).
+    pub fn emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<usize, super::EmitError> {
+        self.broadcast().emit(event, data)
+    }
+
+    /// A broadcast to rooms of `/`.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// Same as [`Self::to`].
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// A broadcast to `/` excluding rooms.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// A broadcast with an ack timeout, over `/`.
+    pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
+        self.broadcast().timeout(timeout)
+    }
+
+    /// Every socket of `/`.
+    pub async fn fetch_sockets(&self) -> Vec<SocketRef> {
+        self.broadcast().fetch_sockets().await
+    }
+
+    /// Closes every connection ("server shutting down").
+    pub fn close(&self) {
+        if let Some(engine) = self.0.engine.get().and_then(Weak::upgrade) {
+            engine.close_all(CloseReason::ServerShutdown);
+        }
+    }
+}
+
+/// The engine handler running Socket.IO on each session.
+pub struct SocketIoHandler(Arc<ServerInner>);
+
+impl EngineHandler for SocketIoHandler {
+    type Conn = Client;
+
+    fn on_open(&self, conn: &Arc<EngineConn>) -> Client {
+        Client::new(conn.clone(), self.0.clone())
+    }
+
+    fn on_message(&self, client: &mut Client, msg: Message) -> Result<(), CloseReason> {
+        client.on_message(msg)
+    }
+
+    fn on_close(&self, client: Client, reason: CloseReason) {
+        client.on_close(reason)
+    }
+
+    fn deadline(&self, client: &Client) -> Option<Instant> {
+        client.deadline()
+    }
+
+    fn on_deadline(&self, client: &mut Client, now: Instant) -> Result<(), CloseReason> {
+        client.on_deadline(now)
+    }
+}

@@ -1,0 +1,387 @@
+//! One socket: a client's connection to one namespace.
+
+use super::ack::{await_one, AckArgs, AckError, AckSink};
+use super::broadcast::BroadcastOperator;
+use super::error::EmitError;
+use super::extract::HandlerCx;
+use super::handler::{boxed, BoxedHandler, Handler};
+use super::namespace::{Namespace, NamespaceRef};
+use super::reason::DisconnectReason;
+use super::rooms::{IntoRooms, Room};
+use crate::engine::{EngineConn, Outgoing};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
+use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::Str;
+
+/// A shared reference to a socket; handlers take it as an extractor.
+pub type SocketRef = Arc<Socket>;
+
+const CONNECTING: u8 = 0;
+const CONNECTED: u8 = 1;
+const DISCONNECTED: u8 = 2;
+
+/// A client's connection to one namespace.
+pub struct Socket {
+    id: Str,
+    ns: Arc<Namespace>,
+    conn: Arc<EngineConn>,
+    auth: Str,
+    state: AtomicU8,
+    handlers: RwLock<HashMap<Str, BoxedHandler>>,
+    on_disconnect: Mutex<Option<BoxedHandler>>,
+    acks: Mutex<HashMap<u64, AckSink>>,
+    extensions: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id)
+            .field("ns", self.ns.name())
+            .finish()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(ns: Arc<Namespace>, conn: Arc<EngineConn>, auth: Option<Str>) -> SocketRef {
+        Arc::new(Socket {
+            id: crate::engine::random_id(),
+            ns,
+            conn,
+            auth: auth.unwrap_or_else(|| Str::from_static("{}")),
+            state: AtomicU8::new(CONNECTING),
+            handlers: RwLock::default(),
+            on_disconnect: Mutex::default(),
+            acks: Mutex::default(),
+            extensions: Mutex::default(),
+        })
+    }
+
+    /// The socket id (also the name of the room only this socket is in).
+    pub fn id(&self) -> &Str {
+        &self.id
+    }
+
+    /// The namespace name.
+    pub fn ns_name(&self) -> &Str {
+        self.ns.name()
+    }
+
+    /// The auth payload the client sent with CONNECT (`{}` if none), as JSON.
+    pub fn auth_raw(&self) -> &Str {
+        &self.auth
+    }
+
+    /// The auth payload, deserialised.
+    pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.auth)
+    }
+
+    /// The handshake request's head: URI (with query), headers, extensions.
+    pub fn handshake(&self) -> &http::request::Parts {
+        self.conn.request()
+    }
+
+    /// The underlying transport, `None` once closed.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.conn.transport()
+    }
+
+    /// Whether the socket is connected to its namespace.
+    pub fn connected(&self) -> bool {
+        self.state.load(Ordering::Acquire) == CONNECTED
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.state.load(Ordering::Acquire) == DISCONNECTED
+    }
+
+    pub(crate) fn set_connected(&self) -> bool {
+        self.state
+            .compare_exchange(CONNECTING, CONNECTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub(crate) fn set_rejected(&self) {
+        self.state.store(DISCONNECTED, Ordering::Release);
+    }
+
+    /// Registers the handler of `event` (replacing any previous one).
+    pub fn on<H: Handler<T>, T: 'static>(&self, event: impl Into<String>, handler: H) {
+        if let Ok(mut map) = self.handlers.write() {
+            map.insert(Str::from(event.into()), boxed(handler));
+        }
+    }
+
+    /// Registers the disconnect handler; it can take [`DisconnectReason`].
+    pub fn on_disconnect<H: Handler<T>, T: 'static>(&self, handler: H) {
+        if let Ok(mut slot) = self.on_disconnect.lock() {
+            *slot = Some(boxed(handler));
+        }
+    }
+
+    /// Emits `event` with one argument.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_raw(event, Args::one(data)?)
+    }
+
+    /// Emits `event` with several arguments (`data` serialises to a list, e.g. a tuple).
+    pub fn emit_args<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_raw(event, Args::many(data)?)
+    }
+
+    /// Emits `event` with arguments as they are (e.g. received ones).
+    pub fn emit_raw(&self, event: &str, args: Args) -> Result<(), EmitError> {
+        let packet = Packet::event(
+            self.ns_name().clone(),
+            Str::from(event.to_owned()),
+            args,
+            None,
+        );
+        self.send_packet(packet, false)
+    }
+
+    /// Emits `event` with one argument and awaits the client's answer
+    /// (within the configured ack timeout). A one-argument answer
+    /// deserialises as `R`; a longer one as a sequence (e.g. a tuple).
+    pub fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        self: &Arc<Self>,
+        event: &str,
+        data: &T,
+    ) -> impl Future<Output = Result<R, AckError>> + Send + 'static {
+        let timeout = self.ns.config().ack_timeout;
+        let args = Args::one(data);
+        let pending = args.map(|args| self.emit_raw_with_ack(event, args, timeout));
+        async move {
+            let answer = pending.map_err(EmitError::from)?.await?;
+            Ok(answer.to_seq_or_first()?)
+        }
+    }
+
+    /// Emits `event` with arguments as they are and awaits the raw answer
+    /// for at most `timeout`.
+    pub fn emit_raw_with_ack(
+        self: &Arc<Self>,
+        event: &str,
+        args: Args,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Args, AckError>> + Send + 'static {
+        let socket = self.clone();
+        let event = Str::from(event.to_owned());
+        async move {
+            let id = socket.ns.next_ack_id();
+            let (tx, rx) = oneshot::channel();
+            socket.register_ack(id, AckSink::One(tx));
+            let packet = Packet::event(socket.ns_name().clone(), event, args, Some(id));
+            if let Err(e) = socket.send_packet(packet, false) {
+                socket.forget_ack(id);
+                return Err(e.into());
+            }
+            await_one(socket, id, rx, timeout).await
+        }
+    }
+
+    /// Joins rooms.
+    pub fn join(self: &Arc<Self>, rooms: impl IntoRooms) {
+        self.ns.adapter().add_all(self, &rooms.into_rooms());
+    }
+
+    /// Leaves rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        for room in rooms.into_rooms() {
+            self.ns.adapter().del(&self.id, &room);
+        }
+    }
+
+    /// Leaves every room (including its own id room).
+    pub fn leave_all(&self) {
+        self.ns.adapter().del_all(&self.id);
+    }
+
+    /// The rooms this socket is in.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.ns.adapter().socket_rooms(&self.id)
+    }
+
+    /// A handle on this socket's namespace (broadcasts including this socket).
+    pub fn namespace(&self) -> NamespaceRef {
+        NamespaceRef {
+            ns: Some(self.ns.clone()),
+            middlewares: Arc::default(),
+        }
+    }
+
+    /// Broadcast to these rooms, excluding this socket.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// Broadcast to every socket of the namespace except this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone()).except(self.id.clone())
+    }
+
+    /// Broadcast excluding sockets in these rooms (and this socket).
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// Removes the socket from its namespace ("server namespace disconnect").
+    pub fn disconnect(&self) {
+        self.disconnect_with(false)
+    }
+
+    /// Like [`Self::disconnect`]; with `close`, closes the whole connection
+    /// (every namespace of this client).
+    pub fn disconnect_with(&self, close: bool) {
+        if close {
+            self.conn.close(CloseReason::ForcedClose);
+            self.close(DisconnectReason::ForcedServerClose);
+            return;
+        }
+        if self.connected() {
+            let _ = self.send_packet(Packet::disconnect(self.ns_name().clone()), false);
+        }
+        self.close(DisconnectReason::ServerNamespaceDisconnect);
+    }
+
+    /// Stores a value of type `T` on the socket (replacing any previous one).
+    pub fn insert<T: Any + Send + Sync>(&self, value: T) {
+        if let Ok(mut ext) = self.extensions.lock() {
+            ext.insert(TypeId::of::<T>(), Box::new(value));
+        }
+    }
+
+    /// A clone of the stored value of type `T`.
+    pub fn get<T: Any + Send + Sync + Clone>(&self) -> Option<T> {
+        let ext = self.extensions.lock().ok()?;
+        ext.get(&TypeId::of::<T>())?.downcast_ref::<T>().cloned()
+    }
+
+    /// Removes and returns the stored value of type `T`.
+    pub fn remove<T: Any + Send + Sync>(&self) -> Option<T> {
+        let mut ext = self.extensions.lock().ok()?;
+        ext.remove(&TypeId::of::<T>())?
+            .downcast::<T>()
+            .ok()
+            .map(|b| *b)
+    }
+
+    /// Encodes and queues a packet.
+    pub(crate) fn send_packet(&self, packet: Packet, volatile: bool) -> Result<(), EmitError> {
+        self.send_outgoing(outgoing(&packet), volatile)
+    }
+
+    /// Queues a packet whatever the socket's state (connect refusals).
+    pub(crate) fn send_raw_packet(&self, packet: Packet) -> Result<(), EmitError> {
+        Ok(self.conn.send(outgoing(&packet), false)?)
+    }
+
+    /// Queues the CONNECT answer, written on its own (see [`Outgoing::Paced`]).
+    pub(crate) fn send_connect_answer(&self) -> Result<(), EmitError> {
+        let packet = Packet::connect_ok(self.ns_name().clone(), &self.id);
+        let frame = Frame::Text(packet.encode().text);
+        Ok(self.conn.send(Outgoing::Paced(frame), false)?)
+    }
+
+    /// Queues already encoded frames (a broadcast shares them).
+    pub(crate) fn send_outgoing(&self, out: Outgoing, volatile: bool) -> Result<(), EmitError> {
+        if self.is_disconnected() {
+            return Err(EmitError::Disconnected);
+        }
+        Ok(self.conn.send(out, volatile)?)
+    }
+
+    pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
+        if let Ok(mut acks) = self.acks.lock() {
+            acks.insert(id, sink);
+        }
+    }
+
+    pub(crate) fn forget_ack(&self, id: u64) {
+        if let Ok(mut acks) = self.acks.lock() {
+            acks.remove(&id);
+        }
+    }
+
+    /// A client event: runs its handler, if one is registered.
+    pub(crate) fn on_event(self: &Arc<Self>, event: &Str, args: &Args, ack_id: Option<u64>) {
+        let handler = self
+            .handlers
+            .read()
+            .ok()
+            .and_then(|m| m.get(event).cloned());
+        match handler {
+            Some(h) => h.call(&HandlerCx {
+                socket: self,
+                event,
+                args,
+                ack_id,
+                reason: None,
+            }),
+            None => tracing::trace!(socket = %self.id, %event, "no handler"),
+        }
+    }
+
+    /// A client ack: hands the answer to whoever awaits it.
+    pub(crate) fn on_ack(&self, id: u64, args: Args) {
+        let sink = self.acks.lock().ok().and_then(|mut a| a.remove(&id));
+        match sink {
+            Some(AckSink::One(tx)) => {
+                let _ = tx.send(args);
+            }
+            Some(AckSink::Many(tx)) => {
+                let _ = tx.send((self.id.clone(), args));
+            }
+            None => tracing::trace!(socket = %self.id, id, "ack for unknown id"),
+        }
+    }
+
+    /// Leaves the namespace for `reason`: once only; runs the disconnect handler.
+    pub(crate) fn close(self: &Socket, reason: DisconnectReason) {
+        let was = self.state.swap(DISCONNECTED, Ordering::AcqRel);
+        if was != CONNECTED {
+            return;
+        }
+        if let Ok(mut acks) = self.acks.lock() {
+            acks.clear();
+        }
+        let handler = self.on_disconnect.lock().ok().and_then(|mut h| h.take());
+        if let Some(socket) = self.ns.get_socket(&self.id) {
+            if let Some(h) = handler {
+                h.call(&HandlerCx {
+                    socket: &socket,
+                    event: &Str::from_static("disconnect"),
+                    args: &Args::empty(),
+                    ack_id: None,
+                    reason: Some(reason),
+                });
+            }
+        }
+        self.ns.adapter().del_all(&self.id);
+        self.ns.remove_socket(&self.id);
+        if let Ok(mut h) = self.handlers.write() {
+            h.clear();
+        }
+    }
+}
+
+/// Encodes a packet into one queue entry.
+pub(crate) fn outgoing(packet: &Packet) -> Outgoing {
+    let encoded = packet.encode();
+    if encoded.attachments.is_empty() {
+        Outgoing::One(Frame::Text(encoded.text))
+    } else {
+        Outgoing::Many(encoded.frames().collect())
+    }
+}

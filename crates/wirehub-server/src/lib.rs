@@ -1,0 +1,43 @@
+//! wirehub server: a Socket.IO v5 / Engine.IO v4 hub on hyper 1.
+//!
+//! ```no_run
+//! use wirehub_server::{io::{AckSender, Data, RawArgs, SocketRef}, SocketIo};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let (service, io) = SocketIo::builder().build_service();
+//! io.ns("/", |socket: SocketRef, Data(auth): Data<serde_json::Value>| async move {
+//!     let _ = socket.emit("auth", &auth);
+//!     socket.on("message", |socket: SocketRef, RawArgs(args): RawArgs| async move {
+//!         let _ = socket.emit_raw("message-back", args);
+//!     });
+//!     socket.on("ping", |ack: AckSender| async move { let _ = ack.send("pong"); });
+//! });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! wirehub_server::serve(listener, service, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! # Layout
+//! - [`config`]: limits and timers ([`Config`], [`ConfigBuilder`]).
+//! - [`engine`]: Engine.IO sessions over long-polling and WebSocket, driving
+//!   the sans-IO state machine of `wirehub-proto`.
+//! - [`io`]: Socket.IO: namespaces, sockets, handlers and extractors, acks,
+//!   rooms, broadcasts, and the adapter seam.
+//! - [`SocketIoBuilder`]: builds the server, as a tower [`SocketIoLayer`] to
+//!   mount in an axum/hyper app or as a standalone [`EngineService`].
+//! - [`serve`]: a ready accept loop (TCP_NODELAY, header timeouts, upgrades).
+
+pub mod config;
+pub mod engine;
+pub mod io;
+
+mod builder;
+mod serve;
+mod service;
+
+pub use builder::SocketIoBuilder;
+pub use config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
+pub use io::SocketIo;
+pub use serve::{serve, RemoteAddr};
+pub use service::{EngineLayer, EngineService, NotFound, SocketIoLayer, SocketIoService};
+pub use wirehub_proto as proto;

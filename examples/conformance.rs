@@ -1,0 +1,149 @@
+//! The conformance server: behaves like the Node reference below, so the
+//! public socket.io-protocol test suite and our interop suites can run
+//! against it. Listens on 127.0.0.1:3000 (env `PORT` overrides).
+//!
+//! ```js
+//! io.on("connection", (socket) => {
+//!   socket.emit("auth", socket.handshake.auth);
+//!   socket.on("message", (...args) => socket.emit("message-back", ...args));
+//!   socket.on("message-with-ack", (...args) => { const ack = args.pop(); ack(...args); });
+//!   socket.on("join", (room, ack) => { socket.join(room); ack && ack("joined"); });
+//!   socket.on("leave", (room, ack) => { socket.leave(room); ack && ack("left"); });
+//!   socket.on("to-room", (room, ...args) => socket.to(room).emit("room-message", ...args));
+//!   socket.on("broadcast", (...args) => io.emit("broadcast-message", ...args));
+//! });
+//! io.of("/custom").on("connection", (socket) => { socket.emit("auth", socket.handshake.auth); });
+//! ```
+//!
+//! Plus additive events used only by the interop suites: `server-ack`,
+//! `collect-acks`, `disconnect-me`, `watch-disconnects` (see
+//! `tests/interop/reference/server.mjs` for their Node equivalent).
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use wirehub_server::io::{AckSender, Data, DisconnectReason, RawArgs, SocketRef};
+use wirehub_server::proto::socketio::Args;
+use wirehub_server::{CorsOrigins, SocketIo};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let (service, io) = SocketIo::builder()
+        .ping_interval(Duration::from_millis(300))
+        .ping_timeout(Duration::from_millis(200))
+        .max_payload(1_000_000)
+        .connect_timeout(Duration::from_millis(1000))
+        .cors(CorsOrigins::Any)
+        .build_service();
+
+    let server = io.clone();
+    io.ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
+        let io = server.clone();
+        async move {
+            let _ = socket.emit("auth", &auth);
+            register_contract(&socket, io);
+            register_extensions(&socket);
+        }
+    });
+    io.ns(
+        "/custom",
+        |socket: SocketRef, Data(auth): Data<Value>| async move {
+            let _ = socket.emit("auth", &auth);
+        },
+    );
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("conformance server listening on http://127.0.0.1:{port}");
+    wirehub_server::serve(listener, service, std::future::pending()).await
+}
+
+fn register_contract(socket: &SocketRef, io: SocketIo) {
+    socket.on(
+        "message",
+        |s: SocketRef, RawArgs(args): RawArgs| async move {
+            let _ = s.emit_raw("message-back", args);
+        },
+    );
+    socket.on(
+        "message-with-ack",
+        |RawArgs(args): RawArgs, ack: AckSender| async move {
+            let _ = ack.send_raw(args);
+        },
+    );
+    socket.on(
+        "join",
+        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+            s.join(room);
+            let _ = ack.send("joined");
+        },
+    );
+    socket.on(
+        "leave",
+        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+            s.leave(room);
+            let _ = ack.send("left");
+        },
+    );
+    socket.on(
+        "to-room",
+        |s: SocketRef, RawArgs(mut args): RawArgs| async move {
+            let Some(room) = args
+                .shift()
+                .and_then(|r| serde_json::from_str::<String>(&r).ok())
+            else {
+                return;
+            };
+            let _ = s.to(room).emit_raw("room-message", args);
+        },
+    );
+    socket.on("broadcast", move |RawArgs(args): RawArgs| {
+        let io = io.clone();
+        async move {
+            let _ = io.broadcast().emit_raw("broadcast-message", args);
+        }
+    });
+}
+
+fn register_extensions(socket: &SocketRef) {
+    socket.on(
+        "server-ack",
+        |s: SocketRef, RawArgs(args): RawArgs| async move {
+            let answer = s
+                .emit_raw_with_ack("server-ack-request", args, Duration::from_millis(1000))
+                .await;
+            let result = match answer.and_then(|a| Ok(a.to_seq::<Vec<Value>>()?)) {
+                Ok(reply) => json!({ "reply": reply }),
+                Err(_) => json!({ "error": "timeout" }),
+            };
+            let _ = s.emit("server-ack-result", &result);
+        },
+    );
+    socket.on("collect-acks", |s: SocketRef, ack: AckSender| async move {
+        let Some(all) = s.namespace().broadcast() else {
+            return;
+        };
+        let all = all.timeout(Duration::from_millis(1000));
+        let answers = all.emit_raw_with_ack("collect", Args::empty()).await;
+        let responses = answers.first_args::<Value>().unwrap_or_default();
+        let _ = ack.send(&json!({ "timedOut": answers.timed_out, "responses": responses }));
+    });
+    socket.on(
+        "disconnect-me",
+        |s: SocketRef| async move { s.disconnect() },
+    );
+    socket.on(
+        "watch-disconnects",
+        |s: SocketRef, ack: AckSender| async move {
+            s.join("watchers");
+            let _ = ack.send("watching");
+        },
+    );
+    socket.on_disconnect(|s: SocketRef, reason: DisconnectReason| async move {
+        if let Some(watchers) = s.namespace().to("watchers") {
+            let _ = watchers.emit_args("peer-disconnected", &(s.id(), reason));
+        }
+    });
+}
