@@ -114,11 +114,16 @@ fn register_extensions(socket: &SocketRef) {
             let answer = s
                 .emit_raw_with_ack("server-ack-request", args, Duration::from_millis(1000))
                 .await;
-            let result = match answer.and_then(|a| Ok(a.to_seq::<Vec<Value>>()?)) {
-                Ok(reply) => json!({ "reply": reply }),
-                Err(_) => json!({ "error": "timeout" }),
+            // `{"reply":[...answer]}`, keeping the answer's binary attachments.
+            let result = match answer {
+                Ok(a) => {
+                    let items: Vec<&str> = a.raw().iter().map(|r| r.as_str()).collect();
+                    let reply = format!("{{\"reply\":[{}]}}", items.join(","));
+                    Args::from_parts(vec![reply.into()], a.attachments().to_vec())
+                }
+                Err(_) => Args::from_raw(vec![json!({ "error": "timeout" }).to_string().into()]),
             };
-            let _ = s.emit("server-ack-result", &result);
+            let _ = s.emit_raw("server-ack-result", result);
         },
     );
     socket.on("collect-acks", |s: SocketRef, ack: AckSender| async move {

@@ -216,14 +216,17 @@ impl<H: EngineHandler> Engine<H> {
                 let too_large = e
                     .downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some();
-                conn.close(CloseReason::TransportError);
                 if too_large {
+                    // As the reference server: refuse the body and keep the
+                    // session; the client takes the 413 as a transport error
+                    // and closes it.
                     return Ok(json_error(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         EngineError::BadRequest,
                         "Payload too large",
                     ));
                 }
+                conn.close(CloseReason::TransportError);
                 return Err(EngineError::BadRequest);
             }
             Err(_) => {
