@@ -1,1 +1,37 @@
-fn main() {}
+//! `wirehub`: the standalone real-time hub and its command line.
+//!
+//! - `wirehub serve`: the Socket.IO server with the built-in chat demo.
+
+mod demo;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// wirehub: a real-time hub speaking Socket.IO v5 / Engine.IO v4.
+#[derive(Debug, Parser)]
+#[command(name = "wirehub", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server, with the chat demo at `/`.
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WIREHUB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
+    }
+}

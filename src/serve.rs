@@ -1,0 +1,136 @@
+//! `wirehub serve`: flags, the server's assembly, and graceful shutdown.
+
+use crate::demo;
+use anyhow::Context;
+use clap::Args;
+use std::time::Duration;
+use tower_layer::Layer;
+use wirehub_server::proto::engineio::TransportKind;
+use wirehub_server::{CorsOrigins, SocketIo};
+
+/// Options of `wirehub serve`. Every flag can also come from its
+/// environment variable.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WIREHUB_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on [default: $PORT, else 3000].
+    #[arg(long, env = "WIREHUB_PORT")]
+    port: Option<u16>,
+    /// Path of the Socket.IO endpoint.
+    #[arg(long, env = "WIREHUB_PATH", default_value = "/socket.io/")]
+    path: String,
+    /// Milliseconds between heartbeat pings.
+    #[arg(long, env = "WIREHUB_PING_INTERVAL", default_value_t = 25_000)]
+    ping_interval: u64,
+    /// Milliseconds a client has to answer a ping before it is dropped.
+    #[arg(long, env = "WIREHUB_PING_TIMEOUT", default_value_t = 20_000)]
+    ping_timeout: u64,
+    /// Largest message or polling body accepted, in bytes.
+    #[arg(long, env = "WIREHUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
+    max_payload: usize,
+    /// Milliseconds a client has to join a namespace after connecting.
+    #[arg(long, env = "WIREHUB_CONNECT_TIMEOUT", default_value_t = 45_000)]
+    connect_timeout: u64,
+    /// Origins allowed to connect cross-origin (repeat, or comma-separated);
+    /// `*` allows any. Default: same-origin only.
+    #[arg(long = "cors-origin", env = "WIREHUB_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Allow credentials (cookies) on cross-origin requests.
+    #[arg(long, env = "WIREHUB_CORS_CREDENTIALS")]
+    cors_credentials: bool,
+    /// Transports to offer: `polling`, `websocket` (comma-separated).
+    #[arg(long, env = "WIREHUB_TRANSPORTS", value_delimiter = ',', default_value = "polling,websocket")]
+    transports: Vec<String>,
+    /// Packets queued per connection before a slow reader is disconnected.
+    #[arg(long, env = "WIREHUB_QUEUE_CAPACITY", default_value_t = 1024)]
+    queue_capacity: usize,
+    /// Do not serve the chat demo at `/`.
+    #[arg(long, env = "WIREHUB_NO_DEMO")]
+    no_demo: bool,
+}
+
+impl ServeArgs {
+    fn port(&self) -> anyhow::Result<u16> {
+        match self.port {
+            Some(p) => Ok(p),
+            None => match std::env::var("PORT") {
+                Ok(p) => p.parse().with_context(|| format!("PORT={p:?} is not a port number")),
+                Err(_) => Ok(3000),
+            },
+        }
+    }
+
+    fn transports(&self) -> anyhow::Result<Vec<TransportKind>> {
+        let list = self
+            .transports
+            .iter()
+            .map(|t| TransportKind::parse(t.trim()).with_context(|| format!("unknown transport {t:?} (polling, websocket)")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        anyhow::ensure!(!list.is_empty(), "at least one transport is needed");
+        Ok(list)
+    }
+
+    fn cors(&self) -> CorsOrigins {
+        if self.cors_origins.is_empty() {
+            CorsOrigins::None
+        } else if self.cors_origins.iter().any(|o| o == "*") {
+            CorsOrigins::Any
+        } else {
+            CorsOrigins::List(self.cors_origins.clone())
+        }
+    }
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (layer, io) = SocketIo::builder()
+        .path(args.path.clone())
+        .ping_interval(Duration::from_millis(args.ping_interval))
+        .ping_timeout(Duration::from_millis(args.ping_timeout))
+        .max_payload(args.max_payload)
+        .connect_timeout(Duration::from_millis(args.connect_timeout))
+        .cors(args.cors())
+        .cors_credentials(args.cors_credentials)
+        .transports(args.transports()?)
+        .queue_capacity(args.queue_capacity)
+        .build_layer();
+    demo::chat::register(&io);
+    let service = layer.layer(demo::Assets::new(!args.no_demo));
+
+    let addr = format!("{}:{}", args.host, args.port()?);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!("wirehub listening on http://{local} (Socket.IO at {})", args.path);
+    if !args.no_demo {
+        tracing::info!("chat demo: open http://{local}/ in a browser");
+    }
+    wirehub_server::serve(listener, service, shutdown_signal()).await?;
+    tracing::info!("shutting down");
+    io.close();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

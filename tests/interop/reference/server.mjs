@@ -1,0 +1,76 @@
+// Conformance server for the interop suites (Node reference implementation).
+//
+// Usage: PORT=3301 node tests/interop/reference/server.mjs
+// Listens on 127.0.0.1:$PORT. socket.io is resolved from tests/interop/js
+// (run `npm ci` there first; tests/interop/run.sh does it).
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../js/package.json", import.meta.url));
+const { Server } = require("socket.io");
+
+const port = Number(process.env.PORT || 3301);
+const httpServer = createServer();
+const io = new Server(httpServer, {
+  path: "/socket.io/",
+  pingInterval: 300,
+  pingTimeout: 200,
+  maxHttpBufferSize: 1_000_000,
+  connectTimeout: 1000,
+  cors: { origin: "*" },
+});
+
+io.on("connection", (socket) => {
+  socket.emit("auth", socket.handshake.auth);
+  socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("message-with-ack", (...args) => {
+    const ack = args.pop();
+    ack(...args);
+  });
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack && ack("joined");
+  });
+  socket.on("leave", (room, ack) => {
+    socket.leave(room);
+    ack && ack("left");
+  });
+  socket.on("to-room", (room, ...args) => socket.to(room).emit("room-message", ...args));
+  socket.on("broadcast", (...args) => io.emit("broadcast-message", ...args));
+
+  // --- interop extensions (additive; used only by the interop suites) ---
+  // server -> client ack with timeout
+  socket.on("server-ack", (...args) => {
+    socket.timeout(1000).emit("server-ack-request", ...args, (err, ...reply) => {
+      socket.emit("server-ack-result", err ? { error: "timeout" } : { reply });
+    });
+  });
+  // broadcast with acks collected from every client in the namespace
+  socket.on("collect-acks", (ack) => {
+    io.timeout(1000).emit("collect", (err, responses) => ack({ timedOut: !!err, responses }));
+  });
+  // server-initiated disconnect
+  socket.on("disconnect-me", () => socket.disconnect());
+  // observe server-side disconnect reasons
+  socket.on("watch-disconnects", (ack) => {
+    socket.join("watchers");
+    ack && ack("watching");
+  });
+  socket.on("disconnect", (reason) => io.to("watchers").emit("peer-disconnected", socket.id, reason));
+});
+
+io.of("/custom").on("connection", (socket) => {
+  socket.emit("auth", socket.handshake.auth);
+});
+
+httpServer.listen(port, "127.0.0.1", () => {
+  console.log(`reference server listening on 127.0.0.1:${port}`);
+});
+
+const shutdown = (signal) => {
+  console.log(`reference server: ${signal}, exiting`);
+  io.close();
+  process.exit(0);
+};
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Interop suites: the official socket.io clients (socket.io-client for JS,
+# python-socketio for Python) against a conformance server.
+#
+#   SERVER_CMD="node tests/interop/reference/server.mjs" tests/interop/run.sh
+#
+# SERVER_CMD is run with `bash -c` from the repository root, with PORT set; it
+# must listen on 127.0.0.1:$PORT (Socket.IO path /socket.io/).
+#
+# Optional environment:
+#   INTEROP_SUITES           "js python" (default) or just one of them
+#   INTEROP_STARTUP_TIMEOUT  seconds to wait for the server (default 20)
+#   INTEROP_PORT             port to use instead of picking a free one in 3301-3399
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+SUITES="${INTEROP_SUITES:-js python}"
+STARTUP_TIMEOUT="${INTEROP_STARTUP_TIMEOUT:-20}"
+SUITE_TIMEOUT=900 # hard bound for one whole suite (each test is bounded on its own: 20 s JS, 30 s Python)
+
+if [[ -z "${SERVER_CMD:-}" ]]; then
+  echo "usage: SERVER_CMD=\"<command starting the server on \$PORT>\" $0" >&2
+  exit 2
+fi
+
+say() { echo "interop: $*"; }
+die() {
+  echo "interop: error: $*" >&2
+  exit 2
+}
+
+hash_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---------------------------------------------------------------- dependencies
+install_js() {
+  local stamp="$HERE/js/node_modules/.interop-lock-sha256"
+  local want
+  want="$(hash_of "$HERE/js/package-lock.json")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  say "installing JS dependencies (npm ci)"
+  (cd "$HERE/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
+  echo "$want" >"$stamp"
+}
+
+VENV="$HERE/.venv"
+install_python() {
+  local stamp="$VENV/.interop-lock-sha256"
+  local want
+  want="$(hash_of "$HERE/python/requirements.lock")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$VENV/bin/python" ]]; then return 0; fi
+  say "installing Python dependencies (venv + pip install -r requirements.lock)"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" || die "python3 -m venv failed"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input \
+    -r "$HERE/python/requirements.lock" || die "pip install failed"
+  echo "$want" >"$stamp"
+}
+
+[[ " $SUITES " == *" js "* ]] && install_js
+[[ " $SUITES " == *" python "* ]] && install_python
+
+# ---------------------------------------------------------------- server
+port_is_free() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+EOF
+}
+
+pick_port() {
+  local start=$((RANDOM % 99)) i p
+  for ((i = 0; i < 99; i++)); do
+    p=$((3301 + (start + i) % 99))
+    if port_is_free "$p"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+PORT="${INTEROP_PORT:-}"
+if [[ -z "$PORT" ]]; then PORT="$(pick_port)" || die "no free port in 3301-3399"; fi
+SERVER_URL="http://127.0.0.1:$PORT"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")"
+SERVER_LOG="$WORK/server.log"
+SERVER_PID=""
+
+stop_server() {
+  [[ -z "$SERVER_PID" ]] && return 0
+  # the server runs in its own process group: signal the whole group
+  kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null
+  for _ in $(seq 50); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$SERVER_PID" 2>/dev/null || kill -KILL "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+server_log_tail() {
+  echo "---- server output (last 40 lines) ----" >&2
+  tail -n 40 "$SERVER_LOG" >&2
+  echo "---------------------------------------" >&2
+}
+
+say "starting server on port $PORT: $SERVER_CMD"
+cd "$ROOT" || die "cannot cd to the repository root"
+if command -v setsid >/dev/null; then
+  PORT="$PORT" setsid bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
+else
+  PORT="$PORT" bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
+fi
+SERVER_PID=$!
+
+server_answers() {
+  python3 - "$SERVER_URL/socket.io/?EIO=4&transport=polling" <<'EOF'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=1) as r:
+        sys.exit(0 if r.status == 200 and r.read(1) == b"0" else 1)
+except Exception:
+    sys.exit(1)
+EOF
+}
+
+deadline=$((SECONDS + STARTUP_TIMEOUT))
+until server_answers; do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    wait "$SERVER_PID"
+    rc=$?
+    SERVER_PID=""
+    echo "interop: error: the server exited (status $rc) before answering $SERVER_URL/socket.io/?EIO=4&transport=polling" >&2
+    server_log_tail
+    exit 2
+  fi
+  if ((SECONDS >= deadline)); then
+    echo "interop: error: the server did not answer $SERVER_URL/socket.io/?EIO=4&transport=polling within ${STARTUP_TIMEOUT} s" >&2
+    server_log_tail
+    exit 2
+  fi
+  sleep 0.2
+done
+say "server is up at $SERVER_URL"
+
+# ---------------------------------------------------------------- suites
+# count_of WORD TEXT: N from "N WORD" in TEXT, else 0
+count_of() {
+  local n
+  n="$(grep -oE "[0-9]+ $1" <<<"$2" | head -n1 | cut -d' ' -f1)"
+  echo "${n:-0}"
+}
+
+export SERVER_URL
+JS_PASS=0 JS_FAIL=0 PY_PASS=0 PY_FAIL=0
+FAILED=0
+
+# Compact TAP: one line per test, details only for failures (without the
+# expected:/actual: dumps, which repeat the error diff), then the summary.
+compact_tap() {
+  awk '
+    /^TAP version/ || /^# Subtest:/ { next }
+    /^1\.\.[0-9]+$/ { failing = 0; next }
+    /^(not )?ok [0-9]+ / { failing = ($1 == "not"); dump = 0; out(); next }
+    /^# (tests|pass|fail|cancelled|skipped) / { out(); next }
+    /^  (expected|actual):/ { dump = 1; next }
+    /^  [^ ]/ { dump = 0 }
+    /^ / || /^#/ { if (failing && !dump) out(); next }
+    { out() }
+    function out() { print; fflush() }
+  '
+}
+
+if [[ " $SUITES " == *" js "* ]]; then
+  say "JS suite (socket.io-client $(node -p 'require(process.argv[1]).version' "$HERE/js/node_modules/socket.io-client/package.json"), node --test)"
+  (
+    cd "$HERE/js" &&
+      timeout -k 10 "$SUITE_TIMEOUT" node --test --test-reporter=tap --test-concurrency=1 \
+        --test-force-exit ./*.test.mjs 2>&1
+  ) | tee "$WORK/js.tap" | compact_tap
+  rc=${PIPESTATUS[0]}
+  JS_PASS="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/js.tap" | tail -n1)"
+  JS_FAIL="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/js.tap" | tail -n1)"
+  JS_PASS="${JS_PASS:-0}" JS_FAIL="${JS_FAIL:-0}"
+  if ((rc != 0)); then
+    FAILED=1
+    ((JS_FAIL == 0)) && JS_FAIL=1 # crashed or timed out without a summary
+    ((rc == 124)) && echo "interop: JS suite timed out after ${SUITE_TIMEOUT} s" >&2
+  fi
+fi
+
+if [[ " $SUITES " == *" python "* ]]; then
+  say "Python suite (python-socketio $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"))'), pytest)"
+  (
+    cd "$HERE/python" &&
+      PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 timeout -k 10 "$SUITE_TIMEOUT" \
+        "$VENV/bin/python" -m pytest -q --tb=short --color=no 2>&1
+  ) | tee "$WORK/py.out"
+  rc=${PIPESTATUS[0]}
+  summary="$(grep -E '^[=[:space:]]*[0-9]+ (passed|failed|error)' "$WORK/py.out" | tail -n1)"
+  PY_PASS="$(count_of passed "$summary")"
+  PY_FAIL=$(($(count_of failed "$summary") + $(count_of 'errors?' "$summary")))
+  if ((rc != 0)); then
+    FAILED=1
+    ((PY_FAIL == 0)) && PY_FAIL=1
+    ((rc == 124)) && echo "interop: Python suite timed out after ${SUITE_TIMEOUT} s" >&2
+  fi
+fi
+
+if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  wait "$SERVER_PID"
+  echo "interop: error: the server exited during the run (status $?)" >&2
+  SERVER_PID=""
+  FAILED=1
+fi
+if ((FAILED)); then
+  server_log_tail
+fi
+stop_server
+parts=()
+[[ " $SUITES " == *" js "* ]] && parts+=("js $JS_PASS passed, $JS_FAIL failed")
+[[ " $SUITES " == *" python "* ]] && parts+=("python $PY_PASS passed, $PY_FAIL failed")
+(IFS=';' && echo "interop: ${parts[*]}" | sed 's/;/; /g')
+echo "interop: $((JS_PASS + PY_PASS)) passed, $((JS_FAIL + PY_FAIL)) failed"
+exit "$FAILED"
