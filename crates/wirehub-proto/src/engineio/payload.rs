@@ -102,7 +102,7 @@ mod tests {
         #[test]
         fn round_trips(msgs in proptest::collection::vec(
             prop_oneof![
-                "[^\u{1e}]{0,40}".prop_map(|s| Packet::text(s)),
+                "[^\u{1e}]{0,40}".prop_map(Packet::text),
                 proptest::collection::vec(any::<u8>(), 0..40).prop_map(Packet::binary),
             ], 1..8)) {
             let frames: Vec<Frame> = msgs.iter().map(Packet::to_frame).collect();

@@ -192,7 +192,7 @@ pub(crate) async fn run<H: EngineHandler>(
                 }
                 Some(Ctl::Attach(ws)) => {
                     if session.start_upgrade(Instant::now()) {
-                        io.probe = Some(ws);
+                        io.probe = Some(*ws);
                     } else {
                         conn.set_upgrading(false);
                         tokio::spawn(ws.close());

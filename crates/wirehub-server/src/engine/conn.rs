@@ -59,7 +59,7 @@ pub(crate) enum Ctl {
     /// Packets from a polling POST.
     Post(Vec<Packet>, oneshot::Sender<Result<(), EngineError>>),
     /// A WebSocket for this session was accepted (upgrade).
-    Attach(WsConn),
+    Attach(Box<WsConn>),
     /// Close the session.
     Close(CloseReason),
 }

@@ -164,7 +164,7 @@ impl<H: EngineHandler> Engine<H> {
             let mut ws = WsConn::accept(upgraded, max).await;
             match existing {
                 Some(conn) => {
-                    if !conn.command(Ctl::Attach(ws)) {
+                    if !conn.command(Ctl::Attach(Box::new(ws))) {
                         conn.set_upgrading(false);
                     }
                 }

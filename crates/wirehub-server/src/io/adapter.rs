@@ -92,12 +92,15 @@ const SHARDS: usize = 16;
 
 type Members = HashMap<Str, SocketRef>;
 
+/// A socket and the rooms it is in.
+type Membership = (SocketRef, Vec<Room>);
+
 /// The in-memory adapter: room and socket maps split into shards, each under
 /// its own short read/write lock (never held while delivering).
 pub struct MemoryAdapter {
     hasher: RandomState,
     rooms: Box<[RwLock<HashMap<Room, Members>>]>,
-    sockets: Box<[RwLock<HashMap<Str, (SocketRef, Vec<Room>)>>]>,
+    sockets: Box<[RwLock<HashMap<Str, Membership>>]>,
 }
 
 impl Default for MemoryAdapter {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what the tests need:
+#   1. Rust unit, property and integration tests (cargo nextest, release profile);
+#   2. interop suites with the official clients (socket.io-client from npm,
+#      python-socketio from PyPI) against the conformance example;
+#   3. the demo chat page in headless Chromium (Debian's package, Playwright).
+# Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -a summary=()
+passed=0
+failed=0
+count() { # stage passed failed
+  summary+=("$1: $2 passed, $3 failed")
+  passed=$((passed + $2))
+  failed=$((failed + $3))
+}
+stage() { printf '\n==== %s ====\n' "$1"; }
+
+stage "services"
+scripts/services.sh
+
+stage "build (release)"
+cargo build --release --bins --examples --locked
+
+stage "rust tests"
+log=$(mktemp)
+if cargo nextest --version >/dev/null 2>&1; then
+  set +e
+  cargo nextest run --release --workspace --locked --no-fail-fast 2>&1 | tee "$log"
+  set -e
+  line=$(grep -E "Summary \[" "$log" | tail -n 1 || true)
+  p=$(sed -nE 's/.* ([0-9]+) tests? run: ([0-9]+) passed.*/\2/p' <<<"$line")
+  f=$(sed -nE 's/.*, ([0-9]+) failed.*/\1/p' <<<"$line")
+else
+  set +e
+  cargo test --release --workspace --locked --no-fail-fast 2>&1 | tee "$log"
+  set -e
+  p=$(grep -E "^test result:" "$log" | sed -nE 's/.* ([0-9]+) passed.*/\1/p' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -E "^test result:" "$log" | sed -nE 's/.* ([0-9]+) failed.*/\1/p' | awk '{s+=$1} END {print s+0}')
+fi
+[[ -n "${p:-}" ]] || { echo "could not read the Rust test summary" >&2; p=0; f=${f:-1}; }
+count "rust" "$p" "${f:-0}"
+# nextest exits non-zero on failures; the count above already records them.
+rm -f "$log"
+
+stage "interop: official clients vs the conformance example"
+log=$(mktemp)
+set +e
+SERVER_CMD="target/release/examples/conformance" tests/interop/run.sh 2>&1 | tee "$log"
+set -e
+line=$(grep -E "^interop: [0-9]+ passed" "$log" | tail -n 1 || true)
+if [[ -n "$line" ]]; then
+  count "interop" "$(sed -nE 's/^interop: ([0-9]+) passed.*/\1/p' <<<"$line")" \
+    "$(sed -nE 's/.*, ([0-9]+) failed.*/\1/p' <<<"$line")"
+else
+  count "interop" 0 1
+fi
+rm -f "$log"
+
+stage "browser: demo chat in headless Chromium"
+log=$(mktemp)
+set +e
+SERVER_CMD="target/release/wirehub serve" tests/browser/run.sh 2>&1 | tee "$log"
+set -e
+p=$(grep -E "^# pass " "$log" | tail -n 1 | awk '{print $3}')
+f=$(grep -E "^# fail " "$log" | tail -n 1 | awk '{print $3}')
+if [[ -n "$p" ]]; then count "browser" "$p" "${f:-0}"; else count "browser" 0 1; fi
+rm -f "$log"
+
+stage "summary"
+printf '%s\n' "${summary[@]}"
+echo "total: $passed passed, $failed failed"
+[[ "$failed" -eq 0 ]]
