@@ -1,19 +1,20 @@
 //! The session task: owns one session's [`Session`] state machine, its
 //! transports (pending polling GET, WebSocket, upgrade probe) and its
-//! handler state, and moves frames between them.
+//! handler state, and moves frames between them and the session's mailbox.
 
 use super::conn::{Ctl, EngineConn, Outgoing};
+use super::mailbox::Taken;
 use super::ws::{WsConn, WsEnd};
 use super::{Engine, EngineHandler};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
     payload, CloseReason, EngineError, Frame, Output, Packet, Session, TransportKind,
 };
 
-/// Most queued packets written per batch (one flush / one poll response).
+/// Most queued entries written per batch (one flush / one poll response).
 const BATCH: usize = 256;
 
 /// The pause after a paced entry (see [`Outgoing::Paced`]); the timer has
@@ -38,7 +39,7 @@ struct Io {
     probe: Option<WsConn>,
     /// The pending long-polling GET.
     poll: Option<PollReply>,
-    /// Frames the session itself queued for polling (pings, noops).
+    /// Frames the session itself queued for polling (pings).
     own: Vec<Frame>,
     /// Answer polls at once (upgrade in progress).
     flush_polls: bool,
@@ -49,8 +50,6 @@ struct Io {
 pub(crate) async fn run<H: EngineHandler>(
     engine: Arc<Engine<H>>,
     conn: Arc<EngineConn>,
-    mut rx: mpsc::Receiver<Outgoing>,
-    mut ctl: mpsc::UnboundedReceiver<Ctl>,
     ws: Option<WsConn>,
 ) {
     let transport = if ws.is_some() {
@@ -122,7 +121,7 @@ pub(crate) async fn run<H: EngineHandler>(
                 Output::Closed(reason) => break 'session reason,
             }
         }
-        answer_poll_if_ready(&mut io, &mut rx);
+        answer_poll_if_ready(&mut io, &conn);
 
         let deadline = [
             session.poll_timeout(),
@@ -131,11 +130,10 @@ pub(crate) async fn run<H: EngineHandler>(
         ]
         .into_iter()
         .flatten()
-        .min();
-        let deadline = deadline.unwrap_or_else(|| Instant::now() + far);
+        .min()
+        .unwrap_or_else(|| Instant::now() + far);
         sleep.as_mut().reset(deadline.into());
-        let can_write_ws = io.ws.is_some();
-        let polling_waits = io.poll.is_some();
+        let can_write = io.ws.is_some() || io.poll.is_some();
 
         tokio::select! {
             // WebSocket input first: a client's `2probe`/`5` sent before an
@@ -160,46 +158,14 @@ pub(crate) async fn run<H: EngineHandler>(
                     conn.set_upgrading(false);
                 }
             },
-            out = rx.recv(), if can_write_ws || polling_waits => match out {
-                Some(first) => {
-                    if let Err(reason) = write_out(&mut io, &mut rx, first).await {
+            taken = conn.mailbox.next(can_write, BATCH) => match taken {
+                Taken::Out(batch) => {
+                    if let Err(reason) = write_out(&mut io, &conn, batch).await {
                         session.close(reason);
                     }
                 }
-                None => session.close(CloseReason::ForcedClose),
-            },
-            cmd = ctl.recv() => match cmd {
-                Some(Ctl::Poll(reply)) => {
-                    if session.transport() == TransportKind::WebSocket {
-                        let _ = reply.send(Err(EngineError::BadRequest));
-                    } else if io.poll.is_some() {
-                        let _ = reply.send(Err(EngineError::BadRequest));
-                        session.close(CloseReason::TransportError);
-                    } else {
-                        io.poll = Some(reply);
-                    }
-                }
-                Some(Ctl::Post(packets, done)) => {
-                    if session.transport() == TransportKind::WebSocket {
-                        let _ = done.send(Err(EngineError::BadRequest));
-                    } else {
-                        let now = Instant::now();
-                        for p in packets {
-                            session.handle_packet(now, TransportKind::Polling, p);
-                        }
-                        let _ = done.send(Ok(()));
-                    }
-                }
-                Some(Ctl::Attach(ws)) => {
-                    if session.start_upgrade(Instant::now()) {
-                        io.probe = Some(*ws);
-                    } else {
-                        conn.set_upgrading(false);
-                        tokio::spawn(ws.close());
-                    }
-                }
-                Some(Ctl::Close(reason)) => session.close(reason),
-                None => session.close(CloseReason::ForcedClose),
+                Taken::Ctl(cmd) => on_command(&mut io, &mut session, &conn, cmd),
+                Taken::Closed => session.close(CloseReason::ForcedClose),
             },
             () = &mut sleep => {
                 let now = Instant::now();
@@ -216,39 +182,84 @@ pub(crate) async fn run<H: EngineHandler>(
     };
 
     if reason == CloseReason::TransportClose && io.ws.is_none() && io.poll.is_none() {
-        await_closing_poll(&mut io, &mut ctl).await;
+        await_closing_poll(&mut io, &conn).await;
     }
     conn.set_closed();
     engine.remove(conn.sid());
-    finish(&mut io, &mut ctl, &mut rx, reason).await;
+    finish(&mut io, &conn, reason).await;
     tracing::debug!(sid = %conn.sid(), %reason, "session closed");
     engine.handler.on_close(state, reason);
+}
+
+fn on_command(io: &mut Io, session: &mut Session, conn: &EngineConn, cmd: Ctl) {
+    match cmd {
+        Ctl::Poll(reply) => {
+            if session.transport() == TransportKind::WebSocket {
+                let _ = reply.send(Err(EngineError::BadRequest));
+            } else if io.poll.is_some() {
+                let _ = reply.send(Err(EngineError::BadRequest));
+                session.close(CloseReason::TransportError);
+            } else {
+                io.poll = Some(reply);
+            }
+        }
+        Ctl::Post(packets, done) => {
+            if session.transport() == TransportKind::WebSocket {
+                let _ = done.send(Err(EngineError::BadRequest));
+            } else {
+                let now = Instant::now();
+                for p in packets {
+                    session.handle_packet(now, TransportKind::Polling, p);
+                }
+                let _ = done.send(Ok(()));
+            }
+        }
+        Ctl::Attach(ws) => {
+            if session.start_upgrade(Instant::now()) {
+                io.probe = Some(*ws);
+            } else {
+                conn.set_upgrading(false);
+                tokio::spawn(ws.close());
+            }
+        }
+        Ctl::Close(reason) => session.close(reason),
+    }
 }
 
 /// A polling client closed with a POST while no GET was pending. Its GET
 /// may be in flight on another connection (requests on two connections have
 /// no order): wait briefly so it gets the `6` it expects, not a 400.
-async fn await_closing_poll(io: &mut Io, ctl: &mut mpsc::UnboundedReceiver<Ctl>) {
+async fn await_closing_poll(io: &mut Io, conn: &EngineConn) {
     let grace = tokio::time::sleep(CLOSE_GRACE);
     tokio::pin!(grace);
     loop {
         tokio::select! {
-            cmd = ctl.recv() => match cmd {
-                Some(Ctl::Poll(reply)) => {
+            taken = conn.mailbox.next(false, 0) => match taken {
+                Taken::Ctl(Ctl::Poll(reply)) => {
                     io.poll = Some(reply);
                     return;
                 }
-                Some(Ctl::Post(_, done)) => {
-                    let _ = done.send(Err(EngineError::UnknownSid));
-                }
-                Some(Ctl::Attach(ws)) => {
-                    tokio::spawn(ws.close());
-                }
-                Some(Ctl::Close(_)) => {}
-                None => return,
+                Taken::Ctl(other) => refuse(other),
+                Taken::Out(_) | Taken::Closed => return,
             },
             () = &mut grace => return,
         }
+    }
+}
+
+/// Answers a command that reached a closed session.
+fn refuse(cmd: Ctl) {
+    match cmd {
+        Ctl::Poll(reply) => {
+            let _ = reply.send(Err(EngineError::UnknownSid));
+        }
+        Ctl::Post(_, done) => {
+            let _ = done.send(Err(EngineError::UnknownSid));
+        }
+        Ctl::Attach(ws) => {
+            tokio::spawn(ws.close());
+        }
+        Ctl::Close(_) => {}
     }
 }
 
@@ -273,50 +284,42 @@ async fn send_own(io: &mut Io, session: &mut Session, packet: Packet) {
     }
 }
 
-/// Writes `first` and whatever else is queued, as one batch.
+/// Writes a batch of queued entries: to the WebSocket (one flush), or as
+/// the pending poll's response.
 async fn write_out(
     io: &mut Io,
-    rx: &mut mpsc::Receiver<Outgoing>,
-    first: Outgoing,
+    conn: &EngineConn,
+    batch: Vec<Outgoing>,
 ) -> Result<(), CloseReason> {
     if let Some(ws) = io.ws.as_mut() {
-        let mut next = Some(first);
-        let mut written = 0;
-        while let Some(out) = next.take() {
+        for out in &batch {
             ws.feed(out.frames())
                 .await
                 .map_err(|_| CloseReason::TransportError)?;
-            written += 1;
             if out.is_paced() {
                 ws.flush().await.map_err(|_| CloseReason::TransportError)?;
                 tokio::time::sleep(PACE).await;
-            }
-            if written < BATCH {
-                next = rx.try_recv().ok();
             }
         }
         return ws.flush().await.map_err(|_| CloseReason::TransportError);
     }
     if let Some(poll) = io.poll.take() {
         let mut frames = std::mem::take(&mut io.own);
-        frames.extend_from_slice(first.frames());
-        drain_into(&mut frames, rx);
+        extend_frames(&mut frames, batch);
+        extend_frames(&mut frames, conn.mailbox.take_out(BATCH));
         let _ = poll.send(Ok(payload::encode(&frames)));
     }
     Ok(())
 }
 
-fn drain_into(frames: &mut Vec<Frame>, rx: &mut mpsc::Receiver<Outgoing>) {
-    for _ in 0..BATCH {
-        match rx.try_recv() {
-            Ok(out) => frames.extend_from_slice(out.frames()),
-            Err(_) => break,
-        }
+fn extend_frames(frames: &mut Vec<Frame>, batch: Vec<Outgoing>) {
+    for out in batch {
+        frames.extend_from_slice(out.frames());
     }
 }
 
 /// Answers the pending poll if anything is ready, or at once during an upgrade.
-fn answer_poll_if_ready(io: &mut Io, rx: &mut mpsc::Receiver<Outgoing>) {
+fn answer_poll_if_ready(io: &mut Io, conn: &EngineConn) {
     if io.poll.as_ref().is_some_and(|p| p.is_closed()) {
         io.poll = None;
     }
@@ -324,7 +327,7 @@ fn answer_poll_if_ready(io: &mut Io, rx: &mut mpsc::Receiver<Outgoing>) {
         return;
     }
     let mut frames = std::mem::take(&mut io.own);
-    drain_into(&mut frames, rx);
+    extend_frames(&mut frames, conn.mailbox.take_out(BATCH));
     if frames.is_empty() && io.flush_polls {
         frames.push(Packet::Noop.to_frame());
     }
@@ -336,37 +339,21 @@ fn answer_poll_if_ready(io: &mut Io, rx: &mut mpsc::Receiver<Outgoing>) {
 }
 
 /// Ends the transports: flushes what was queued, tells the client why, and
-/// refuses requests that reached the session's queue too late.
-async fn finish(
-    io: &mut Io,
-    ctl: &mut mpsc::UnboundedReceiver<Ctl>,
-    rx: &mut mpsc::Receiver<Outgoing>,
-    reason: CloseReason,
-) {
-    rx.close();
-    ctl.close();
-    while let Ok(cmd) = ctl.try_recv() {
+/// refuses requests that reached the session's mailbox too late.
+async fn finish(io: &mut Io, conn: &EngineConn, reason: CloseReason) {
+    for cmd in conn.mailbox.close() {
         match cmd {
             Ctl::Poll(reply) if io.poll.is_none() => io.poll = Some(reply),
-            Ctl::Poll(reply) => {
-                let _ = reply.send(Err(EngineError::UnknownSid));
-            }
-            Ctl::Post(_, done) => {
-                let _ = done.send(Err(EngineError::UnknownSid));
-            }
-            Ctl::Attach(ws) => {
-                tokio::spawn(ws.close());
-            }
-            Ctl::Close(_) => {}
+            other => refuse(other),
         }
     }
     if let Some(probe) = io.probe.take() {
         tokio::spawn(probe.close());
     }
+    let mut frames = Vec::new();
+    extend_frames(&mut frames, conn.mailbox.take_out(BATCH));
     if let Some(mut ws) = io.ws.take() {
         if reason != CloseReason::TransportClose && reason != CloseReason::TransportError {
-            let mut frames = Vec::new();
-            drain_into(&mut frames, rx);
             let _ = tokio::time::timeout(Duration::from_secs(1), async {
                 let _ = ws.send_all(&frames).await;
                 ws.close().await;
@@ -375,8 +362,6 @@ async fn finish(
         }
     }
     if let Some(poll) = io.poll.take() {
-        let mut frames = Vec::new();
-        drain_into(&mut frames, rx);
         let last = if reason.tells_client() {
             Packet::Close
         } else {

@@ -2,12 +2,13 @@
 //! requests and broadcasts use it to queue frames and send commands to the
 //! session task.
 
+use super::mailbox::{Mailbox, PushError};
 use super::ws::WsConn;
 use crate::config::SlowConsumerPolicy;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wirehub_proto::engineio::{CloseReason, EngineError, Frame, Packet, TransportKind};
 use wirehub_proto::Str;
 
@@ -71,8 +72,7 @@ const STATE_CLOSED: u8 = 2;
 /// The shared handle of one Engine.IO session.
 pub struct EngineConn {
     sid: Str,
-    tx: mpsc::Sender<Outgoing>,
-    ctl: mpsc::UnboundedSender<Ctl>,
+    pub(crate) mailbox: Mailbox,
     state: AtomicU8,
     upgrading: AtomicBool,
     posting: AtomicBool,
@@ -95,28 +95,20 @@ impl EngineConn {
         capacity: usize,
         policy: SlowConsumerPolicy,
         request: ::http::request::Parts,
-    ) -> (
-        Arc<Self>,
-        mpsc::Receiver<Outgoing>,
-        mpsc::UnboundedReceiver<Ctl>,
-    ) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        let (ctl, ctl_rx) = mpsc::unbounded_channel();
+    ) -> Arc<Self> {
         let state = match transport {
             TransportKind::Polling => STATE_POLLING,
             TransportKind::WebSocket => STATE_WEBSOCKET,
         };
-        let conn = EngineConn {
+        Arc::new(EngineConn {
             sid,
-            tx,
-            ctl,
+            mailbox: Mailbox::new(capacity),
             state: AtomicU8::new(state),
             upgrading: AtomicBool::new(false),
             posting: AtomicBool::new(false),
             policy,
             request,
-        };
-        (Arc::new(conn), rx, ctl_rx)
+        })
     }
 
     /// The session id.
@@ -146,10 +138,10 @@ impl EngineConn {
     /// Queues frames; on a full queue applies the slow-consumer policy
     /// (volatile sends are simply dropped).
     pub fn send(&self, out: Outgoing, volatile: bool) -> Result<(), SendError> {
-        match self.tx.try_send(out) {
+        match self.mailbox.push_out(out) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(PushError::Closed) => Err(SendError::Closed),
+            Err(PushError::Full) => {
                 if !volatile && self.policy == SlowConsumerPolicy::Disconnect {
                     tracing::warn!(sid = %self.sid, "outbound queue full, closing slow consumer");
                     self.close(CloseReason::SlowConsumer);
@@ -166,11 +158,11 @@ impl EngineConn {
 
     /// Asks the session task to close the session.
     pub fn close(&self, reason: CloseReason) {
-        let _ = self.ctl.send(Ctl::Close(reason));
+        self.mailbox.push_ctl(Ctl::Close(reason));
     }
 
     pub(crate) fn command(&self, ctl: Ctl) -> bool {
-        self.ctl.send(ctl).is_ok()
+        self.mailbox.push_ctl(ctl)
     }
 
     pub(crate) fn set_transport(&self, t: TransportKind) {

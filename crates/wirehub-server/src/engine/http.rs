@@ -111,7 +111,7 @@ impl<H: EngineHandler> Engine<H> {
 
     fn open_polling<B>(self: &Arc<Self>, req: Request<B>) -> Resp {
         let (parts, _) = req.into_parts();
-        let (conn, rx, ctl) = EngineConn::new(
+        let conn = EngineConn::new(
             random_id(),
             TransportKind::Polling,
             self.config.queue_capacity,
@@ -120,7 +120,7 @@ impl<H: EngineHandler> Engine<H> {
         );
         let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
         self.insert(conn.clone());
-        tokio::spawn(actor::run(self.clone(), conn, rx, ctl, None));
+        tokio::spawn(actor::run(self.clone(), conn, None));
         text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
     }
 
@@ -170,7 +170,7 @@ impl<H: EngineHandler> Engine<H> {
                 }
                 None => {
                     let config = &engine.config;
-                    let (conn, rx, ctl) = EngineConn::new(
+                    let conn = EngineConn::new(
                         random_id(),
                         TransportKind::WebSocket,
                         config.queue_capacity,
@@ -182,7 +182,7 @@ impl<H: EngineHandler> Engine<H> {
                         return;
                     }
                     engine.insert(conn.clone());
-                    actor::run(engine, conn, rx, ctl, Some(ws)).await;
+                    actor::run(engine, conn, Some(ws)).await;
                 }
             }
         });

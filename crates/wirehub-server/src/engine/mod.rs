@@ -11,6 +11,7 @@
 mod actor;
 mod conn;
 mod http;
+mod mailbox;
 mod sid;
 mod ws;
 
