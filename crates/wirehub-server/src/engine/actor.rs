@@ -34,9 +34,10 @@ type PollReply = oneshot::Sender<Result<Bytes, EngineError>>;
 /// Transport-side state of a session.
 struct Io {
     /// The WebSocket, once it is the active transport.
-    ws: Option<WsConn>,
-    /// A WebSocket being probed for an upgrade.
-    probe: Option<WsConn>,
+    ws: Option<Box<WsConn>>,
+    /// A WebSocket being probed for an upgrade (boxed: rare, and kept out
+    /// of every session's inline state).
+    probe: Option<Box<WsConn>>,
     /// The pending long-polling GET.
     poll: Option<PollReply>,
     /// Frames the session itself queued for polling (pings).
@@ -50,7 +51,7 @@ struct Io {
 pub(crate) async fn run<H: EngineHandler>(
     engine: Arc<Engine<H>>,
     conn: Arc<EngineConn>,
-    ws: Option<WsConn>,
+    ws: Option<Box<WsConn>>,
 ) {
     let transport = if ws.is_some() {
         TransportKind::WebSocket
@@ -77,7 +78,7 @@ pub(crate) async fn run<H: EngineHandler>(
                 Output::Send(packet) => send_own(&mut io, &mut session, packet).await,
                 Output::SendOnProbe(packet) => {
                     if let Some(probe) = io.probe.as_mut() {
-                        if probe.send_all([&packet.to_frame()]).await.is_err() {
+                        if Box::pin(probe.send_all([&packet.to_frame()])).await.is_err() {
                             io.probe = None;
                             session.abort_upgrade();
                             conn.set_upgrading(false);
@@ -105,7 +106,7 @@ pub(crate) async fn run<H: EngineHandler>(
                     }
                     let own = std::mem::take(&mut io.own);
                     if let Some(ws) = io.ws.as_mut() {
-                        if ws.send_all(&own).await.is_err() {
+                        if Box::pin(ws.send_all(&own)).await.is_err() {
                             session.close(CloseReason::TransportError);
                         }
                     }
@@ -181,12 +182,14 @@ pub(crate) async fn run<H: EngineHandler>(
         }
     };
 
+    // The closing steps are boxed: they run once, and inline they would
+    // enlarge every session's state for its whole life.
     if reason == CloseReason::TransportClose && io.ws.is_none() && io.poll.is_none() {
-        await_closing_poll(&mut io, &conn).await;
+        Box::pin(await_closing_poll(&mut io, &conn)).await;
     }
     conn.set_closed();
     engine.remove(conn.sid());
-    finish(&mut io, &conn, reason).await;
+    Box::pin(finish(&mut io, &conn, reason)).await;
     tracing::debug!(sid = %conn.sid(), %reason, "session closed");
     engine.handler.on_close(state, reason);
 }
@@ -216,7 +219,7 @@ fn on_command(io: &mut Io, session: &mut Session, conn: &EngineConn, cmd: Ctl) {
         }
         Ctl::Attach(ws) => {
             if session.start_upgrade(Instant::now()) {
-                io.probe = Some(*ws);
+                io.probe = Some(ws);
             } else {
                 conn.set_upgrading(false);
                 tokio::spawn(ws.close());
@@ -263,7 +266,7 @@ fn refuse(cmd: Ctl) {
     }
 }
 
-async fn recv(ws: &mut Option<WsConn>) -> Result<Frame, WsEnd> {
+async fn recv(ws: &mut Option<Box<WsConn>>) -> Result<Frame, WsEnd> {
     match ws.as_mut() {
         Some(ws) => ws.recv().await,
         None => std::future::pending().await,
@@ -298,7 +301,7 @@ async fn write_out(
                 .map_err(|_| CloseReason::TransportError)?;
             if out.is_paced() {
                 ws.flush().await.map_err(|_| CloseReason::TransportError)?;
-                tokio::time::sleep(PACE).await;
+                Box::pin(tokio::time::sleep(PACE)).await;
             }
         }
         return ws.flush().await.map_err(|_| CloseReason::TransportError);
@@ -369,5 +372,27 @@ async fn finish(io: &mut Io, conn: &EngineConn, reason: CloseReason) {
         };
         frames.push(last.to_frame());
         let _ = poll.send(Ok(payload::encode(&frames)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every open session keeps its task's future in memory: guard its size
+    /// (1,112 bytes when written; cold paths are boxed to keep it there).
+    #[test]
+    fn session_future_stays_small() {
+        let (_svc, io) = crate::io::SocketIo::builder().build_service();
+        let engine = super::Engine::new(crate::Config::default(), io.handler());
+        let (parts, _) = http::Request::new(()).into_parts();
+        let conn = super::EngineConn::new(
+            "sid".into(),
+            super::TransportKind::Polling,
+            8,
+            crate::SlowConsumerPolicy::Disconnect,
+            parts,
+        );
+        let session = super::run(engine, conn, None);
+        let size = std::mem::size_of_val(&session);
+        assert!(size <= 1536, "the session future grew to {size} bytes");
     }
 }

@@ -182,7 +182,7 @@ impl<H: EngineHandler> Engine<H> {
                         return;
                     }
                     engine.insert(conn.clone());
-                    actor::run(engine, conn, Some(ws)).await;
+                    actor::run(engine, conn, Some(Box::new(ws))).await;
                 }
             }
         });

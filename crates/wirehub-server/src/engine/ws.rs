@@ -42,8 +42,10 @@ pub(crate) fn accept_key(key: &[u8]) -> String {
 impl WsConn {
     /// Wraps an upgraded HTTP connection; messages over `max_message` fail the read.
     pub(crate) async fn accept(upgraded: Upgraded, max_message: usize) -> Self {
+        // The read buffer is allocated up front and grows on demand (frames
+        // are split off it without copying): keep idle connections small.
         let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
+            .read_buffer_size(512)
             .write_buffer_size(0)
             .max_message_size(Some(max_message))
             .max_frame_size(Some(max_message));
