@@ -159,6 +159,12 @@ pub(crate) async fn run<H: EngineHandler>(
                     conn.set_upgrading(false);
                 }
             },
+            // As the reference server: a pending poll whose connection
+            // closed ("poll connection closed prematurely") ends the session.
+            () = poll_gone(&mut io.poll), if io.poll.is_some() => {
+                io.poll = None;
+                session.close(CloseReason::TransportError);
+            },
             taken = conn.mailbox.next(can_write, BATCH) => match taken {
                 Taken::Out(batch) => {
                     if let Err(reason) = write_out(&mut io, &conn, batch).await {
@@ -273,6 +279,14 @@ async fn recv(ws: &mut Option<Box<WsConn>>) -> Result<Frame, WsEnd> {
     }
 }
 
+/// Resolves when the pending poll's requester went away.
+async fn poll_gone(poll: &mut Option<PollReply>) {
+    match poll.as_mut() {
+        Some(reply) => reply.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A packet the session itself sends (ping): straight to the WebSocket, or
 /// held for the next poll.
 async fn send_own(io: &mut Io, session: &mut Session, packet: Packet) {
@@ -323,10 +337,7 @@ fn extend_frames(frames: &mut Vec<Frame>, batch: Vec<Outgoing>) {
 
 /// Answers the pending poll if anything is ready, or at once during an upgrade.
 fn answer_poll_if_ready(io: &mut Io, conn: &EngineConn) {
-    if io.poll.as_ref().is_some_and(|p| p.is_closed()) {
-        io.poll = None;
-    }
-    if io.poll.is_none() {
+    if io.poll.as_ref().is_none_or(|p| p.is_closed()) {
         return;
     }
     let mut frames = std::mem::take(&mut io.own);
