@@ -53,6 +53,10 @@ pub(crate) async fn run<H: EngineHandler>(
     conn: Arc<EngineConn>,
     ws: Option<Box<WsConn>>,
 ) {
+    let _registration = Registration {
+        engine: &*engine,
+        conn: &conn,
+    };
     let transport = if ws.is_some() {
         TransportKind::WebSocket
     } else {
@@ -78,7 +82,10 @@ pub(crate) async fn run<H: EngineHandler>(
                 Output::Send(packet) => send_own(&mut io, &mut session, packet).await,
                 Output::SendOnProbe(packet) => {
                     if let Some(probe) = io.probe.as_mut() {
-                        if Box::pin(probe.send_all([&packet.to_frame()])).await.is_err() {
+                        if Box::pin(probe.send_all([&packet.to_frame()]))
+                            .await
+                            .is_err()
+                        {
                             io.probe = None;
                             session.abort_upgrade();
                             conn.set_upgrading(false);
@@ -198,6 +205,21 @@ pub(crate) async fn run<H: EngineHandler>(
     Box::pin(finish(&mut io, &conn, reason)).await;
     tracing::debug!(sid = %conn.sid(), %reason, "session closed");
     engine.handler.on_close(state, reason);
+}
+
+/// Deregisters the session however its task ends (a panic included), so a
+/// dead session never lingers in the registry or accepts frames.
+struct Registration<'a, H: EngineHandler> {
+    engine: &'a Engine<H>,
+    conn: &'a EngineConn,
+}
+
+impl<H: EngineHandler> Drop for Registration<'_, H> {
+    fn drop(&mut self) {
+        self.conn.set_closed();
+        self.conn.mailbox.close();
+        self.engine.remove(self.conn.sid());
+    }
 }
 
 fn on_command(io: &mut Io, session: &mut Session, conn: &EngineConn, cmd: Ctl) {

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -66,7 +67,22 @@ impl WsConn {
                 Some(Ok(WsMessage::Binary(b))) => return Ok(Frame::Binary(b)),
                 Some(Ok(WsMessage::Close(_))) | None => return Err(WsEnd::Closed),
                 Some(Ok(_)) => continue,
-                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
+                // A peer that goes away, with or without a close frame, is a
+                // close (as for the reference server); only bad frames and
+                // oversized messages are errors.
+                Some(Err(
+                    WsError::ConnectionClosed
+                    | WsError::AlreadyClosed
+                    | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+                )) => return Err(WsEnd::Closed),
+                Some(Err(WsError::Io(e)))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::BrokenPipe
+                            | std::io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
                     return Err(WsEnd::Closed)
                 }
                 Some(Err(e)) => {

@@ -104,10 +104,21 @@ impl Client {
         }
     }
 
-    pub(crate) fn on_close(self, reason: CloseReason) {
-        let reason = DisconnectReason::from(reason);
-        for socket in self.sockets.into_values() {
+    pub(crate) fn on_close(mut self, reason: CloseReason) {
+        self.close_sockets(DisconnectReason::from(reason));
+    }
+
+    fn close_sockets(&mut self, reason: DisconnectReason) {
+        for (_, socket) in self.sockets.drain() {
             socket.close(reason);
         }
+    }
+}
+
+/// If the session task ends without `on_close` (a panic unwinding through
+/// it), the sockets still leave their namespaces and rooms.
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close_sockets(DisconnectReason::TransportError);
     }
 }

@@ -9,9 +9,10 @@ use super::error::ConnectError;
 use super::extract::{FromCx, HandlerCx};
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 /// An event, connect or disconnect handler taking extractors `T`.
 pub trait Handler<T>: Clone + Send + Sync + 'static {
@@ -30,11 +31,22 @@ pub trait Middleware<T>: Clone + Send + Sync + 'static {
 }
 
 /// Runs a handler future: polled once here, spawned only if still pending.
-pub(crate) fn run_inline<F: Future<Output = ()> + Send + 'static>(fut: F) {
-    let mut fut = Box::pin(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    if fut.as_mut().poll(&mut cx) == Poll::Pending {
-        tokio::spawn(fut);
+///
+/// A panic in the handler's first poll is caught and logged, so it cannot
+/// take the connection's session task down with it (a panic after that is
+/// confined to the spawned task by the runtime).
+pub(crate) fn run_inline<F: Future<Output = ()> + Send + 'static>(start: impl FnOnce() -> F) {
+    let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut fut = Box::pin(start());
+        let mut cx = Context::from_waker(Waker::noop());
+        fut.as_mut().poll(&mut cx).is_pending().then_some(fut)
+    }));
+    match first {
+        Ok(Some(pending)) => {
+            tokio::spawn(pending);
+        }
+        Ok(None) => {}
+        Err(_) => tracing::error!("an event handler panicked; the event was dropped"),
     }
 }
 
@@ -94,7 +106,7 @@ macro_rules! impl_handlers {
         {
             fn call(&self, cx: &HandlerCx<'_>) {
                 $(let $ty = extract_or_return!(cx, $ty, ());)*
-                run_inline((self)($($ty),*));
+                run_inline(|| (self)($($ty),*));
             }
         }
 

@@ -9,7 +9,9 @@ use super::rooms::IntoRooms;
 use super::socket::{Socket, SocketRef};
 use crate::config::Config;
 use crate::engine::EngineConn;
+use futures_util::FutureExt;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use wirehub_proto::socketio::{Args, Packet};
@@ -101,10 +103,17 @@ impl Namespace {
                         ack_id: None,
                         reason: None,
                     });
-                    if let Err(e) = fut.await {
-                        ns.reject(&socket, e);
-                        return;
-                    }
+                    let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+                    let refusal = match outcome {
+                        Ok(Ok(())) => continue,
+                        Ok(Err(e)) => e,
+                        Err(_) => {
+                            tracing::error!(ns = %ns.name, "a middleware panicked");
+                            ConnectError::new("internal server error")
+                        }
+                    };
+                    ns.reject(&socket, refusal);
+                    return;
                 }
                 ns.accept(&socket);
             });

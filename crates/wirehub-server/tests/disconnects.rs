@@ -1,0 +1,210 @@
+//! Disconnect reasons seen by `on_disconnect` (client and server namespace
+//! disconnect, transport close, ping timeout, parse error), `SocketIo::close`
+//! ("server shutting down"), and the slow-consumer policy.
+
+mod common;
+
+use common::{echo_ns, register_echo, start, start_default, TestServer, WsClient};
+use std::time::Duration;
+use wirehub_server::io::{DisconnectReason, SocketRef};
+use wirehub_server::SocketIo;
+
+/// `/` with the echo handlers, `disconnect-me`, and a broadcast of every
+/// disconnect to the room `watchers`.
+fn watched(server: &TestServer) {
+    let reasons = server.reasons.clone();
+    server.io.ns("/", move |s: SocketRef| {
+        let reasons = reasons.clone();
+        async move {
+            register_echo(&s, reasons.clone());
+            s.on(
+                "disconnect-me",
+                |s: SocketRef| async move { s.disconnect() },
+            );
+            s.on("watch", |s: SocketRef| async move { s.join("watchers") });
+            s.on_disconnect(move |s: SocketRef, reason: DisconnectReason| {
+                let reasons = reasons.clone();
+                async move {
+                    reasons.record(s.id(), reason);
+                    let watchers = s.namespace().to("watchers").unwrap();
+                    let _ = watchers.emit_args("peer-disconnected", &(s.id(), reason));
+                }
+            });
+        }
+    });
+}
+
+/// A watcher connected to `/`.
+async fn watcher(server: &TestServer) -> WsClient {
+    let (mut w, _) = server.ws_connected().await;
+    w.send(r#"42["watch"]"#);
+    w.assert_echo().await;
+    w
+}
+
+async fn expect_peer(w: &mut WsClient, id: &str, reason: &str) {
+    w.expect(&format!(r#"42["peer-disconnected","{id}","{reason}"]"#))
+        .await;
+}
+
+#[tokio::test]
+async fn namespace_disconnects_by_client_and_server() {
+    let server = start_default().await;
+    watched(&server);
+    echo_ns(&server.io, "/custom", &server.reasons);
+    let mut w = watcher(&server).await;
+
+    let (mut c, id) = server.ws_connected().await;
+    c.send("41");
+    assert_eq!(
+        server.reasons.wait(&id).await,
+        "client namespace disconnect"
+    );
+    expect_peer(&mut w, &id, "client namespace disconnect").await;
+
+    let id = c.connect_ns("/", None).await;
+    c.send(r#"42["disconnect-me"]"#);
+    c.expect("41").await;
+    assert_eq!(
+        server.reasons.wait(&id).await,
+        "server namespace disconnect"
+    );
+    expect_peer(&mut w, &id, "server namespace disconnect").await;
+
+    // Another namespace: the DISCONNECT names it.
+    let custom = c.connect_ns("/custom", None).await;
+    server.socket("/custom", &custom).disconnect();
+    c.expect("41/custom,").await;
+    assert_eq!(
+        server.reasons.wait(&custom).await,
+        "server namespace disconnect"
+    );
+    // The connection itself stays.
+    c.connect_ns("/", None).await;
+    c.assert_echo().await;
+    w.assert_echo().await;
+    server.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn transport_close_and_parse_error() {
+    let server = start_default().await;
+    watched(&server);
+    let mut w = watcher(&server).await;
+
+    let (c, id) = server.ws_connected().await;
+    c.close();
+    assert_eq!(server.reasons.wait(&id).await, "transport close");
+    expect_peer(&mut w, &id, "transport close").await;
+
+    let (mut c, id) = server.ws_connected().await;
+    c.send("abc");
+    c.expect_closed().await;
+    assert_eq!(server.reasons.wait(&id).await, "parse error");
+    expect_peer(&mut w, &id, "parse error").await;
+
+    let p = server.polling().await;
+    let id = p.connect_ns("/", None).await;
+    p.send("1").await;
+    assert_eq!(server.reasons.wait(&id).await, "transport close");
+    expect_peer(&mut w, &id, "transport close").await;
+    w.assert_echo().await;
+    server.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn abrupt_websocket_drop_is_transport_close() {
+    let server = start_default().await;
+    let (mut w, _) = server.ws_connected().await;
+    let (c, id) = server.ws_connected().await;
+    // No close frame: the TCP connection just ends (as the reference
+    // server reports it: "transport close").
+    drop(c);
+    assert_eq!(server.reasons.wait(&id).await, "transport close");
+    w.assert_echo().await;
+    server.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn ping_timeout_closes_silent_clients_only() {
+    let server = start(
+        SocketIo::builder()
+            .ping_interval(Duration::from_millis(250))
+            .ping_timeout(Duration::from_millis(400)),
+    )
+    .await;
+    let (mut alive, alive_id) = server.ws_connected().await;
+    let mut silent = WsClient::open_with(server.addr, &[], false).await;
+    assert_eq!(silent.open["pingInterval"], 250);
+    assert_eq!(silent.open["pingTimeout"], 400);
+    let silent_id = silent.connect_ns("/", None).await;
+    let never_polls = server.polling().await;
+    let never_polls_id = never_polls.connect_ns("/", None).await;
+    let answers = server.polling().await;
+    answers.connect_ns("/", None).await;
+    // This polling client answers every ping, several cycles long.
+    let answering = tokio::spawn(async move {
+        for _ in 0..5 {
+            assert_eq!(answers.poll().await, ["2"]);
+            answers.send("3").await;
+        }
+        answers
+    });
+
+    silent.expect("2").await;
+    silent.expect_closed().await;
+    assert_eq!(server.reasons.wait(&silent_id).await, "ping timeout");
+    assert_eq!(server.reasons.wait(&never_polls_id).await, "ping timeout");
+    never_polls.assert_gone().await;
+
+    let answers = common::within("five ping cycles", answering)
+        .await
+        .expect("the answering client failed");
+    alive.assert_echo().await;
+    assert_eq!(server.reasons.get(&alive_id), None);
+    answers.send(r#"42["message","p"]"#).await;
+    let got = answers.poll().await;
+    assert!(
+        got == [r#"42["message-back","p"]"#] || got == ["2", r#"42["message-back","p"]"#],
+        "{got:?}"
+    );
+    server.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn close_disconnects_everyone_with_server_shutting_down() {
+    let server = start_default().await;
+    echo_ns(&server.io, "/custom", &server.reasons);
+    let (mut ws, ws_id) = server.ws_connected().await;
+    let custom_id = ws.connect_ns("/custom", None).await;
+    let p = server.polling().await;
+    let p_id = p.connect_ns("/", None).await;
+
+    server.io.close();
+    ws.expect_closed().await;
+    p.assert_gone().await;
+    for id in [&ws_id, &custom_id, &p_id] {
+        assert_eq!(server.reasons.wait(id).await, "server shutting down");
+    }
+    assert!(server.io.fetch_sockets().await.is_empty());
+    common::assert_no_panic();
+}
+
+#[tokio::test]
+async fn slow_consumer_is_disconnected_and_others_keep_receiving() {
+    let server = start(SocketIo::builder().queue_capacity(4)).await;
+    let (mut ws, ws_id) = server.ws_connected().await;
+    let slow = server.polling().await;
+    let slow_id = slow.connect_ns("/", None).await;
+    let mut counts = Vec::new();
+    for i in 0..10 {
+        counts.push(server.io.emit("tick", &i).unwrap());
+        ws.expect(&format!(r#"42["tick",{i}]"#)).await;
+    }
+    assert_eq!(counts, [2, 2, 2, 2, 1, 1, 1, 1, 1, 1]);
+    assert_eq!(server.reasons.wait(&slow_id).await, "slow consumer");
+    slow.assert_gone().await;
+    assert_eq!(server.reasons.get(&ws_id), None);
+    ws.assert_echo().await;
+    server.assert_healthy().await;
+}
