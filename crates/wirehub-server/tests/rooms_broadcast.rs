@@ -246,14 +246,14 @@ async fn fetch_sockets_and_bulk_join_leave() {
     let in_a = ids(&server.io.to("a").fetch_sockets().await);
     assert_eq!(in_a, [all[0].1.clone(), all[1].1.clone()].into());
 
-    server.io.to("a").join("b");
+    server.io.to("a").sockets_join("b");
     assert_eq!(ids(&server.io.to("b").sockets()), in_a);
     assert!(s(0).rooms().iter().any(|r| r.as_str() == "b"));
-    server.io.to("b").leave("a");
+    server.io.to("b").sockets_leave("a");
     assert!(server.io.to("a").sockets().is_empty());
-    server.io.broadcast().join("everyone");
+    server.io.broadcast().sockets_join("everyone");
     assert_eq!(ids(&server.io.to("everyone").sockets()), every);
-    server.io.except("b").leave("everyone");
+    server.io.except("b").sockets_leave("everyone");
     assert_eq!(ids(&server.io.to("everyone").sockets()), in_a);
     server.assert_healthy().await;
 }
@@ -265,7 +265,7 @@ async fn operator_disconnects_selected_sockets() {
     for (_, id) in all.iter().take(2) {
         server.socket("/", id).join("kick");
     }
-    server.io.to("kick").disconnect(false);
+    server.io.to("kick").disconnect_sockets(false);
     for (ws, id) in all.iter_mut().take(2) {
         ws.expect("41").await;
         assert_eq!(server.reasons.wait(id).await, "server namespace disconnect");
@@ -279,7 +279,7 @@ async fn operator_disconnects_selected_sockets() {
     // With `close`, the whole connection goes.
     let id = all[2].1.clone();
     server.socket("/", &id).join("close");
-    server.io.to("close").disconnect(true);
+    server.io.to("close").disconnect_sockets(true);
     all[2].0.expect_closed().await;
     assert_eq!(server.reasons.wait(&id).await, "forced server close");
     all[0].0.assert_echo().await;

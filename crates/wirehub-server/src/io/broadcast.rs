@@ -157,22 +157,23 @@ impl BroadcastOperator {
         self.sockets()
     }
 
-    /// Makes the selected sockets join rooms.
-    pub fn join(&self, rooms: impl IntoRooms) {
+    /// Makes the selected sockets join rooms (Node's `socketsJoin`).
+    pub fn sockets_join(&self, rooms: impl IntoRooms) {
         self.ns
             .adapter()
             .add_sockets(&self.opts, &rooms.into_rooms());
     }
 
-    /// Makes the selected sockets leave rooms.
-    pub fn leave(&self, rooms: impl IntoRooms) {
+    /// Makes the selected sockets leave rooms (Node's `socketsLeave`).
+    pub fn sockets_leave(&self, rooms: impl IntoRooms) {
         self.ns
             .adapter()
             .del_sockets(&self.opts, &rooms.into_rooms());
     }
 
-    /// Disconnects the selected sockets; `close` closes their connections.
-    pub fn disconnect(&self, close: bool) {
+    /// Disconnects the selected sockets; `close` closes their connections
+    /// (Node's `disconnectSockets`).
+    pub fn disconnect_sockets(&self, close: bool) {
         self.ns.adapter().disconnect_sockets(&self.opts, close);
     }
 }
