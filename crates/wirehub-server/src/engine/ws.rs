@@ -98,13 +98,8 @@ impl WsConn {
         &mut self,
         frames: impl IntoIterator<Item = &'a Frame>,
     ) -> Result<(), WsEnd> {
-        for frame in frames {
-            self.inner
-                .feed(to_message(frame))
-                .await
-                .map_err(|_| WsEnd::Error)?;
-        }
-        self.inner.flush().await.map_err(|_| WsEnd::Error)
+        self.feed(frames).await?;
+        self.flush().await
     }
 
     /// Queues frames without flushing.
