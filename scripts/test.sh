@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need:
-#   1. Rust unit, property and integration tests (cargo nextest, release profile);
+#   1. Rust unit, property and integration tests (cargo nextest, release profile),
+#      among them the Rust client against the Node reference server (whose npm
+#      modules are installed first) and the `wirehub` CLI;
 #   2. interop suites with the official clients (socket.io-client from npm,
 #      python-socketio from PyPI) against the conformance example;
 #   3. the demo chat page in headless Chromium (Debian's package, Playwright).
@@ -23,6 +25,9 @@ scripts/services.sh
 
 stage "build (release)"
 cargo build --release --bins --examples --locked
+
+stage "npm modules (the Rust client tests start the Node reference server)"
+tests/interop/install.sh
 
 stage "rust tests"
 log=$(mktemp)

@@ -1,7 +1,9 @@
 //! `wirehub`: the standalone real-time hub and its command line.
 //!
 //! - `wirehub serve`: the Socket.IO server with the built-in chat demo.
+//! - `wirehub connect` / `emit` / `listen`: a Socket.IO client on the command line.
 
+mod cli;
 mod demo;
 mod serve;
 
@@ -19,6 +21,12 @@ struct Cli {
 enum Command {
     /// Run the server, with the chat demo at `/`.
     Serve(serve::ServeArgs),
+    /// Connect, print received events as JSON lines, send commands from stdin.
+    Connect(cli::connect::ConnectArgs),
+    /// Emit one event (optionally waiting for its ack), then exit.
+    Emit(cli::emit::EmitArgs),
+    /// Stream received events as JSON lines.
+    Listen(cli::listen::ListenArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,8 +38,13 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Connect(args) => runtime.block_on(cli::connect::run(args)),
+        Command::Emit(args) => runtime.block_on(cli::emit::run(args)),
+        Command::Listen(args) => runtime.block_on(cli::listen::run(args)),
     }
 }

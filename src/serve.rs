@@ -35,13 +35,22 @@ pub(crate) struct ServeArgs {
     connect_timeout: u64,
     /// Origins allowed to connect cross-origin (repeat, or comma-separated);
     /// `*` allows any. Default: same-origin only.
-    #[arg(long = "cors-origin", env = "WIREHUB_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "WIREHUB_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     cors_origins: Vec<String>,
     /// Allow credentials (cookies) on cross-origin requests.
     #[arg(long, env = "WIREHUB_CORS_CREDENTIALS")]
     cors_credentials: bool,
     /// Transports to offer: `polling`, `websocket` (comma-separated).
-    #[arg(long, env = "WIREHUB_TRANSPORTS", value_delimiter = ',', default_value = "polling,websocket")]
+    #[arg(
+        long,
+        env = "WIREHUB_TRANSPORTS",
+        value_delimiter = ',',
+        default_value = "polling,websocket"
+    )]
     transports: Vec<String>,
     /// Packets queued per connection before a slow reader is disconnected.
     #[arg(long, env = "WIREHUB_QUEUE_CAPACITY", default_value_t = 1024)]
@@ -56,7 +65,9 @@ impl ServeArgs {
         match self.port {
             Some(p) => Ok(p),
             None => match std::env::var("PORT") {
-                Ok(p) => p.parse().with_context(|| format!("PORT={p:?} is not a port number")),
+                Ok(p) => p
+                    .parse()
+                    .with_context(|| format!("PORT={p:?} is not a port number")),
                 Err(_) => Ok(3000),
             },
         }
@@ -66,7 +77,10 @@ impl ServeArgs {
         let list = self
             .transports
             .iter()
-            .map(|t| TransportKind::parse(t.trim()).with_context(|| format!("unknown transport {t:?} (polling, websocket)")))
+            .map(|t| {
+                TransportKind::parse(t.trim())
+                    .with_context(|| format!("unknown transport {t:?} (polling, websocket)"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         anyhow::ensure!(!list.is_empty(), "at least one transport is needed");
         Ok(list)
@@ -103,7 +117,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    tracing::info!("wirehub listening on http://{local} (Socket.IO at {})", args.path);
+    tracing::info!(
+        "wirehub listening on http://{local} (Socket.IO at {})",
+        args.path
+    );
     if !args.no_demo {
         tracing::info!("chat demo: open http://{local}/ in a browser");
     }

@@ -52,12 +52,18 @@ struct ChatRequest {
 impl ChatState {
     fn members(&self, room: &str) -> Vec<String> {
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms.get(room).map(|m| m.iter().map(|m| m.nick.clone()).collect()).unwrap_or_default()
+        rooms
+            .get(room)
+            .map(|m| m.iter().map(|m| m.nick.clone()).collect())
+            .unwrap_or_default()
     }
 
     fn room_list(&self) -> Value {
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms.iter().map(|(room, m)| json!({ "room": room, "members": m.len() })).collect()
+        rooms
+            .iter()
+            .map(|(room, m)| json!({ "room": room, "members": m.len() }))
+            .collect()
     }
 
     fn remove(&self, sid: &str, room: &str) {
@@ -74,7 +80,10 @@ impl ChatState {
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         let members = rooms.entry(room.to_owned()).or_default();
         members.retain(|m| m.sid != sid);
-        members.push(Member { sid: sid.to_owned(), nick: nick.to_owned() });
+        members.push(Member {
+            sid: sid.to_owned(),
+            nick: nick.to_owned(),
+        });
     }
 }
 
@@ -96,20 +105,32 @@ fn on_connect(socket: SocketRef, io: SocketIo, state: Arc<ChatState>) {
         tracing::info!(%data, "my other event");
     });
     let (st, server) = (state.clone(), io.clone());
-    socket.on("join", move |s: SocketRef, TryData(req): TryData<JoinRequest>, ack: AckSender| {
-        let (state, io) = (st.clone(), server.clone());
-        async move { join(&s, &io, &state, req.ok(), ack) }
-    });
+    socket.on(
+        "join",
+        move |s: SocketRef, TryData(req): TryData<JoinRequest>, ack: AckSender| {
+            let (state, io) = (st.clone(), server.clone());
+            async move { join(&s, &io, &state, req.ok(), ack) }
+        },
+    );
     let st = state.clone();
-    socket.on("chat", move |s: SocketRef, TryData(req): TryData<ChatRequest>, ack: AckSender| {
-        let state = st.clone();
-        async move { chat(&s, &state, req.ok(), ack) }
-    });
-    socket.on("typing", |s: SocketRef, Data(typing): Data<Value>| async move {
-        if let Some(me) = s.get::<Joined>() {
-            let _ = s.to(me.room).emit("typing", &json!({ "nick": me.nick, "typing": typing == Value::Bool(true) }));
-        }
-    });
+    socket.on(
+        "chat",
+        move |s: SocketRef, TryData(req): TryData<ChatRequest>, ack: AckSender| {
+            let state = st.clone();
+            async move { chat(&s, &state, req.ok(), ack) }
+        },
+    );
+    socket.on(
+        "typing",
+        |s: SocketRef, Data(typing): Data<Value>| async move {
+            if let Some(me) = s.get::<Joined>() {
+                let _ = s.to(me.room).emit(
+                    "typing",
+                    &json!({ "nick": me.nick, "typing": typing == Value::Bool(true) }),
+                );
+            }
+        },
+    );
     socket.on_disconnect(move |s: SocketRef| {
         let (state, io) = (state.clone(), io.clone());
         async move {
@@ -134,7 +155,9 @@ fn join(s: &SocketRef, io: &SocketIo, state: &ChatState, req: Option<JoinRequest
         return;
     }
     if !valid_room(&room) {
-        let _ = ack.send(&json!({ "ok": false, "error": "room must be 1-32 characters of A-Z a-z 0-9 _ -" }));
+        let _ = ack.send(
+            &json!({ "ok": false, "error": "room must be 1-32 characters of A-Z a-z 0-9 _ -" }),
+        );
         return;
     }
     let previous = s.get::<Joined>();
@@ -144,7 +167,10 @@ fn join(s: &SocketRef, io: &SocketIo, state: &ChatState, req: Option<JoinRequest
     }
     state.add(s.id(), &room, &nick);
     s.join(room.clone());
-    s.insert(Joined { nick, room: room.clone() });
+    s.insert(Joined {
+        nick,
+        room: room.clone(),
+    });
     let _ = ack.send(&json!({ "ok": true, "room": room, "members": state.members(&room) }));
     send_presence(io, state, &room);
     if let Some(prev) = previous.filter(|p| p.room != room) {
@@ -164,7 +190,10 @@ fn chat(s: &SocketRef, state: &ChatState, req: Option<ChatRequest>, ack: AckSend
         return;
     }
     let id = state.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     let message = json!({ "id": id, "room": me.room, "nick": me.nick, "text": text, "ts": ts });
     if let Some(room) = s.namespace().to(me.room) {
         let _ = room.emit("chat", &message);
@@ -174,11 +203,16 @@ fn chat(s: &SocketRef, state: &ChatState, req: Option<ChatRequest>, ack: AckSend
 
 fn send_presence(io: &SocketIo, state: &ChatState, room: &str) {
     let members = state.members(room);
-    let _ = io.to(room).emit("presence", &json!({ "room": room, "members": members }));
+    let _ = io
+        .to(room)
+        .emit("presence", &json!({ "room": room, "members": members }));
 }
 
 fn valid_room(room: &str) -> bool {
-    (1..=32).contains(&room.len()) && room.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=32).contains(&room.len())
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

@@ -52,7 +52,10 @@ impl Assets {
 
     fn respond(&self, path: &str) -> Response<Full<Bytes>> {
         let path = if path == "/index.html" { "/" } else { path };
-        let found = self.enabled.then(|| ASSETS.iter().find(|a| a.path == path)).flatten();
+        let found = self
+            .enabled
+            .then(|| ASSETS.iter().find(|a| a.path == path))
+            .flatten();
         let Some(asset) = found else {
             let mut resp = Response::new(Full::new(Bytes::from_static(b"Not Found")));
             *resp.status_mut() = StatusCode::NOT_FOUND;
@@ -60,12 +63,20 @@ impl Assets {
         };
         let mut resp = Response::new(Full::new(Bytes::from_static(asset.body.as_bytes())));
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; connect-src 'self'"),
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; connect-src 'self'",
+            ),
         );
         resp
     }

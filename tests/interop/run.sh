@@ -34,13 +34,7 @@ hash_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- dependencies
 install_js() {
-  local stamp="$HERE/js/node_modules/.interop-lock-sha256"
-  local want
-  want="$(hash_of "$HERE/js/package-lock.json")"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-  say "installing JS dependencies (npm ci)"
-  (cd "$HERE/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
-  echo "$want" >"$stamp"
+  "$HERE/install.sh" || die "npm ci failed"
 }
 
 VENV="$HERE/.venv"
