@@ -1,0 +1,1089 @@
+//! `report`: aggregates the raw result lines of a benchmark run (medians and
+//! spreads over repetitions) into a Markdown report, an SVG bar chart of the
+//! wirehub ÷ peer ratios, a JSON summary and, optionally, BENCHMARKS.md.
+
+use crate::Result;
+use clap::Args;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Options of `report`.
+#[derive(Args, Debug)]
+pub(crate) struct Opts {
+    /// Raw results: one JSON object per line (as printed by the scenarios).
+    #[arg(long)]
+    raw: PathBuf,
+    /// Run facts (machine, versions, command, durations) as a JSON object.
+    #[arg(long)]
+    meta: PathBuf,
+    /// Directory for `<name>.md`, `<name>.svg` and `<name>.json`.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Base name of the output files.
+    #[arg(long, default_value = "latest")]
+    name: String,
+    /// Also write this summary file (BENCHMARKS.md at the repository root).
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// Path of the output directory as seen from the summary file (for links).
+    #[arg(long, default_value = "bench/results")]
+    summary_link: String,
+}
+
+/// The servers, in column order: the subject first, then the peers.
+const SUBJECT: &str = "wirehub";
+const PEERS: [&str; 2] = ["node", "socketioxide"];
+
+fn display(server: &str) -> &str {
+    match server {
+        "wirehub" => "wirehub",
+        "node" => "Node socket.io",
+        "socketioxide" => "socketioxide",
+        other => other,
+    }
+}
+
+/// One headline figure: a metric of one scenario variant.
+struct Key {
+    scenario: &'static str,
+    label: &'static str,
+    field: &'static str,
+    unit: &'static str,
+    higher_is_better: bool,
+    /// Issue targets on wirehub ÷ Node and wirehub ÷ socketioxide.
+    target: [Option<f64>; 2],
+    /// Also drawn in the chart.
+    chart: bool,
+}
+
+const KEYS: &[Key] = &[
+    Key {
+        scenario: "echo",
+        label: "acks per server CPU-s",
+        field: "per_server_cpu_s",
+        unit: "",
+        higher_is_better: true,
+        target: [Some(5.0), Some(2.0)],
+        chart: true,
+    },
+    Key {
+        scenario: "echo",
+        label: "acks/s",
+        field: "per_s",
+        unit: "/s",
+        higher_is_better: true,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "echo",
+        label: "p99 round-trip",
+        field: "latency_us.p99",
+        unit: "µs",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "fanout",
+        label: "deliveries per server CPU-s",
+        field: "per_server_cpu_s",
+        unit: "",
+        higher_is_better: true,
+        target: [Some(6.0), Some(2.5)],
+        chart: true,
+    },
+    Key {
+        scenario: "fanout",
+        label: "deliveries/s",
+        field: "per_s",
+        unit: "/s",
+        higher_is_better: true,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "fanout",
+        label: "p99 delivery latency",
+        field: "latency_us.p99",
+        unit: "µs",
+        higher_is_better: false,
+        target: [Some(0.05), Some(0.2)],
+        chart: true,
+    },
+    Key {
+        scenario: "fanout",
+        label: "messages lost",
+        field: "lost",
+        unit: "",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "handshake",
+        label: "connects per server CPU-s",
+        field: "per_server_cpu_s",
+        unit: "",
+        higher_is_better: true,
+        target: [Some(10.0), Some(2.0)],
+        chart: true,
+    },
+    Key {
+        scenario: "handshake",
+        label: "connects/s",
+        field: "per_s",
+        unit: "/s",
+        higher_is_better: true,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "handshake",
+        label: "p99 connect",
+        field: "latency_us.p99",
+        unit: "µs",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "idle",
+        label: "RSS per connection",
+        field: "rss_per_conn_kib",
+        unit: "KiB",
+        higher_is_better: false,
+        target: [Some(0.25), Some(0.15)],
+        chart: true,
+    },
+    Key {
+        scenario: "idle",
+        label: "heartbeat CPU (share of a core)",
+        field: "server_cpu_share",
+        unit: "share",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "polling",
+        label: "messages per server CPU-s",
+        field: "per_server_cpu_s",
+        unit: "",
+        higher_is_better: true,
+        target: [None, None],
+        chart: true,
+    },
+    Key {
+        scenario: "polling",
+        label: "messages/s",
+        field: "per_s",
+        unit: "/s",
+        higher_is_better: true,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "polling",
+        label: "server CPU (share of a core)",
+        field: "server_cpu_share",
+        unit: "share",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+];
+
+const SCENARIO_ORDER: [&str; 5] = ["echo", "fanout", "handshake", "idle", "polling"];
+
+fn scenario_title(s: &str) -> &str {
+    match s {
+        "echo" => "echo",
+        "fanout" => "fan-out",
+        "handshake" => "handshake",
+        "idle" => "idle memory",
+        "polling" => "long-polling",
+        other => other,
+    }
+}
+
+fn get_path(v: &Value, path: &str) -> Option<f64> {
+    let mut cur = v;
+    for part in path.split('.') {
+        cur = cur.get(part)?;
+    }
+    cur.as_f64()
+}
+
+/// Median and range of one metric over the repetitions.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+    n: usize,
+}
+
+impl Stat {
+    fn of(mut xs: Vec<f64>) -> Option<Stat> {
+        if xs.is_empty() {
+            return None;
+        }
+        xs.sort_by(|a, b| a.total_cmp(b));
+        let n = xs.len();
+        let median = if n % 2 == 1 {
+            xs[n / 2]
+        } else {
+            (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+        };
+        Some(Stat {
+            median,
+            min: xs[0],
+            max: xs[n - 1],
+            n,
+        })
+    }
+
+    /// Half the range relative to the median, in percent.
+    fn spread_pct(&self) -> f64 {
+        if self.median == 0.0 {
+            0.0
+        } else {
+            (self.max - self.min) / 2.0 / self.median.abs() * 100.0
+        }
+    }
+}
+
+type Group = BTreeMap<(String, String, String), Vec<Value>>;
+
+struct Data {
+    groups: Group,
+    variants: Vec<(String, String)>,
+}
+
+impl Data {
+    fn runs(&self, scenario: &str, variant: &str, server: &str) -> &[Value] {
+        self.groups
+            .get(&(scenario.to_owned(), variant.to_owned(), server.to_owned()))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn stat(&self, scenario: &str, variant: &str, server: &str, field: &str) -> Option<Stat> {
+        Stat::of(
+            self.runs(scenario, variant, server)
+                .iter()
+                .filter_map(|r| get_path(r, field))
+                .collect(),
+        )
+    }
+}
+
+fn variant_label(scenario: &str, variant: &str) -> String {
+    match scenario {
+        "echo" => match variant
+            .strip_suffix('B')
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            Some(n) if n >= 1024 && n % 1024 == 0 => format!("echo {} KiB", n / 1024),
+            Some(n) => format!("echo {n} B"),
+            None => format!("echo {variant}"),
+        },
+        "fanout" => format!("fan-out {} clients", thousands(variant)),
+        "handshake" => "handshake".to_owned(),
+        "idle" => format!("idle {} conns", thousands(variant)),
+        "polling" => format!("long-polling {} clients", thousands(variant)),
+        _ => format!("{scenario} {variant}"),
+    }
+}
+
+fn thousands(s: &str) -> String {
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1000 => {
+            let t = n.to_string();
+            let mut out = String::new();
+            for (i, c) in t.chars().enumerate() {
+                if i > 0 && (t.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
+        }
+        _ => s.to_owned(),
+    }
+}
+
+/// A figure with 3 significant digits and thousands separators.
+fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    let digits = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else if a == 0.0 {
+        0
+    } else {
+        3
+    };
+    let rounded = if a >= 1000.0 {
+        let mag = 10f64.powi(a.log10().floor() as i32 - 2);
+        (x / mag).round() * mag
+    } else {
+        x
+    };
+    let s = format!("{rounded:.digits$}");
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_owned(), format!(".{f}")),
+        None => (s.clone(), String::new()),
+    };
+    let neg = int.starts_with('-');
+    let int = int.trim_start_matches('-');
+    format!(
+        "{}{}{}",
+        if neg { "-" } else { "" },
+        thousands_str(int),
+        frac
+    )
+}
+
+fn thousands_str(int: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An integer count with thousands separators.
+fn fmt_count(x: f64) -> String {
+    thousands_str(&format!("{}", x.round() as u64))
+}
+
+fn fmt_ratio(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x >= 10.0 {
+        format!("{x:.1}×")
+    } else {
+        format!("{x:.2}×")
+    }
+}
+
+fn fmt_stat(s: Option<Stat>, unit: &str) -> String {
+    match s {
+        None => "–".into(),
+        Some(s) => {
+            let value = match unit {
+                "µs" if s.median >= 1000.0 => format!("{} ms", fmt_num(s.median / 1000.0)),
+                "share" => format!("{:.0}%", s.median * 100.0),
+                "" | "/s" => fmt_num(s.median),
+                u => format!("{} {u}", fmt_num(s.median)),
+            };
+            if s.n > 1 && s.spread_pct() >= 0.5 {
+                format!("{value} ±{:.0}%", s.spread_pct())
+            } else {
+                value
+            }
+        }
+    }
+}
+
+fn ratio(data: &Data, key: &Key, variant: &str, peer: &str) -> Option<f64> {
+    let ours = data.stat(key.scenario, variant, SUBJECT, key.field)?.median;
+    let theirs = data.stat(key.scenario, variant, peer, key.field)?.median;
+    if theirs == 0.0 {
+        return if ours == 0.0 { Some(1.0) } else { None };
+    }
+    Some(ours / theirs)
+}
+
+fn target_text(key: &Key) -> String {
+    let cmp = if key.higher_is_better { "≥" } else { "≤" };
+    match key.target {
+        [Some(a), Some(b)] => format!("{cmp}{a}× / {cmp}{b}×"),
+        _ => String::new(),
+    }
+}
+
+fn met(key: &Key, r: Option<f64>, target: Option<f64>) -> Option<bool> {
+    let (r, t) = (r?, target?);
+    Some(if key.higher_is_better { r >= t } else { r <= t })
+}
+
+fn mark(m: Option<bool>) -> &'static str {
+    match m {
+        Some(true) => " ✅",
+        Some(false) => " ❌",
+        None => "",
+    }
+}
+
+/// Whether the figure is meaningful for a ratio (lost messages are shown,
+/// not divided).
+fn ratio_applies(key: &Key) -> bool {
+    key.field != "lost"
+}
+
+fn ratio_table(data: &Data, headline_only: bool) -> String {
+    let mut out = String::new();
+    out.push_str("| Scenario | Metric | wirehub | Node socket.io | socketioxide | wirehub ÷ Node | wirehub ÷ socketioxide | Issue target (÷ Node / ÷ sxio) |\n");
+    out.push_str("|---|---|--:|--:|--:|--:|--:|:-:|\n");
+    for (scenario, variant) in &data.variants {
+        for key in KEYS.iter().filter(|k| k.scenario == scenario) {
+            if headline_only && key.target == [None, None] && !key.chart && key.field != "lost" {
+                continue;
+            }
+            let cells: Vec<String> = std::iter::once(SUBJECT)
+                .chain(PEERS)
+                .map(|s| fmt_stat(data.stat(scenario, variant, s, key.field), key.unit))
+                .collect();
+            if cells.iter().all(|c| c == "–") {
+                continue;
+            }
+            let mut ratios = Vec::new();
+            for (i, peer) in PEERS.iter().enumerate() {
+                if !ratio_applies(key) {
+                    ratios.push(String::new());
+                    continue;
+                }
+                let r = ratio(data, key, variant, peer);
+                let m = met(key, r, key.target[i]);
+                ratios.push(format!(
+                    "{}{}",
+                    r.map(fmt_ratio).unwrap_or_else(|| "–".into()),
+                    mark(m)
+                ));
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                variant_label(scenario, variant),
+                key.label,
+                cells[0],
+                cells[1],
+                cells[2],
+                ratios[0],
+                ratios[1],
+                target_text(key)
+            );
+        }
+    }
+    out
+}
+
+fn detail_tables(data: &Data) -> String {
+    let mut out = String::new();
+    for scenario in SCENARIO_ORDER {
+        let variants: Vec<&String> = data
+            .variants
+            .iter()
+            .filter(|(s, _)| s == scenario)
+            .map(|(_, v)| v)
+            .collect();
+        if variants.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n### {}\n", scenario_title(scenario));
+        let (rate, lat) = match scenario {
+            "echo" => ("acks/s", true),
+            "fanout" => ("deliveries/s", true),
+            "handshake" => ("connects/s", true),
+            "idle" => ("conns held", false),
+            _ => ("messages/s", true),
+        };
+        let mut header = format!("| variant | server | runs | {rate} | per server CPU-s | server CPU | generator CPU | core 0 / core 1 busy | other |");
+        let mut sep = "|---|---|--:|--:|--:|--:|--:|--:|--:|".to_owned();
+        if lat {
+            header.push_str(" p50 | p99 |");
+            sep.push_str("--:|--:|");
+        }
+        match scenario {
+            "fanout" | "polling" => {
+                header.push_str(" lost | errors | server RSS |");
+                sep.push_str("--:|--:|--:|");
+            }
+            "idle" => {
+                header.push_str(" RSS before | RSS after | RSS/conn | connect rate | errors |");
+                sep.push_str("--:|--:|--:|--:|--:|");
+            }
+            _ => {
+                header.push_str(" errors | server RSS |");
+                sep.push_str("--:|--:|");
+            }
+        }
+        let _ = writeln!(out, "{header}\n{sep}");
+        for variant in variants {
+            for server in std::iter::once(SUBJECT).chain(PEERS) {
+                let runs = data.runs(scenario, variant, server);
+                if runs.is_empty() {
+                    continue;
+                }
+                let st = |f: &str| data.stat(scenario, variant, server, f);
+                let pct = |f: &str| match st(f) {
+                    Some(s) => format!("{:.0}%", s.median * 100.0),
+                    None => "–".into(),
+                };
+                let gen = match st("gen_cpu_share") {
+                    Some(s) if s.max >= 0.9 => format!("**{:.0}%** ⚠", s.median * 100.0),
+                    Some(s) => format!("{:.0}%", s.median * 100.0),
+                    None => "–".into(),
+                };
+                let cores = format!("{} / {}", pct("cores_busy.0"), pct("cores_busy.1"));
+                let cores = if runs[0].get("cores_busy").and_then(|c| c.get(1)).is_some() {
+                    let c0 = Stat::of(
+                        runs.iter()
+                            .filter_map(|r| r["cores_busy"][0].as_f64())
+                            .collect(),
+                    );
+                    let c1 = Stat::of(
+                        runs.iter()
+                            .filter_map(|r| r["cores_busy"][1].as_f64())
+                            .collect(),
+                    );
+                    format!(
+                        "{:.0}% / {:.0}%",
+                        c0.map_or(0.0, |s| s.median * 100.0),
+                        c1.map_or(0.0, |s| s.median * 100.0)
+                    )
+                } else {
+                    cores
+                };
+                let other = match st("other_busy_cores") {
+                    Some(s) if s.max >= 0.3 => format!("**{:.2}** ⚠", s.median),
+                    Some(s) => format!("{:.2}", s.median),
+                    None => "–".into(),
+                };
+                let mut row = format!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {other} |",
+                    variant_label(scenario, variant),
+                    display(server),
+                    runs.len(),
+                    fmt_stat(st(if scenario == "idle" { "count" } else { "per_s" }), ""),
+                    if scenario == "idle" {
+                        "–".to_owned()
+                    } else {
+                        fmt_stat(st("per_server_cpu_s"), "")
+                    },
+                    pct("server_cpu_share"),
+                    gen,
+                    cores
+                );
+                if lat {
+                    let _ = write!(
+                        row,
+                        " {} | {} |",
+                        fmt_stat(st("latency_us.p50"), "µs"),
+                        fmt_stat(st("latency_us.p99"), "µs")
+                    );
+                }
+                let sum = |f: &str| runs.iter().filter_map(|r| get_path(r, f)).sum::<f64>();
+                let rss = |f: &str| match st(f) {
+                    Some(s) => format!("{} MiB", fmt_num(s.median / 1024.0)),
+                    None => "–".into(),
+                };
+                match scenario {
+                    "fanout" | "polling" => {
+                        let _ = write!(
+                            row,
+                            " {} of {} | {} | {} |",
+                            fmt_count(sum("lost")),
+                            fmt_count(sum("expected")),
+                            fmt_count(sum("errors")),
+                            rss("server_rss_kib")
+                        );
+                    }
+                    "idle" => {
+                        let _ = write!(
+                            row,
+                            " {} | {} | {} | {} | {} |",
+                            rss("rss_before_kib"),
+                            rss("rss_after_kib"),
+                            fmt_stat(st("rss_per_conn_kib"), "KiB"),
+                            fmt_stat(st("connect_per_s"), "/s"),
+                            fmt_count(sum("errors"))
+                        );
+                    }
+                    _ => {
+                        let _ = write!(
+                            row,
+                            " {} | {} |",
+                            fmt_count(sum("errors")),
+                            rss("server_rss_kib")
+                        );
+                    }
+                }
+                let _ = writeln!(out, "{row}");
+            }
+        }
+    }
+    out
+}
+
+/// Anomalies worth a line: errors, losses, generator saturation.
+fn anomalies(data: &Data) -> Vec<String> {
+    let mut out = Vec::new();
+    for ((scenario, variant, server), runs) in &data.groups {
+        for r in runs {
+            let rep = r["rep"].as_u64().unwrap_or(0);
+            let what = format!(
+                "{} / {} / run {rep}",
+                variant_label(scenario, variant),
+                display(server)
+            );
+            let num = |f: &str| get_path(r, f).unwrap_or(0.0);
+            if num("errors") > 0.0 {
+                let mut parts = Vec::new();
+                for f in [
+                    "connect_failed",
+                    "closed_during_run",
+                    "closed_during_settle",
+                    "closed_total",
+                    "publisher_errors",
+                    "mismatches",
+                ] {
+                    if num(f) > 0.0 {
+                        parts.push(format!("{f} {}", num(f)));
+                    }
+                }
+                out.push(format!(
+                    "{what}: {} errors ({})",
+                    num("errors"),
+                    parts.join(", ")
+                ));
+            }
+            if num("lost") > 0.0 {
+                out.push(format!(
+                    "{what}: {} of {} messages not delivered within the drain time",
+                    fmt_num(num("lost")),
+                    fmt_num(num("expected"))
+                ));
+            }
+            if num("mismatches") > 0.0 && num("errors") == 0.0 {
+                out.push(format!(
+                    "{what}: {} acks with an unexpected body",
+                    num("mismatches")
+                ));
+            }
+            if num("gen_cpu_share") >= 0.9 {
+                out.push(format!(
+                    "{what}: load generator at {:.0}% of its core (generator-bound: throughput understates the server)",
+                    num("gen_cpu_share") * 100.0
+                ));
+            }
+            if num("other_busy_cores") >= 0.3 {
+                out.push(format!(
+                    "{what}: {:.2} cores busy with work charged to neither process (other processes on the machine, or interrupts): figures are less reliable",
+                    num("other_busy_cores")
+                ));
+            }
+            if num("server_cpu_share") >= 0.97 {
+                out.push(format!(
+                    "{what}: server saturated ({:.0}% of its core)",
+                    num("server_cpu_share") * 100.0
+                ));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- SVG chart
+
+struct Bar {
+    label: String,
+    values: [Option<f64>; 2],
+    targets: [Option<f64>; 2],
+}
+
+fn chart_bars(data: &Data) -> Vec<Bar> {
+    let mut bars = Vec::new();
+    for (scenario, variant) in &data.variants {
+        for key in KEYS.iter().filter(|k| k.scenario == scenario && k.chart) {
+            let mut values = [None, None];
+            let mut targets = [None, None];
+            for (i, peer) in PEERS.iter().enumerate() {
+                values[i] = ratio(data, key, variant, peer)
+                    .filter(|r| *r > 0.0)
+                    .map(|r| if key.higher_is_better { r } else { 1.0 / r });
+                targets[i] = key.target[i].map(|t| if key.higher_is_better { t } else { 1.0 / t });
+            }
+            if values.iter().all(Option::is_none) {
+                continue;
+            }
+            bars.push(Bar {
+                label: format!("{}: {}", variant_label(scenario, variant), key.label),
+                values,
+                targets,
+            });
+        }
+    }
+    bars
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn svg(data: &Data, subtitle: &str) -> String {
+    let bars = chart_bars(data);
+    let colors = ["#3c873a", "#c2571a"];
+    let (label_w, plot_w, right) = (330.0, 520.0, 40.0);
+    let row_h = 34.0;
+    let top = 78.0;
+    let height = top + row_h * bars.len() as f64 + 50.0;
+    let width = label_w + plot_w + right;
+    // Log scale: 0.1x .. the next power of ten above the largest value/target.
+    let max_v = bars
+        .iter()
+        .flat_map(|b| b.values.iter().chain(b.targets.iter()))
+        .flatten()
+        .fold(10.0f64, |m, &v| m.max(v));
+    let min_v = bars
+        .iter()
+        .flat_map(|b| b.values.iter())
+        .flatten()
+        .fold(0.1f64, |m, &v| m.min(v));
+    let lo = 10f64.powf(min_v.log10().floor());
+    let hi = 10f64.powf(max_v.log10().ceil());
+    let x =
+        |v: f64| label_w + (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10()) * plot_w;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="12" y="22" font-size="15" font-weight="bold">wirehub advantage over each peer (×, log scale; right of 1× = wirehub better)</text>"#
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="12" y="40" fill="#555">{}</text>"##,
+        esc(subtitle)
+    );
+    // Legend.
+    for (i, peer) in PEERS.iter().enumerate() {
+        let lx = 12.0 + i as f64 * 200.0;
+        let _ = writeln!(
+            s,
+            r#"<rect x="{lx}" y="50" width="12" height="12" fill="{}"/>"#,
+            colors[i]
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="60">vs {}</text>"#,
+            lx + 16.0,
+            display(peer)
+        );
+    }
+    let _ = writeln!(s, r#"<text x="420" y="60">│ = issue target</text>"#);
+    // Grid.
+    let mut g = lo;
+    while g <= hi * 1.0001 {
+        let gx = x(g);
+        let stroke = if (g - 1.0).abs() < 1e-9 {
+            "#000"
+        } else {
+            "#ddd"
+        };
+        let _ = writeln!(
+            s,
+            r#"<line x1="{gx:.1}" y1="{top}" x2="{gx:.1}" y2="{:.1}" stroke="{stroke}"/>"#,
+            top + row_h * bars.len() as f64
+        );
+        let label = if g >= 1.0 {
+            format!("{g:.0}×")
+        } else {
+            format!("{g}×")
+        };
+        let _ = writeln!(
+            s,
+            r##"<text x="{gx:.1}" y="{:.1}" text-anchor="middle" fill="#333">{label}</text>"##,
+            top + row_h * bars.len() as f64 + 16.0
+        );
+        g *= 10.0;
+    }
+    for (row, bar) in bars.iter().enumerate() {
+        let y0 = top + row as f64 * row_h;
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            label_w - 8.0,
+            y0 + row_h / 2.0 + 4.0,
+            esc(&bar.label)
+        );
+        for (i, color) in colors.iter().enumerate() {
+            let by = y0 + 4.0 + i as f64 * 13.0;
+            if let Some(v) = bar.values[i] {
+                let (x1, x2) = (x(1.0).min(x(v)), x(1.0).max(x(v)));
+                let _ = writeln!(
+                    s,
+                    r#"<rect x="{x1:.1}" y="{by:.1}" width="{:.1}" height="12" fill="{}"/>"#,
+                    (x2 - x1).max(1.0),
+                    color
+                );
+                let near_target = bar.targets[i]
+                    .map(x)
+                    .filter(|t| (t - x2).abs() < 40.0 && v >= 1.0);
+                let (tx, anchor) = if v >= 1.0 {
+                    (near_target.map_or(x2, |t| t.max(x2)) + 4.0, "start")
+                } else {
+                    (x1 - 4.0, "end")
+                };
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
+                    by + 10.0,
+                    fmt_ratio(v)
+                );
+            }
+            if let Some(t) = bar.targets[i] {
+                let tx = x(t);
+                let _ = writeln!(
+                    s,
+                    r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#000" stroke-width="2"/>"##,
+                    by - 1.0,
+                    by + 13.0
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="12" y="{:.1}" fill="#555" font-size="11">Throughput rows: wirehub ÷ peer, per server CPU-second. Latency and memory rows: peer ÷ wirehub (inverted so that right is better).</text>"##,
+        height - 10.0
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+// ---------------------------------------------------------------- output
+
+fn meta_str(meta: &Value, path: &str) -> String {
+    let mut cur = meta;
+    for p in path.split('.') {
+        cur = &cur[p];
+    }
+    match cur {
+        Value::String(s) => s.clone(),
+        Value::Null => "?".into(),
+        other => other.to_string(),
+    }
+}
+
+fn facts(meta: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "- Date: {} · mode: {} · repetitions: {} · total run time: {}",
+        meta_str(meta, "date"),
+        meta_str(meta, "mode"),
+        meta_str(meta, "reps"),
+        fmt_duration(meta["total_s"].as_f64())
+    );
+    let _ = writeln!(out, "- Command: `{}`", meta_str(meta, "command"));
+    let _ = writeln!(
+        out,
+        "- Machine: {} × {} ({} cores online), {} RAM, Linux {}",
+        meta_str(meta, "machine.nproc"),
+        meta_str(meta, "machine.cpu_model"),
+        meta_str(meta, "machine.nproc"),
+        meta_str(meta, "machine.mem_total"),
+        meta_str(meta, "machine.kernel")
+    );
+    let _ = writeln!(out, "- Pinning: {}", meta_str(meta, "pinning"));
+    let _ = writeln!(
+        out,
+        "- Versions: wirehub {} · rustc {} · Node {} · socket.io {} (engine.io {}, ws {}) · socketioxide {} (axum {}, tokio {})",
+        meta_str(meta, "versions.wirehub"),
+        meta_str(meta, "versions.rustc"),
+        meta_str(meta, "versions.node"),
+        meta_str(meta, "versions.socket_io"),
+        meta_str(meta, "versions.engine_io"),
+        meta_str(meta, "versions.ws"),
+        meta_str(meta, "versions.socketioxide"),
+        meta_str(meta, "versions.axum"),
+        meta_str(meta, "versions.tokio"),
+    );
+    let _ = writeln!(
+        out,
+        "- Engine settings (all servers): {}",
+        meta_str(meta, "engine_settings")
+    );
+    let _ = writeln!(
+        out,
+        "- wirehub server: `{}` (the conformance contract)",
+        meta_str(meta, "wirehub_server")
+    );
+    out
+}
+
+fn fmt_duration(s: Option<f64>) -> String {
+    match s {
+        Some(s) if s >= 60.0 => format!("{}m{:02}s", (s / 60.0).floor(), (s % 60.0).round() as u64),
+        Some(s) => format!("{s:.0}s"),
+        None => "?".into(),
+    }
+}
+
+fn summary_rows(data: &Data) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for (scenario, variant) in &data.variants {
+        for key in KEYS.iter().filter(|k| k.scenario == scenario) {
+            let mut servers = serde_json::Map::new();
+            for s in std::iter::once(SUBJECT).chain(PEERS) {
+                if let Some(st) = data.stat(scenario, variant, s, key.field) {
+                    servers.insert(
+                        s.into(),
+                        json!({ "median": st.median, "min": st.min, "max": st.max, "runs": st.n }),
+                    );
+                }
+            }
+            if servers.is_empty() {
+                continue;
+            }
+            let mut ratios = serde_json::Map::new();
+            for peer in PEERS {
+                if let Some(r) = ratio(data, key, variant, peer) {
+                    ratios.insert(peer.into(), json!(crate::stats::round(r, 4)));
+                }
+            }
+            rows.push(json!({
+                "scenario": scenario,
+                "variant": variant,
+                "metric": key.label,
+                "field": key.field,
+                "higher_is_better": key.higher_is_better,
+                "servers": servers,
+                "wirehub_over_peer": ratios,
+                "target": { "node": key.target[0], "socketioxide": key.target[1] },
+            }));
+        }
+    }
+    rows
+}
+
+pub(crate) fn run(o: Opts) -> Result<()> {
+    let raw_text = std::fs::read_to_string(&o.raw)?;
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(&o.meta)?)?;
+    let mut runs = Vec::new();
+    for line in raw_text.lines().filter(|l| !l.trim().is_empty()) {
+        runs.push(serde_json::from_str::<Value>(line)?);
+    }
+    let mut groups: Group = BTreeMap::new();
+    let mut variants: Vec<(String, String)> = Vec::new();
+    let mut failures = Vec::new();
+    for r in &runs {
+        if r["failed"].as_bool() == Some(true) {
+            failures.push(format!(
+                "{} / {} / run {}: the case failed (generator error, timeout or server exit; see the run's logs)",
+                variant_label(r["scenario"].as_str().unwrap_or("?"), r["variant"].as_str().unwrap_or("?")),
+                display(r["server"].as_str().unwrap_or("?")),
+                r["rep"]
+            ));
+            continue;
+        }
+        let key = (
+            r["scenario"].as_str().unwrap_or("?").to_owned(),
+            r["variant"].as_str().unwrap_or("?").to_owned(),
+            r["server"].as_str().unwrap_or("?").to_owned(),
+        );
+        let sv = (key.0.clone(), key.1.clone());
+        if !variants.contains(&sv) {
+            variants.push(sv);
+        }
+        groups.entry(key).or_default().push(r.clone());
+    }
+    // Scenario order, then numeric variant order.
+    variants.sort_by_key(|(s, v)| {
+        let si = SCENARIO_ORDER.iter().position(|x| x == s).unwrap_or(99);
+        let vn: u64 = v.trim_end_matches('B').parse().unwrap_or(0);
+        (si, vn, v.clone())
+    });
+    let data = Data { groups, variants };
+
+    let subtitle = format!(
+        "{} · {} · server on 1 core, generator on another · medians of {} run(s)",
+        meta_str(&meta, "date"),
+        meta_str(&meta, "machine.cpu_model"),
+        meta_str(&meta, "reps")
+    );
+    std::fs::create_dir_all(&o.out_dir)?;
+    let svg_name = format!("{}.svg", o.name);
+    std::fs::write(o.out_dir.join(&svg_name), svg(&data, &subtitle))?;
+
+    let mut anomalies = failures;
+    anomalies.extend(self::anomalies(&data));
+    let mut md = String::new();
+    let _ = writeln!(md, "# wirehub benchmark: {} run\n", meta_str(&meta, "mode"));
+    md.push_str(&facts(&meta));
+    md.push_str("\nRatios are wirehub ÷ peer on medians. Throughput ratios are taken on work per server CPU-second (the server is pinned to one core, so this is per-core efficiency); latency and memory ratios are plain (lower is better). `±` is half the min–max range over the runs, relative to the median. ✅/❌ compare with the issue's targets.\n\n");
+    md.push_str(&ratio_table(&data, false));
+    let _ = writeln!(md, "\n![wirehub advantage over each peer]({svg_name})\n");
+    md.push_str("## Details\n\nServer and generator CPU are shares of one core over the measurement window (utime+stime of all threads, /proc/PID/stat); core busy shares come from /proc/stat; *other* is busy core time charged to neither process, in cores (interrupts, other processes: ⚠ from 0.3). A generator share near 100% (⚠) means the generator, not the server, limited the throughput.\n");
+    md.push_str(&detail_tables(&data));
+    md.push_str("\n## Anomalies\n\n");
+    if anomalies.is_empty() {
+        md.push_str("None: no errors, no lost messages, no generator saturation.\n");
+    } else {
+        for a in &anomalies {
+            let _ = writeln!(md, "- {a}");
+        }
+    }
+    std::fs::write(o.out_dir.join(format!("{}.md", o.name)), &md)?;
+
+    let summary = json!({
+        "meta": meta,
+        "summary": summary_rows(&data),
+        "anomalies": anomalies,
+        "runs": runs,
+    });
+    std::fs::write(
+        o.out_dir.join(format!("{}.json", o.name)),
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )?;
+
+    if let Some(path) = &o.summary {
+        let link = o.summary_link.trim_end_matches('/');
+        let mut b = String::new();
+        b.push_str("# Benchmarks\n\n");
+        b.push_str("wirehub against Node [socket.io](https://socket.io) (the reference implementation, default `ws` engine) and [socketioxide](https://github.com/totodore/socketioxide) (Rust, on axum), all serving the same conformance contract, measured by one load generator. Reproduce with one command:\n\n```sh\nbench/run.sh            # full run, ~20 min on 2 cores\nbench/run.sh --smoke    # seconds-long smoke, no thresholds (CI)\n```\n\n");
+        let _ = writeln!(b, "Method, scenarios and caveats: [bench/README.md](bench/README.md). Full tables of this run: [{link}/{}.md]({link}/{}.md); raw figures: [{link}/{}.json]({link}/{}.json).\n", o.name, o.name, o.name, o.name);
+        b.push_str("## This run\n\n");
+        b.push_str(&facts(&meta));
+        b.push_str("\n## Ratios (wirehub ÷ peer)\n\nThroughput ratios are on work per server CPU-second (server pinned to one core); latency and memory ratios are plain, lower is better. Absolute medians beside; `±` is half the min–max range over the runs.\n\n");
+        b.push_str(&ratio_table(&data, true));
+        let _ = writeln!(
+            b,
+            "\n![wirehub advantage over each peer]({link}/{svg_name})\n"
+        );
+        b.push_str("## Anomalies in this run\n\n");
+        if anomalies.is_empty() {
+            b.push_str("None: no errors, no lost messages, no generator saturation.\n");
+        } else {
+            for a in &anomalies {
+                let _ = writeln!(b, "- {a}");
+            }
+        }
+        std::fs::write(path, b)?;
+    }
+    eprintln!(
+        "loadgen: report written to {}",
+        o.out_dir.join(format!("{}.md", o.name)).display()
+    );
+    Ok(())
+}

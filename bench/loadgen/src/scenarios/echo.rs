@@ -1,0 +1,177 @@
+//! Echo: N clients in closed loops of `message-with-ack` round-trips.
+
+use super::{wait_until, Counter};
+use crate::stats::{Latencies, Report};
+use crate::ws::{self, Target};
+use crate::{procfs, Common, Result};
+use clap::Args;
+use futures_util::SinkExt;
+use serde_json::json;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Options of `echo`.
+#[derive(Args, Debug)]
+pub(crate) struct Opts {
+    #[command(flatten)]
+    common: Common,
+    /// Concurrent clients, one request in flight each.
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// Payload bytes (one string argument).
+    #[arg(long, default_value_t = 32)]
+    payload: usize,
+    /// Seconds of load before the measurement window.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Seconds of the measurement window.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Name of the variant in the results.
+    #[arg(long)]
+    variant: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    ready: Counter,
+    failed: Counter,
+    acks: Counter,
+    errors: Counter,
+    mismatches: Counter,
+    pings: Counter,
+    measuring: Cell<bool>,
+    stop: Cell<bool>,
+    lat: RefCell<Latencies>,
+    reasons: ws::Reasons,
+}
+
+pub(crate) async fn run(o: Opts) -> Result<()> {
+    let common = o.common.clone();
+    let target = Rc::new(Target::new(&common));
+    let st = Rc::new(State::default());
+    *st.lat.borrow_mut() = Latencies::with_capacity(1 << 20);
+    let (start_tx, start_rx) = watch::channel(false);
+    let sem = Rc::new(Semaphore::new(64));
+    let event: Rc<str> = format!(
+        "[\"message-with-ack\",{}]",
+        super::quoted(&"x".repeat(o.payload))
+    )
+    .into();
+    let payload = o.payload;
+    eprintln!(
+        "loadgen: echo: {} clients, {} B payload",
+        o.clients, payload
+    );
+    for _ in 0..o.clients {
+        let (target, st, sem, event) = (target.clone(), st.clone(), sem.clone(), event.clone());
+        let mut start = start_rx.clone();
+        tokio::task::spawn_local(async move {
+            let permit = sem.acquire().await;
+            let mut ws = match target.socketio().await {
+                Ok(ws) => ws,
+                Err(e) => {
+                    eprintln!("loadgen: echo: connect failed: {e}");
+                    st.failed.inc();
+                    return;
+                }
+            };
+            drop(permit);
+            st.ready.inc();
+            // Answer pings until the start signal.
+            loop {
+                tokio::select! {
+                    r = start.wait_for(|s| *s) => { let _ = r; break; }
+                    t = ws::next_text(&mut ws) => match t {
+                        Ok(Some(t)) if t == "2" => { let _ = ws.send(Message::text("3")).await; st.pings.inc(); }
+                        Ok(Some(_)) => {}
+                        _ => { st.errors.inc(); return; }
+                    }
+                }
+            }
+            let mut id: u64 = 0;
+            while !st.stop.get() {
+                id += 1;
+                let prefix = format!("43{id}[");
+                let expected_len = prefix.len() - 1 + payload + 4;
+                let t0 = Instant::now();
+                if ws
+                    .send(Message::text(format!("42{id}{event}")))
+                    .await
+                    .is_err()
+                {
+                    st.errors.inc();
+                    return;
+                }
+                loop {
+                    match ws::next_text(&mut ws).await {
+                        Ok(Some(t)) => {
+                            if t == "2" {
+                                let _ = ws.send(Message::text("3")).await;
+                                st.pings.inc();
+                            } else if t.starts_with(&prefix) {
+                                if st.measuring.get() {
+                                    st.acks.inc();
+                                    st.lat.borrow_mut().push_ns(t0.elapsed().as_nanos() as u64);
+                                    if t.len() != expected_len {
+                                        st.mismatches.inc();
+                                    }
+                                }
+                                break;
+                            }
+                        }
+                        other => {
+                            if !st.stop.get() {
+                                st.errors.inc();
+                                st.reasons.add(ws::end_reason(&other));
+                            }
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let n = o.clients as u64;
+    let ok = wait_until("connecting", Duration::from_secs(60), &common, || {
+        let (r, f) = (st.ready.get(), st.failed.get());
+        (r + f >= n, format!("{r}/{n} connected, {f} failed"))
+    })
+    .await;
+    if !ok || st.ready.get() == 0 {
+        return Err("clients did not connect".into());
+    }
+    let _ = start_tx.send(true);
+    tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
+    let pings_before = st.pings.get();
+    let a = procfs::sample(common.server_pid);
+    st.measuring.set(true);
+    tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
+    st.measuring.set(false);
+    let b = procfs::sample(common.server_pid);
+    st.stop.set(true);
+
+    let variant = o
+        .variant
+        .clone()
+        .unwrap_or_else(|| format!("{}B", o.payload));
+    let mut r = Report::new(
+        "echo",
+        &variant,
+        &common,
+        json!({ "clients": o.clients, "payload": o.payload, "warmup_s": o.warmup, "duration_s": o.duration }),
+    );
+    r.window(&a, &b, &common, st.acks.get());
+    r.set("latency_us", st.lat.borrow_mut().summary());
+    r.set("connected", st.ready.get());
+    r.set("connect_failed", st.failed.get());
+    r.set("errors", st.errors.get() + st.failed.get());
+    r.set("mismatches", st.mismatches.get());
+    r.set("pings", st.pings.get() - pings_before);
+    r.set("close_reasons", st.reasons.to_json());
+    r.emit();
+    Ok(())
+}

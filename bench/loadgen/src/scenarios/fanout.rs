@@ -1,0 +1,234 @@
+//! Fan-out: N clients join one room; one publisher (not in the room) emits
+//! `to-room` at a fixed rate with a send timestamp in the payload.
+
+use super::{parse_stamp, quoted, stamped_payload, wait_until, Counter};
+use crate::stats::{Latencies, Report};
+use crate::ws::{self, Target};
+use crate::{procfs, Common, Result};
+use clap::Args;
+use futures_util::SinkExt;
+use serde_json::json;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Options of `fanout`.
+#[derive(Args, Debug)]
+pub(crate) struct Opts {
+    #[command(flatten)]
+    common: Common,
+    /// Clients in the room.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Messages per second emitted by the publisher.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 8.0)]
+    duration: f64,
+    /// Payload bytes (one string argument, carrying the timestamp).
+    #[arg(long, default_value_t = 64)]
+    payload: usize,
+    /// Connections being set up at once.
+    #[arg(long, default_value_t = 200)]
+    connect_concurrency: usize,
+    /// Longest wait for stragglers after the last emit, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    drain: f64,
+    /// Name of the variant in the results.
+    #[arg(long)]
+    variant: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    ready: Counter,
+    failed: Counter,
+    closed: Counter,
+    received: Counter,
+    out_of_order: Counter,
+    pings: Counter,
+    stop: Cell<bool>,
+    lat: RefCell<Latencies>,
+    reasons: ws::Reasons,
+}
+
+const ROOM: &str = "bench";
+
+pub(crate) async fn run(o: Opts) -> Result<()> {
+    let common = o.common.clone();
+    let target = Rc::new(Target::new(&common));
+    let st = Rc::new(State::default());
+    let messages = (o.rate * o.duration).round().max(1.0) as u64;
+    *st.lat.borrow_mut() = Latencies::with_capacity((messages as usize) * o.clients);
+    let sem = Rc::new(Semaphore::new(o.connect_concurrency));
+    eprintln!(
+        "loadgen: fanout: {} clients, {} msg/s for {} s ({} messages)",
+        o.clients, o.rate, o.duration, messages
+    );
+    let connect_started = Instant::now();
+    for _ in 0..o.clients {
+        let (target, st, sem) = (target.clone(), st.clone(), sem.clone());
+        tokio::task::spawn_local(async move {
+            let permit = sem.acquire().await;
+            let joined = async {
+                let mut ws = target.socketio().await?;
+                let ack = tokio::time::timeout(
+                    ws::STEP_TIMEOUT,
+                    ws::call(&mut ws, 0, &format!("[\"join\",{}]", quoted(ROOM))),
+                )
+                .await
+                .map_err(|_| "timed out waiting for the join ack")??;
+                if ack != "430[\"joined\"]" {
+                    return Err(format!("unexpected join ack {ack}").into());
+                }
+                Ok::<_, crate::Error>(ws)
+            };
+            let mut ws = match joined.await {
+                Ok(ws) => ws,
+                Err(e) => {
+                    if st.failed.get() < 5 {
+                        eprintln!("loadgen: fanout: connect/join failed: {e}");
+                    }
+                    st.failed.inc();
+                    return;
+                }
+            };
+            drop(permit);
+            st.ready.inc();
+            let mut last_seq: Option<u64> = None;
+            loop {
+                let next = ws::next_text(&mut ws).await;
+                match &next {
+                    Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {
+                        if t.as_str() == "2" {
+                            let _ = ws.send(Message::text("3")).await;
+                            st.pings.inc();
+                        } else if let Some(rest) = t.strip_prefix("42[\"room-message\",\"") {
+                            let now = crate::stats::now_ns();
+                            if let Some((ts, seq)) = parse_stamp(rest) {
+                                st.received.inc();
+                                st.lat.borrow_mut().push_ns(now.saturating_sub(ts));
+                                if last_seq.is_some_and(|l| seq <= l) {
+                                    st.out_of_order.inc();
+                                }
+                                last_seq = Some(seq);
+                            }
+                        }
+                    }
+                    _ => {
+                        if !st.stop.get() {
+                            st.closed.inc();
+                            st.reasons.add(ws::end_reason(&next));
+                        }
+                        return;
+                    }
+                }
+            }
+        });
+    }
+    let n = o.clients as u64;
+    let ok = wait_until("connecting", Duration::from_secs(120), &common, || {
+        let (r, f) = (st.ready.get(), st.failed.get());
+        (r + f >= n, format!("{r}/{n} joined, {f} failed"))
+    })
+    .await;
+    let connect_secs = connect_started.elapsed().as_secs_f64();
+    if !ok || st.ready.get() == 0 {
+        return Err("clients did not join".into());
+    }
+    let mut publisher = target.socketio().await?;
+    // Let connection setup settle (server-side joins, first pings).
+    ws::idle_for(&mut publisher, Duration::from_millis(500)).await?;
+    let receivers = st.ready.get();
+    let closed_before = st.closed.get();
+    let pings_before = st.pings.get();
+
+    let a = procfs::sample(common.server_pid);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rate));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut sent = 0u64;
+    let mut publisher_errors = 0u64;
+    let mut publisher_error: Option<String> = None;
+    while sent < messages {
+        tokio::select! {
+            _ = tick.tick() => {
+                let text = format!("42[\"to-room\",{},{}]", quoted(ROOM), quoted(&stamped_payload(sent, o.payload)));
+                if publisher.send(Message::text(text)).await.is_err() {
+                    publisher_errors += 1;
+                    break;
+                }
+                sent += 1;
+            }
+            t = ws::next_text(&mut publisher) => match t {
+                Ok(Some(t)) if t.as_str() == "2" => { let _ = publisher.send(Message::text("3")).await; }
+                Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {}
+                other => {
+                    publisher_errors += 1;
+                    publisher_error = Some(ws::end_reason(&other));
+                    break;
+                }
+            }
+        }
+    }
+    let publish_secs = a.at.elapsed().as_secs_f64();
+    // Drain: until every receiver got every message, or the drain bound.
+    let expected = sent * receivers;
+    let drain_deadline = Instant::now() + Duration::from_secs_f64(o.drain);
+    // Keep answering the publisher's pings while draining.
+    let drained = async {
+        while st.received.get() < expected && Instant::now() < drain_deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        _ = drained => {}
+        _ = async { loop { match ws::next_text(&mut publisher).await {
+            Ok(Some(t)) if t == "2" => { let _ = publisher.send(Message::text("3")).await; }
+            Ok(Some(_)) => {}
+            _ => std::future::pending::<()>().await,
+        } } } => {}
+    }
+    let b = procfs::sample(common.server_pid);
+    st.stop.set(true);
+
+    let received = st.received.get();
+    let variant = o
+        .variant
+        .clone()
+        .unwrap_or_else(|| format!("{}", o.clients));
+    let mut r = Report::new(
+        "fanout",
+        &variant,
+        &common,
+        json!({ "clients": o.clients, "rate": o.rate, "duration_s": o.duration, "payload": o.payload }),
+    );
+    r.window(&a, &b, &common, received);
+    r.set("latency_us", st.lat.borrow_mut().summary());
+    r.set("connected", receivers);
+    r.set("connect_failed", st.failed.get());
+    r.set("connect_s", crate::stats::round(connect_secs, 2));
+    r.set("sent", sent);
+    r.set("publish_s", crate::stats::round(publish_secs, 3));
+    r.set("expected", expected);
+    r.set("lost", expected.saturating_sub(received));
+    r.set("out_of_order", st.out_of_order.get());
+    r.set("closed_during_run", st.closed.get() - closed_before);
+    r.set("closed_total", st.closed.get());
+    r.set("publisher_errors", publisher_errors);
+    if let Some(e) = publisher_error {
+        eprintln!("loadgen: publisher connection ended: {e}");
+        r.set("publisher_error", e);
+    }
+    r.set("close_reasons", st.reasons.to_json());
+    r.set(
+        "errors",
+        st.failed.get() + st.closed.get() + publisher_errors,
+    );
+    r.set("pings", st.pings.get() - pings_before);
+    r.emit();
+    Ok(())
+}

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: wirehub vs Node socket.io vs socketioxide.
+#
+#   bench/run.sh              full run (~20 min on 2 cores): bench/results/latest.{md,svg,json} + BENCHMARKS.md
+#   bench/run.sh --smoke      seconds-long smoke of every scenario, no thresholds (CI): bench/results/smoke.*
+#
+# Options:
+#   --reps N                  repetitions of every case (default 2; smoke 1)
+#   --servers "a b"           subset of: wirehub node socketioxide
+#   --scenarios "a b"         subset of: echo fanout handshake idle polling
+#   --ping-interval MS        engine heartbeat of every server (default 5000)
+#   --ping-timeout MS         (default 20000)
+#   --conformance             run wirehub's examples/conformance.rs itself, and every
+#                             server with its fixed 300/200 ms heartbeat
+#   --no-quiet-wait           do not wait for the machine to be idle before each case
+#   --out DIR                 results directory (default bench/results)
+#
+# Installs and builds everything itself: wirehub's bench server
+# (bench/loadgen/examples/bench-server.rs: the conformance contract) and the
+# load generator (cargo, release), socketioxide (bench/peers/socketioxide, its
+# own Cargo project, shared target dir), Node socket.io (npm ci in
+# bench/peers/node). The server runs on core 1 (TOKIO_WORKER_THREADS=1 for
+# the tokio servers), the generator on core 0. See bench/README.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+MODE=full
+REPS=""
+SERVERS="wirehub node socketioxide"
+SCENARIOS="echo fanout handshake idle polling"
+QUIET_WAIT=1
+PING_INTERVAL=5000
+PING_TIMEOUT=20000
+CONFORMANCE=0
+OUT_DEFAULT="$HERE/results"
+OUT="$OUT_DEFAULT"
+ARGS_TEXT="bench/run.sh"
+while (($#)); do
+  case "$1" in
+  --smoke) MODE=smoke ;;
+  --reps) REPS="$2"; ARGS_TEXT+=" --reps $2"; shift ;;
+  --servers) SERVERS="$2"; ARGS_TEXT+=" --servers \"$2\""; shift ;;
+  --scenarios) SCENARIOS="$2"; ARGS_TEXT+=" --scenarios \"$2\""; shift ;;
+  --no-quiet-wait) QUIET_WAIT=0; ARGS_TEXT+=" --no-quiet-wait" ;;
+  --ping-interval) PING_INTERVAL="$2"; ARGS_TEXT+=" --ping-interval $2"; shift ;;
+  --ping-timeout) PING_TIMEOUT="$2"; ARGS_TEXT+=" --ping-timeout $2"; shift ;;
+  --conformance) CONFORMANCE=1; PING_INTERVAL=300; PING_TIMEOUT=200; ARGS_TEXT+=" --conformance" ;;
+  --out) OUT="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
+  -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ "$MODE" == smoke ]] && ARGS_TEXT="bench/run.sh --smoke${ARGS_TEXT#bench/run.sh}"
+if [[ -z "$REPS" ]]; then
+  if [[ "$MODE" == smoke ]]; then REPS=1; else REPS=2; fi
+fi
+
+say() { echo "bench: $*"; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+START_TS=$SECONDS
+
+for tool in cargo node npm; do
+  command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+# ---------------------------------------------------------------- limits, cores
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+NOFILE="$(ulimit -n)"
+NPROC="$(nproc)"
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+if ((NPROC >= 2)) && command -v taskset >/dev/null; then
+  SERVER_PIN=(taskset -c 1)
+  GEN_PIN=(taskset -c 0)
+  PINNING="server on core 1 (one core; TOKIO_WORKER_THREADS=1 for tokio servers), load generator on core 0 (single-threaded), via taskset"
+else
+  SERVER_PIN=()
+  GEN_PIN=()
+  PINNING="none (needs taskset and 2+ cores): figures are not per-core comparable"
+  say "warning: $PINNING"
+fi
+
+# ---------------------------------------------------------------- build / install
+LOG_DIR="$TARGET_DIR/bench/logs"
+BIN_DIR="$TARGET_DIR/bench/bin"
+mkdir -p "$LOG_DIR" "$BIN_DIR" "$OUT"
+rm -f "$LOG_DIR"/*.log
+
+say "building wirehub bench server and load generator (cargo --release)"
+(cd "$ROOT" && cargo build --release --quiet -p wirehub-loadgen --bins --example bench-server) ||
+  die "cargo build -p wirehub-loadgen failed"
+if ((CONFORMANCE)); then
+  (cd "$ROOT" && cargo build --release --quiet --example conformance) || die "cargo build --example conformance failed"
+fi
+say "building socketioxide peer (bench/peers/socketioxide, cargo --release)"
+CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release --quiet --locked \
+  --manifest-path "$HERE/peers/socketioxide/Cargo.toml" || die "socketioxide peer build failed"
+
+NODE_DIR="$HERE/peers/node"
+stamp="$NODE_DIR/node_modules/.bench-lock-sha256"
+want="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  say "installing Node peer (npm ci in bench/peers/node)"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
+  echo "$want" >"$stamp"
+fi
+
+# Snapshot the binaries: a rebuild elsewhere must not swap them mid-run.
+if ((CONFORMANCE)); then
+  cp -f "$TARGET_DIR/release/examples/conformance" "$BIN_DIR/wirehub-server"
+  WIREHUB_BINARY="examples/conformance.rs"
+else
+  cp -f "$TARGET_DIR/release/examples/bench-server" "$BIN_DIR/wirehub-server"
+  WIREHUB_BINARY="bench/loadgen/examples/bench-server.rs"
+fi
+cp -f "$TARGET_DIR/release/socketioxide-bench-peer" "$BIN_DIR/socketioxide-bench-peer"
+cp -f "$TARGET_DIR/release/loadgen" "$BIN_DIR/loadgen"
+LOADGEN="$BIN_DIR/loadgen"
+
+# ---------------------------------------------------------------- servers
+SERVER_PID=""
+stop_server() {
+  [[ -z "$SERVER_PID" ]] && return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+GEN_PID=""
+cleanup() {
+  if [[ -n "$GEN_PID" ]]; then kill -TERM "$GEN_PID" 2>/dev/null || true; fi
+  stop_server
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ENGINE_ENV=(PING_INTERVAL_MS="$PING_INTERVAL" PING_TIMEOUT_MS="$PING_TIMEOUT")
+# start_server NAME PORT LOG: the server process itself (taskset and env exec
+# into it, so $! is the PID sampled by the generator).
+start_server() {
+  local name="$1" port="$2" log="$3"
+  case "$name" in
+  wirehub)
+    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" TOKIO_WORKER_THREADS=1 \
+      "$BIN_DIR/wirehub-server" >"$log" 2>&1 </dev/null &
+    ;;
+  socketioxide)
+    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" TOKIO_WORKER_THREADS=1 \
+      "$BIN_DIR/socketioxide-bench-peer" >"$log" 2>&1 </dev/null &
+    ;;
+  node)
+    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" NODE_ENV=production \
+      node "$NODE_DIR/server.mjs" >"$log" 2>&1 </dev/null &
+    ;;
+  *) die "unknown server $name" ;;
+  esac
+  SERVER_PID=$!
+}
+
+# ---------------------------------------------------------------- cases
+# Scenario parameters: "scenario|variant|loadgen arguments" per line.
+if [[ "$MODE" == smoke ]]; then
+  CASES="
+echo|32B|echo --clients 20 --payload 32 --warmup 0.3 --duration 1
+echo|4096B|echo --clients 20 --payload 4096 --warmup 0.3 --duration 1
+fanout|200|fanout --clients 200 --rate 20 --duration 1 --drain 2 --variant 200
+handshake|ws|handshake --concurrency 8 --warmup 0.3 --duration 1
+idle|500|idle --clients 500 --settle 1
+polling|50|polling --clients 50 --rate 10 --duration 1 --drain 2
+"
+else
+  CASES="
+echo|32B|echo --clients 100 --payload 32 --warmup 1 --duration 5
+echo|4096B|echo --clients 100 --payload 4096 --warmup 1 --duration 5
+fanout|1000|fanout --clients 1000 --rate 20 --duration 8 --variant 1000
+fanout|5000|fanout --clients 5000 --rate 4 --duration 8 --variant 5000
+fanout|10000|fanout --clients 10000 --rate 2 --duration 8 --variant 10000
+handshake|ws|handshake --concurrency 32 --warmup 1 --duration 5
+idle|10000|idle --clients 10000 --settle 6
+idle|19000|idle --clients 19000 --settle 6
+polling|1000|polling --clients 1000 --rate 10 --duration 8
+"
+fi
+
+RAW="$LOG_DIR/raw.jsonl"
+: >"$RAW"
+total=0
+while IFS='|' read -r scenario _ _; do
+  [[ -z "$scenario" ]] && continue
+  [[ " $SCENARIOS " == *" $scenario "* ]] || continue
+  for _ in $SERVERS; do total=$((total + 1)); done
+done <<<"$CASES"
+total=$((total * REPS))
+say "$MODE run: $total cases ($REPS repetition(s); servers: $SERVERS; open files: $NOFILE)"
+
+n=0
+FAILED=0
+QUIET_SPENT=0
+QUIET_BUDGET="${BENCH_QUIET_BUDGET:-900}" # seconds, over the whole run
+PORT_BASE=$((3400 + RANDOM % 200))
+for ((rep = 1; rep <= REPS; rep++)); do
+  while IFS='|' read -r scenario variant args; do
+    [[ -z "$scenario" ]] && continue
+    [[ " $SCENARIOS " == *" $scenario "* ]] || continue
+    for server in $SERVERS; do
+      n=$((n + 1))
+      port=$((PORT_BASE + n % 200))
+      tag="$scenario-$variant-$server-$rep"
+      log="$LOG_DIR/$tag.log"
+      t0=$SECONDS
+      if ((QUIET_WAIT)) && [[ "$MODE" == full ]] && ((QUIET_SPENT < QUIET_BUDGET)); then
+        q0=$SECONDS
+        "$LOADGEN" quiet --max-busy 0.12 --timeout 60 >/dev/null 2>>"$log" || true
+        QUIET_SPENT=$((QUIET_SPENT + SECONDS - q0))
+        ((QUIET_SPENT < QUIET_BUDGET)) || say "spent ${QUIET_SPENT}s waiting for an idle machine; not waiting any more"
+      fi
+      start_server "$server" "$port" "$LOG_DIR/$tag.server.log"
+      line=""
+      # shellcheck disable=SC2086 # $args is a word list by design
+      if "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port" --server-pid "$SERVER_PID" --timeout 30 2>>"$log"; then
+        # Bound every case; the generator has its own internal bounds too.
+        "${GEN_PIN[@]}" timeout -k 5 300 "$LOADGEN" $args --port "$port" --server-pid "$SERVER_PID" \
+          --server "$server" --rep "$rep" --src-ips 32 --clk-tck "$CLK_TCK" \
+          >"$LOG_DIR/$tag.json" 2>>"$log" &
+        GEN_PID=$!
+        if wait "$GEN_PID"; then
+          line="$(grep '^=> ' "$log" | tail -n1 | cut -c4-)"
+          cat "$LOG_DIR/$tag.json" >>"$RAW"
+        fi
+        GEN_PID=""
+      fi
+      server_alive=1
+      kill -0 "$SERVER_PID" 2>/dev/null || server_alive=0
+      stop_server
+      if [[ -z "$line" ]]; then
+        FAILED=$((FAILED + 1))
+        ((server_alive)) || echo "server process exited during the case" >>"$log"
+        printf 'bench: [%d/%d] %-10s %-6s %-13s #%d FAILED (log: %s)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "$log"
+        tail -n 5 "$log" | sed 's/^/bench:     /'
+        tail -n 3 "$LOG_DIR/$tag.server.log" | sed 's/^/bench:     server: /'
+        printf '{"scenario":"%s","variant":"%s","server":"%s","rep":%d,"failed":true}\n' \
+          "$scenario" "$variant" "$server" "$rep" >>"$RAW"
+      else
+        printf 'bench: [%d/%d] %-10s %-6s %-13s #%d %s (%ds)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "$line" $((SECONDS - t0))
+      fi
+    done
+  done <<<"$CASES"
+done
+
+# ---------------------------------------------------------------- report
+json_str() { # a JSON string literal
+  local s="$1"
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "$s"
+}
+lock_version() { # lock_version LOCKFILE CRATE: version of CRATE in a Cargo.lock
+  awk -v name="$2" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$1"
+}
+npm_version() { node -p "require('$NODE_DIR/node_modules/$1/package.json').version" 2>/dev/null || echo "?"; }
+SX_LOCK="$HERE/peers/socketioxide/Cargo.lock"
+WIREHUB_REV="$(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
+CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+MEM_TOTAL="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+META="$LOG_DIR/meta.json"
+cat >"$META" <<EOF
+{
+  "date": $(json_str "$(date -u +%Y-%m-%dT%H:%MZ)"),
+  "mode": $(json_str "$MODE"),
+  "reps": $REPS,
+  "command": $(json_str "$ARGS_TEXT"),
+  "total_s": $((SECONDS - START_TS)),
+  "failed_cases": $FAILED,
+  "pinning": $(json_str "$PINNING"),
+  "engine_settings": $(json_str "pingInterval $PING_INTERVAL ms, pingTimeout $PING_TIMEOUT ms, max payload 1 MB, otherwise each library's defaults; clients use the WebSocket transport directly, or long-polling without upgrade"),
+  "wirehub_server": $(json_str "$WIREHUB_BINARY"),
+  "machine": {
+    "nproc": $NPROC,
+    "cpu_model": $(json_str "$CPU_MODEL"),
+    "mem_total": $(json_str "$MEM_TOTAL"),
+    "kernel": $(json_str "$(uname -r)"),
+    "open_files": $NOFILE
+  },
+  "versions": {
+    "wirehub": $(json_str "$WIREHUB_REV"),
+    "rustc": $(json_str "$(rustc -V | cut -d' ' -f2-)"),
+    "node": $(json_str "$(node -v)"),
+    "socket_io": $(json_str "$(npm_version socket.io)"),
+    "engine_io": $(json_str "$(npm_version engine.io)"),
+    "ws": $(json_str "$(npm_version ws)"),
+    "socketioxide": $(json_str "$(lock_version "$SX_LOCK" socketioxide)"),
+    "axum": $(json_str "$(lock_version "$SX_LOCK" axum)"),
+    "tokio": $(json_str "$(lock_version "$SX_LOCK" tokio)")
+  }
+}
+EOF
+if [[ "$MODE" == full && "$OUT" == "$OUT_DEFAULT" ]]; then
+  "$LOADGEN" report --raw "$RAW" --meta "$META" --out-dir "$OUT" --name latest \
+    --summary "$ROOT/BENCHMARKS.md" --summary-link bench/results 2>/dev/null
+  say "results: bench/results/latest.md, latest.svg, latest.json; summary: BENCHMARKS.md"
+elif [[ "$MODE" == full ]]; then
+  "$LOADGEN" report --raw "$RAW" --meta "$META" --out-dir "$OUT" --name latest 2>/dev/null
+  say "results: $OUT/latest.md, latest.svg, latest.json"
+else
+  "$LOADGEN" report --raw "$RAW" --meta "$META" --out-dir "$OUT" --name smoke 2>/dev/null
+  say "smoke results: ${OUT#"$ROOT"/}/smoke.md"
+fi
+say "done in $((SECONDS - START_TS)) s; $FAILED failed case(s)"
+((FAILED == 0))
