@@ -5,7 +5,8 @@
 #      modules are installed first) and the `wirehub` CLI;
 #   2. interop suites with the official clients (socket.io-client from npm,
 #      python-socketio from PyPI) against the conformance example;
-#   3. the demo chat page in headless Chromium (Debian's package, Playwright).
+#   3. the demo chat page in headless Chromium (Debian's package, Playwright);
+#   4. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
 # Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +74,9 @@ p=$(grep -E "^# pass " "$log" | tail -n 1 | awk '{print $3}')
 f=$(grep -E "^# fail " "$log" | tail -n 1 | awk '{print $3}')
 if [[ -n "$p" ]]; then count "browser" "$p" "${f:-0}"; else count "browser" 0 1; fi
 rm -f "$log"
+
+stage "benchmark smoke (every scenario briefly, no thresholds)"
+if bench/run.sh --smoke; then count "bench-smoke" 1 0; else count "bench-smoke" 0 1; fi
 
 stage "summary"
 printf '%s\n' "${summary[@]}"
