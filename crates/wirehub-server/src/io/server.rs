@@ -100,26 +100,36 @@ impl SocketIo {
         name: impl Into<String>,
         handler: H,
     ) -> NamespaceRef {
-        let mut name: String = name.into();
-        if !name.starts_with('/') {
-            name.insert(0, '/');
-        }
-        let name = Str::from(name);
         let middlewares = Arc::new(RwLock::new(Vec::new()));
-        let ns = Namespace::new(
-            name.clone(),
-            self.0.config.clone(),
-            (self.0.adapter)(&name),
-            boxed(handler),
-            middlewares.clone(),
-        );
-        if let Ok(mut all) = self.0.namespaces.write() {
-            all.insert(name, ns.clone());
-        }
+        let ns = self.register(name.into(), boxed(handler), middlewares.clone());
         NamespaceRef {
             ns: Some(ns),
             middlewares,
         }
+    }
+
+    fn register(
+        &self,
+        mut name: String,
+        handler: BoxedHandler,
+        middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+    ) -> Arc<Namespace> {
+        if !name.starts_with('/') {
+            name.insert(0, '/');
+        }
+        let name = Str::from(name);
+        let adapter = (self.0.adapter)(&name);
+        let ns = Namespace::new(
+            name.clone(),
+            self.0.config.clone(),
+            adapter,
+            handler,
+            middlewares,
+        );
+        if let Ok(mut all) = self.0.namespaces.write() {
+            all.insert(name, ns.clone());
+        }
+        ns
     }
 
     /// Registers dynamic namespaces: every name matching the regular
@@ -163,18 +173,13 @@ impl SocketIo {
         })
     }
 
-    /// A broadcast operator over the main namespace `/`.
-    ///
-    /// # Panics
-    /// Never: the main namespace is created (with no handler) if missing.
+    /// A broadcast operator over the main namespace `/` (created, with no
+    /// connection handler, if it was not registered).
     pub fn broadcast(&self) -> BroadcastOperator {
         let main = Str::from_static("/");
         let ns = match self.0.namespace(&main) {
             Some(ns) => ns,
-            None => self
-                .ns("/", || async {})
-                .ns
-                .expect("a static namespace has a handle"),
+            None => self.register("/".into(), boxed(|| async {}), Arc::default()),
         };
         BroadcastOperator::new(ns)
     }
