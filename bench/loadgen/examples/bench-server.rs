@@ -12,10 +12,8 @@
 //! `bench/run.sh --heartbeat conformance` uses `examples/conformance.rs`
 //! itself instead (its timings are fixed at 300 ms / 200 ms).
 
-use serde_json::Value;
 use std::time::Duration;
-use wirehub_server::io::{AckSender, Data, RawArgs, SocketRef};
-use wirehub_server::SocketIo;
+use wirehub_server::{conformance, SocketIo};
 
 fn env_ms(name: &str, default: u64) -> Duration {
     let ms = std::env::var(name)
@@ -37,64 +35,9 @@ async fn main() -> std::io::Result<()> {
         .max_payload(1_000_000)
         .build_service();
 
-    let server = io.clone();
-    io.ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
-        let io = server.clone();
-        async move {
-            let _ = socket.emit("auth", &auth);
-            register_contract(&socket, io);
-        }
-    });
+    conformance::register(&io, false);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("wirehub bench server listening on http://127.0.0.1:{port}");
     wirehub_server::serve(listener, service, std::future::pending()).await
-}
-
-/// Same handlers as `register_contract` in `examples/conformance.rs`.
-fn register_contract(socket: &SocketRef, io: SocketIo) {
-    socket.on(
-        "message",
-        |s: SocketRef, RawArgs(args): RawArgs| async move {
-            let _ = s.emit_raw("message-back", args);
-        },
-    );
-    socket.on(
-        "message-with-ack",
-        |RawArgs(args): RawArgs, ack: AckSender| async move {
-            let _ = ack.send_raw(args);
-        },
-    );
-    socket.on(
-        "join",
-        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
-            s.join(room);
-            let _ = ack.send("joined");
-        },
-    );
-    socket.on(
-        "leave",
-        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
-            s.leave(room);
-            let _ = ack.send("left");
-        },
-    );
-    socket.on(
-        "to-room",
-        |s: SocketRef, RawArgs(mut args): RawArgs| async move {
-            let Some(room) = args
-                .shift()
-                .and_then(|r| serde_json::from_str::<String>(&r).ok())
-            else {
-                return;
-            };
-            let _ = s.to(room).emit_raw("room-message", args);
-        },
-    );
-    socket.on("broadcast", move |RawArgs(args): RawArgs| {
-        let io = io.clone();
-        async move {
-            let _ = io.broadcast().emit_raw("broadcast-message", args);
-        }
-    });
 }

@@ -26,8 +26,10 @@
 //! - [`SocketIoBuilder`]: builds the server, as a tower [`SocketIoLayer`] to
 //!   mount in an axum/hyper app or as a standalone [`EngineService`].
 //! - [`serve`]: a ready accept loop (TCP_NODELAY, header timeouts, upgrades).
+//! - [`conformance`]: the Socket.IO conformance contract's handlers.
 
 pub mod config;
+pub mod conformance;
 pub mod engine;
 pub mod io;
 

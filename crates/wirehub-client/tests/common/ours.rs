@@ -5,9 +5,8 @@
 use super::ports;
 use serde_json::{json, Value};
 use std::time::Duration;
-use wirehub_server::io::{AckSender, ConnectError, Data, DisconnectReason, RawArgs, SocketRef};
-use wirehub_server::proto::socketio::Args;
-use wirehub_server::{CorsOrigins, SocketIo};
+use wirehub_server::io::{AckSender, ConnectError, Data, SocketRef};
+use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
 /// A running server; killed on drop.
 pub(crate) struct OurServer {
@@ -80,7 +79,7 @@ fn register(io: &SocketIo) {
         let io = server.clone();
         async move {
             let _ = socket.emit("auth", &auth);
-            contract(&socket, io);
+            conformance::contract(&socket, io);
             extensions(&socket);
         }
     });
@@ -102,80 +101,8 @@ fn register(io: &SocketIo) {
     });
 }
 
-fn contract(socket: &SocketRef, io: SocketIo) {
-    socket.on(
-        "message",
-        |s: SocketRef, RawArgs(args): RawArgs| async move {
-            let _ = s.emit_raw("message-back", args);
-        },
-    );
-    socket.on(
-        "message-with-ack",
-        |RawArgs(args): RawArgs, ack: AckSender| async move {
-            let _ = ack.send_raw(args);
-        },
-    );
-    socket.on(
-        "join",
-        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
-            s.join(room);
-            let _ = ack.send("joined");
-        },
-    );
-    socket.on(
-        "to-room",
-        |s: SocketRef, RawArgs(mut args): RawArgs| async move {
-            let Some(room) = args
-                .shift()
-                .and_then(|r| serde_json::from_str::<String>(&r).ok())
-            else {
-                return;
-            };
-            let _ = s.to(room).emit_raw("room-message", args);
-        },
-    );
-    socket.on("broadcast", move |RawArgs(args): RawArgs| {
-        let io = io.clone();
-        async move {
-            let _ = io.broadcast().emit_raw("broadcast-message", args);
-        }
-    });
-}
-
 fn extensions(socket: &SocketRef) {
-    socket.on(
-        "server-ack",
-        |s: SocketRef, RawArgs(args): RawArgs| async move {
-            let answer = s
-                .emit_raw_with_ack("server-ack-request", args, Duration::from_millis(1000))
-                .await;
-            let result = match answer {
-                Ok(a) => {
-                    let items: Vec<&str> = a.raw().iter().map(|r| r.as_str()).collect();
-                    let reply = format!("{{\"reply\":[{}]}}", items.join(","));
-                    Args::from_parts(vec![reply.into()], a.attachments().to_vec())
-                }
-                Err(_) => Args::from_raw(vec![json!({ "error": "timeout" }).to_string().into()]),
-            };
-            let _ = s.emit_raw("server-ack-result", result);
-        },
-    );
-    socket.on(
-        "disconnect-me",
-        |s: SocketRef| async move { s.disconnect() },
-    );
-    socket.on(
-        "watch-disconnects",
-        |s: SocketRef, ack: AckSender| async move {
-            s.join("watchers");
-            let _ = ack.send("watching");
-        },
-    );
-    socket.on_disconnect(|s: SocketRef, reason: DisconnectReason| async move {
-        if let Some(watchers) = s.namespace().to("watchers") {
-            let _ = watchers.emit_args("peer-disconnected", &(s.id(), reason));
-        }
-    });
+    conformance::interop_extensions(socket);
     // Ours only: what the handshake carried.
     socket.on("whoami", |s: SocketRef, ack: AckSender| async move {
         let parts = s.handshake();

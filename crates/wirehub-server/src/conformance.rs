@@ -1,0 +1,144 @@
+//! The Socket.IO conformance contract: the handlers of the Node reference
+//! server that the public socket.io-protocol test suite runs against, so any
+//! wirehub server (our `conformance` example, the benchmark server, tests)
+//! can serve it from one definition.
+//!
+//! ```js
+//! io.on("connection", (socket) => {
+//!   socket.emit("auth", socket.handshake.auth);
+//!   socket.on("message", (...args) => socket.emit("message-back", ...args));
+//!   socket.on("message-with-ack", (...args) => { const ack = args.pop(); ack(...args); });
+//!   socket.on("join", (room, ack) => { socket.join(room); ack && ack("joined"); });
+//!   socket.on("leave", (room, ack) => { socket.leave(room); ack && ack("left"); });
+//!   socket.on("to-room", (room, ...args) => socket.to(room).emit("room-message", ...args));
+//!   socket.on("broadcast", (...args) => io.emit("broadcast-message", ...args));
+//! });
+//! io.of("/custom").on("connection", (socket) => { socket.emit("auth", socket.handshake.auth); });
+//! ```
+//!
+//! [`interop_extensions`] adds events used only by our interop suites
+//! (`server-ack`, `collect-acks`, `disconnect-me`, `watch-disconnects`; see
+//! `tests/interop/reference/server.mjs` for their Node equivalent).
+
+use crate::io::{AckSender, Data, DisconnectReason, RawArgs, SocketRef};
+use crate::proto::socketio::Args;
+use crate::SocketIo;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Registers `/` (auth echo + [`contract`], and [`interop_extensions`] when
+/// asked) and `/custom` (auth echo) on `io`.
+pub fn register(io: &SocketIo, with_extensions: bool) {
+    let server = io.clone();
+    io.ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
+        let io = server.clone();
+        async move {
+            let _ = socket.emit("auth", &auth);
+            contract(&socket, io);
+            if with_extensions {
+                interop_extensions(&socket);
+            }
+        }
+    });
+    io.ns(
+        "/custom",
+        |socket: SocketRef, Data(auth): Data<Value>| async move {
+            let _ = socket.emit("auth", &auth);
+        },
+    );
+}
+
+/// The contract's events on one socket.
+pub fn contract(socket: &SocketRef, io: SocketIo) {
+    socket.on(
+        "message",
+        |s: SocketRef, RawArgs(args): RawArgs| async move {
+            let _ = s.emit_raw("message-back", args);
+        },
+    );
+    socket.on(
+        "message-with-ack",
+        |RawArgs(args): RawArgs, ack: AckSender| async move {
+            let _ = ack.send_raw(args);
+        },
+    );
+    socket.on(
+        "join",
+        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+            s.join(room);
+            let _ = ack.send("joined");
+        },
+    );
+    socket.on(
+        "leave",
+        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+            s.leave(room);
+            let _ = ack.send("left");
+        },
+    );
+    socket.on(
+        "to-room",
+        |s: SocketRef, RawArgs(mut args): RawArgs| async move {
+            let Some(room) = args
+                .shift()
+                .and_then(|r| serde_json::from_str::<String>(&r).ok())
+            else {
+                return;
+            };
+            let _ = s.to(room).emit_raw("room-message", args);
+        },
+    );
+    socket.on("broadcast", move |RawArgs(args): RawArgs| {
+        let io = io.clone();
+        async move {
+            let _ = io.broadcast().emit_raw("broadcast-message", args);
+        }
+    });
+}
+
+/// The interop suites' additional events on one socket.
+pub fn interop_extensions(socket: &SocketRef) {
+    socket.on(
+        "server-ack",
+        |s: SocketRef, RawArgs(args): RawArgs| async move {
+            let answer = s
+                .emit_raw_with_ack("server-ack-request", args, Duration::from_millis(1000))
+                .await;
+            // `{"reply":[...answer]}`, keeping the answer's binary attachments.
+            let result = match answer {
+                Ok(a) => {
+                    let items: Vec<&str> = a.raw().iter().map(|r| r.as_str()).collect();
+                    let reply = format!("{{\"reply\":[{}]}}", items.join(","));
+                    Args::from_parts(vec![reply.into()], a.attachments().to_vec())
+                }
+                Err(_) => Args::from_raw(vec![json!({ "error": "timeout" }).to_string().into()]),
+            };
+            let _ = s.emit_raw("server-ack-result", result);
+        },
+    );
+    socket.on("collect-acks", |s: SocketRef, ack: AckSender| async move {
+        let Some(all) = s.namespace().broadcast() else {
+            return;
+        };
+        let all = all.timeout(Duration::from_millis(1000));
+        let answers = all.emit_raw_with_ack("collect", Args::empty()).await;
+        let responses = answers.first_args::<Value>().unwrap_or_default();
+        let _ = ack.send(&json!({ "timedOut": answers.timed_out, "responses": responses }));
+    });
+    socket.on(
+        "disconnect-me",
+        |s: SocketRef| async move { s.disconnect() },
+    );
+    socket.on(
+        "watch-disconnects",
+        |s: SocketRef, ack: AckSender| async move {
+            s.join("watchers");
+            let _ = ack.send("watching");
+        },
+    );
+    socket.on_disconnect(|s: SocketRef, reason: DisconnectReason| async move {
+        if let Some(watchers) = s.namespace().to("watchers") {
+            let _ = watchers.emit_args("peer-disconnected", &(s.id(), reason));
+        }
+    });
+}
