@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: wirehub vs Node socket.io vs socketioxide.
 #
-#   bench/run.sh              full run (~20 min on 2 cores): bench/results/latest.{md,svg,json} + BENCHMARKS.md
+#   bench/run.sh              full run (~10 min on an idle 2-core machine, up to ~25 on a busy one): bench/results/latest.{md,svg,json} + BENCHMARKS.md
 #   bench/run.sh --smoke      seconds-long smoke of every scenario, no thresholds (CI): bench/results/smoke.*
 #
 # Options:
@@ -201,7 +201,41 @@ done <<<"$CASES"
 total=$((total * REPS))
 say "$MODE run: $total cases ($REPS repetition(s); servers: $SERVERS; open files: $NOFILE)"
 
+# run_case SCENARIO VARIANT SERVER REP ARGS TAG LOG: one server, one
+# generator run; sets `line` (the generator's summary; empty on failure).
+run_case() {
+  local scenario="$1" variant="$2" server="$3" rep="$4" args="$5" tag="$6" log="$7"
+  local port=$((PORT_BASE + (n * 2 + attempt) % 200))
+  line=""
+  if ((QUIET_WAIT)) && [[ "$MODE" == full ]] && ((QUIET_SPENT < QUIET_BUDGET)); then
+    local q0=$SECONDS
+    "$LOADGEN" quiet --max-busy 0.12 --timeout 60 >/dev/null 2>>"$log" </dev/null || true
+    QUIET_SPENT=$((QUIET_SPENT + SECONDS - q0))
+    ((QUIET_SPENT < QUIET_BUDGET)) || say "spent ${QUIET_SPENT}s waiting for an idle machine; not waiting any more"
+  fi
+  start_server "$server" "$port" "$LOG_DIR/$tag.server.log"
+  if "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port" --server-pid "$SERVER_PID" --timeout 30 2>>"$log" </dev/null; then
+    # Bound every case; the generator has its own internal bounds too.
+    # shellcheck disable=SC2086 # $args is a word list by design
+    "${GEN_PIN[@]}" timeout -k 5 300 "$LOADGEN" $args --port "$port" --server-pid "$SERVER_PID" \
+      --server "$server" --rep "$rep" --src-ips 32 --clk-tck "$CLK_TCK" \
+      >"$LOG_DIR/$tag.json" 2>>"$log" </dev/null &
+    GEN_PID=$!
+    if wait "$GEN_PID"; then
+      line="$(grep '^=> ' "$log" | tail -n1 | cut -c4-)"
+    fi
+    GEN_PID=""
+  fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "bench: the server process exited during the case" >>"$log"
+    line=""
+  fi
+  stop_server
+  return 0
+}
+
 n=0
+attempt=1
 FAILED=0
 QUIET_SPENT=0
 QUIET_BUDGET="${BENCH_QUIET_BUDGET:-900}" # seconds, over the whole run
@@ -212,43 +246,34 @@ for ((rep = 1; rep <= REPS; rep++)); do
     [[ " $SCENARIOS " == *" $scenario "* ]] || continue
     for server in $SERVERS; do
       n=$((n + 1))
-      port=$((PORT_BASE + n % 200))
       tag="$scenario-$variant-$server-$rep"
       log="$LOG_DIR/$tag.log"
       t0=$SECONDS
-      if ((QUIET_WAIT)) && [[ "$MODE" == full ]] && ((QUIET_SPENT < QUIET_BUDGET)); then
-        q0=$SECONDS
-        "$LOADGEN" quiet --max-busy 0.12 --timeout 60 >/dev/null 2>>"$log" || true
-        QUIET_SPENT=$((QUIET_SPENT + SECONDS - q0))
-        ((QUIET_SPENT < QUIET_BUDGET)) || say "spent ${QUIET_SPENT}s waiting for an idle machine; not waiting any more"
-      fi
-      start_server "$server" "$port" "$LOG_DIR/$tag.server.log"
-      line=""
-      # shellcheck disable=SC2086 # $args is a word list by design
-      if "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port" --server-pid "$SERVER_PID" --timeout 30 2>>"$log"; then
-        # Bound every case; the generator has its own internal bounds too.
-        "${GEN_PIN[@]}" timeout -k 5 300 "$LOADGEN" $args --port "$port" --server-pid "$SERVER_PID" \
-          --server "$server" --rep "$rep" --src-ips 32 --clk-tck "$CLK_TCK" \
-          >"$LOG_DIR/$tag.json" 2>>"$log" &
-        GEN_PID=$!
-        if wait "$GEN_PID"; then
-          line="$(grep '^=> ' "$log" | tail -n1 | cut -c4-)"
-          cat "$LOG_DIR/$tag.json" >>"$RAW"
+      attempt=1
+      while :; do
+        run_case "$scenario" "$variant" "$server" "$rep" "$args" "$tag" "$log"
+        # A case that overlapped with other work on the machine (a build...)
+        # is run once more, after waiting for the machine to be idle.
+        if [[ -n "$line" && "$MODE" == full ]] && ((QUIET_WAIT && attempt < 2 && QUIET_SPENT < QUIET_BUDGET)); then
+          other="$(grep -o '"other_busy_cores":[0-9.]*' "$LOG_DIR/$tag.json" | cut -d: -f2)"
+          if awk -v o="${other:-0}" 'BEGIN { exit !(o >= 0.3) }'; then
+            printf 'bench: [%d/%d] %-10s %-6s %-13s #%d overlapped with other work (%s cores), once more\n' \
+              "$n" "$total" "$scenario" "$variant" "$server" "$rep" "$other"
+            attempt=$((attempt + 1))
+            continue
+          fi
         fi
-        GEN_PID=""
-      fi
-      server_alive=1
-      kill -0 "$SERVER_PID" 2>/dev/null || server_alive=0
-      stop_server
+        break
+      done
       if [[ -z "$line" ]]; then
         FAILED=$((FAILED + 1))
-        ((server_alive)) || echo "server process exited during the case" >>"$log"
-        printf 'bench: [%d/%d] %-10s %-6s %-13s #%d FAILED (log: %s)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "$log"
+        printf 'bench: [%d/%d] %-10s %-6s %-13s #%d FAILED (log: %s)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "${log#"$ROOT"/}"
         tail -n 5 "$log" | sed 's/^/bench:     /'
         tail -n 3 "$LOG_DIR/$tag.server.log" | sed 's/^/bench:     server: /'
         printf '{"scenario":"%s","variant":"%s","server":"%s","rep":%d,"failed":true}\n' \
           "$scenario" "$variant" "$server" "$rep" >>"$RAW"
       else
+        cat "$LOG_DIR/$tag.json" >>"$RAW"
         printf 'bench: [%d/%d] %-10s %-6s %-13s #%d %s (%ds)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "$line" $((SECONDS - t0))
       fi
     done

@@ -14,6 +14,8 @@ pub(crate) struct HttpConn {
     host: String,
     stream: Option<TcpStream>,
     buf: BytesMut,
+    /// Whether any byte of the current answer arrived.
+    answered: bool,
 }
 
 /// A response: status code and body.
@@ -30,6 +32,7 @@ impl HttpConn {
             host,
             stream: None,
             buf: BytesMut::with_capacity(4096),
+            answered: false,
         }
     }
 
@@ -40,6 +43,21 @@ impl HttpConn {
         path: &str,
         body: &[u8],
     ) -> Result<Response> {
+        // A kept-alive connection may have been closed by the server while
+        // idle (Node closes them after 5 s): when a reused connection fails
+        // before any byte of the answer, send the request once more on a new
+        // connection, as HTTP clients do.
+        let reused = self.stream.is_some();
+        match self.request_once(method, path, body).await {
+            Err(_) if reused && self.stream.is_none() && !self.answered => {
+                self.request_once(method, path, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn request_once(&mut self, method: &str, path: &str, body: &[u8]) -> Result<Response> {
+        self.answered = false;
         if self.stream.is_none() {
             self.stream = Some(self.target.tcp().await?);
             self.buf.clear();
@@ -76,7 +94,9 @@ impl HttpConn {
                 break i;
             }
             fill(stream, &mut self.buf).await?;
+            self.answered = true;
         };
+        self.answered = true;
         let head = std::str::from_utf8(&self.buf[..head_end])?.to_owned();
         self.buf.advance(head_end + 4);
         let mut lines = head.split("\r\n");

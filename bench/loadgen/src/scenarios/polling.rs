@@ -52,6 +52,7 @@ struct State {
     received: Counter,
     polls: Counter,
     posts: Counter,
+    post_errors: Counter,
     pings: Counter,
     stop: Cell<bool>,
     lat: RefCell<Latencies>,
@@ -129,11 +130,19 @@ async fn client(target: Rc<Target>, st: Rc<State>, sem: Rc<Semaphore>) -> Result
                 let body = payload::encode(std::iter::repeat_n(&pong, n));
                 match post.request("POST", &path, &body).await {
                     Ok(r) if r.status == 200 => st.posts.inc(),
-                    _ => {
+                    other => {
                         if !st.stop.get() {
-                            st.closed.inc();
+                            st.post_errors.inc();
+                            if st.post_errors.get() <= 3 {
+                                match other {
+                                    Ok(r) => eprintln!(
+                                        "loadgen: polling: pong POST answered {}",
+                                        r.status
+                                    ),
+                                    Err(e) => eprintln!("loadgen: polling: pong POST failed: {e}"),
+                                }
+                            }
                         }
-                        return;
                     }
                 }
             }
@@ -275,7 +284,11 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
         eprintln!("loadgen: publisher connection ended: {e}");
         r.set("publisher_error", e);
     }
-    r.set("errors", st.closed.get() + publisher_errors);
+    r.set("pong_post_errors", st.post_errors.get());
+    r.set(
+        "errors",
+        st.closed.get() + st.post_errors.get() + publisher_errors,
+    );
     r.emit();
     Ok(())
 }
