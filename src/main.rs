@@ -5,6 +5,7 @@
 
 mod cli;
 mod demo;
+mod hub;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -5,8 +5,9 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tower_layer::Layer;
+use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
-use wirehub_server::{CorsOrigins, SocketIo};
+use wirehub_server::{CorsOrigins, PlainHub, SocketIo};
 
 /// Options of `wirehub serve`. Every flag can also come from its
 /// environment variable.
@@ -58,6 +59,27 @@ pub(crate) struct ServeArgs {
     /// Do not serve the chat demo at `/`.
     #[arg(long, env = "WIREHUB_NO_DEMO")]
     no_demo: bool,
+    /// Also accept plain-envelope NDJSON clients on this TCP address (e.g. 127.0.0.1:7000).
+    #[arg(long, env = "WIREHUB_TCP")]
+    tcp: Option<String>,
+    /// Also accept plain-envelope datagrams on this UDP address (e.g. 127.0.0.1:7001).
+    #[arg(long, env = "WIREHUB_UDP")]
+    udp: Option<String>,
+    /// Bearer key of the HTTP API (/api/v1/...); without one the API is disabled.
+    #[arg(long, env = "WIREHUB_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Messages kept per room for SSE resume and polling (0 keeps none).
+    #[arg(long, env = "WIREHUB_HISTORY_SIZE", default_value_t = 100)]
+    history_size: usize,
+    /// Seconds a room message stays in history.
+    #[arg(long, env = "WIREHUB_HISTORY_TTL", default_value_t = 300)]
+    history_ttl: u64,
+    /// Seconds a TCP or UDP client may stay silent before it is dropped.
+    #[arg(long, env = "WIREHUB_IDLE_TIMEOUT", default_value_t = 60)]
+    idle_timeout: u64,
+    /// Largest UDP datagram accepted or sent, in bytes.
+    #[arg(long, env = "WIREHUB_MAX_DATAGRAM", default_value_t = 8192)]
+    max_datagram: usize,
 }
 
 impl ServeArgs {
@@ -108,9 +130,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .cors_credentials(args.cors_credentials)
         .transports(args.transports()?)
         .queue_capacity(args.queue_capacity)
+        .history_size(args.history_size)
+        .history_ttl(Duration::from_secs(args.history_ttl))
+        .api_key(args.api_key.clone().filter(|k| !k.is_empty()))
+        .config_with(|c| {
+            c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
+                .max_datagram(args.max_datagram)
+        })
         .build_layer();
     demo::chat::register(&io);
-    let service = layer.layer(demo::Assets::new(!args.no_demo));
+    crate::hub::register(&io);
+    let hub = PlainHub::new(io.clone());
+    let service = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
 
     let addr = format!("{}:{}", args.host, args.port()?);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -121,10 +152,41 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "wirehub listening on http://{local} (Socket.IO at {})",
         args.path
     );
+    tracing::info!("plain transports: ws://{local}/ws, http://{local}/sse, /stream, /poll, /send");
+    if io.config().api_key.is_some() {
+        tracing::info!("HTTP API at http://{local}/api/v1/ (OpenAPI: /api/v1/openapi.json)");
+    } else {
+        tracing::info!("HTTP API disabled (set --api-key or WIREHUB_API_KEY)");
+    }
     if !args.no_demo {
         tracing::info!("chat demo: open http://{local}/ in a browser");
     }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop_signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut gateways = Vec::new();
+    if let Some(addr) = &args.tcp {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on tcp {addr}"))?;
+        tracing::info!("plain TCP (NDJSON) on {}", listener.local_addr()?);
+        let gateway = serve_tcp(hub.clone(), listener, stop_signal(stopped.clone()));
+        gateways.push(tokio::spawn(gateway));
+    }
+    if let Some(addr) = &args.udp {
+        let socket = tokio::net::UdpSocket::bind(addr)
+            .await
+            .with_context(|| format!("cannot bind udp {addr}"))?;
+        tracing::info!("plain UDP (datagrams) on {}", socket.local_addr()?);
+        let gateway = serve_udp(hub.clone(), socket, stop_signal(stopped.clone()));
+        gateways.push(tokio::spawn(gateway));
+    }
     wirehub_server::serve(listener, service, shutdown_signal()).await?;
+    let _ = stop.send(true);
+    for gateway in gateways {
+        let _ = gateway.await;
+    }
     tracing::info!("shutting down");
     io.close();
     tokio::time::sleep(Duration::from_millis(100)).await;

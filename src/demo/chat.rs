@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use wirehub_server::io::{AckSender, Data, SocketRef, TryData};
+use wirehub_server::plain::install_room_events;
 use wirehub_server::SocketIo;
 
 const MAX_NICK: usize = 32;
@@ -99,6 +100,7 @@ pub(crate) fn register(io: &SocketIo) {
 }
 
 fn on_connect(socket: SocketRef, io: SocketIo, state: Arc<ChatState>) {
+    install_room_events(&socket);
     let _ = socket.emit("news", &json!({ "hello": "world" }));
     let _ = socket.emit("rooms", &state.room_list());
     socket.on("my other event", |Data(data): Data<Value>| async move {
@@ -124,7 +126,7 @@ fn on_connect(socket: SocketRef, io: SocketIo, state: Arc<ChatState>) {
         "typing",
         |s: SocketRef, Data(typing): Data<Value>| async move {
             if let Some(me) = s.get::<Joined>() {
-                let _ = s.to(me.room).emit(
+                let _ = s.to(me.room).volatile().emit(
                     "typing",
                     &json!({ "nick": me.nick, "typing": typing == Value::Bool(true) }),
                 );

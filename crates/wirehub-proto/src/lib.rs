@@ -1,4 +1,5 @@
-//! Sans-IO protocol core of wirehub: Engine.IO v4 and Socket.IO v5.
+//! Sans-IO protocol core of wirehub: Engine.IO v4, Socket.IO v5 and the
+//! plain envelope protocol.
 //!
 //! Nothing in this crate performs I/O or depends on an async runtime. Bytes go
 //! in, typed packets and actions come out; the server and client crates drive
@@ -12,10 +13,14 @@
 //! - [`socketio`]: Socket.IO packets, the stateful decoder that reassembles
 //!   binary attachments, the encoder, and the serde glue for binary arguments
 //!   ([`socketio::Binary`]) and multi-argument events.
+//! - [`plain`]: the plain envelope protocol (v1) of the non-Socket.IO
+//!   transports: JSON envelopes both ways, NDJSON line framing and
+//!   Server-Sent Events framing.
 
 mod str;
 
 pub mod engineio;
+pub mod plain;
 pub mod socketio;
 
 pub use crate::str::Str;

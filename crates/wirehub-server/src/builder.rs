@@ -81,6 +81,18 @@ impl SocketIoBuilder {
         slow_consumer: SlowConsumerPolicy);
     delegate!(/// Sets the most attachments per packet (default 64).
         max_attachments: usize);
+    delegate!(/// Sets how many messages each room's history keeps (default 100; 0: none).
+        history_size: usize);
+    delegate!(/// Sets the age limit of room history (default 5 min).
+        history_ttl: Duration);
+    delegate!(/// Sets the HTTP API key (default: API disabled).
+        api_key: Option<String>);
+
+    /// Adjusts any other setting through the [`ConfigBuilder`].
+    pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
+        self.config = f(self.config);
+        self
+    }
 
     /// Sets the adapter factory (default: [`MemoryAdapter`]).
     pub fn adapter(mut self, factory: AdapterFactory) -> Self {
@@ -132,7 +144,16 @@ impl From<Config> for ConfigBuilder {
             .queue_capacity(config.queue_capacity)
             .slow_consumer(config.slow_consumer)
             .max_attachments(config.max_attachments)
-            .body_timeout(config.body_timeout);
+            .body_timeout(config.body_timeout)
+            .history_size(config.history_size)
+            .history_ttl(config.history_ttl)
+            .plain_client_rooms(config.plain_client_rooms)
+            .stream_heartbeat(config.stream_heartbeat)
+            .sse_retry(config.sse_retry)
+            .plain_idle_timeout(config.plain_idle_timeout)
+            .max_line(config.max_line)
+            .max_datagram(config.max_datagram)
+            .api_key(config.api_key);
         b
     }
 }

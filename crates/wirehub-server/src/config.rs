@@ -67,6 +67,25 @@ pub struct Config {
     pub max_attachments: usize,
     /// Time allowed to receive a whole polling request body (default 10 s).
     pub body_timeout: Duration,
+    /// Messages kept per room for replay (SSE resume, plain polling); 0 keeps none (default 100).
+    pub history_size: usize,
+    /// Age after which a room's message leaves its history (default 5 min).
+    pub history_ttl: Duration,
+    /// Whether plain-transport clients may join and leave rooms and publish
+    /// to them directly, without a server handler (default true).
+    pub plain_client_rooms: bool,
+    /// Interval of SSE heartbeat comments and HTTP-streaming keep-alive lines (default 15 s).
+    pub stream_heartbeat: Duration,
+    /// The reconnection delay SSE clients are told to use (default 3 s).
+    pub sse_retry: Duration,
+    /// Time a TCP or UDP client may stay silent before it is dropped (default 60 s).
+    pub plain_idle_timeout: Duration,
+    /// Longest NDJSON line accepted from a TCP client or `POST /send`, in bytes (default 64 KiB).
+    pub max_line: usize,
+    /// Largest UDP datagram accepted or sent, in bytes (default 8 KiB).
+    pub max_datagram: usize,
+    /// Bearer key of the HTTP API (`/api/v1/...`); `None` disables it.
+    pub api_key: Option<String>,
 }
 
 impl Default for Config {
@@ -86,6 +105,15 @@ impl Default for Config {
             slow_consumer: SlowConsumerPolicy::Disconnect,
             max_attachments: 64,
             body_timeout: Duration::from_secs(10),
+            history_size: 100,
+            history_ttl: Duration::from_secs(300),
+            plain_client_rooms: true,
+            stream_heartbeat: Duration::from_secs(15),
+            sse_retry: Duration::from_secs(3),
+            plain_idle_timeout: Duration::from_secs(60),
+            max_line: 64 * 1024,
+            max_datagram: 8 * 1024,
+            api_key: None,
         }
     }
 }
@@ -163,6 +191,24 @@ impl ConfigBuilder {
         max_attachments: usize);
     setter!(/// Sets the polling body timeout.
         body_timeout: Duration);
+    setter!(/// Sets how many messages each room's history keeps (0: none).
+        history_size: usize);
+    setter!(/// Sets the age limit of room history.
+        history_ttl: Duration);
+    setter!(/// Lets plain clients join, leave and publish to rooms directly.
+        plain_client_rooms: bool);
+    setter!(/// Sets the SSE / HTTP-streaming heartbeat interval.
+        stream_heartbeat: Duration);
+    setter!(/// Sets the reconnection delay sent to SSE clients.
+        sse_retry: Duration);
+    setter!(/// Sets the TCP/UDP idle timeout.
+        plain_idle_timeout: Duration);
+    setter!(/// Sets the longest accepted NDJSON line.
+        max_line: usize);
+    setter!(/// Sets the largest UDP datagram.
+        max_datagram: usize);
+    setter!(/// Sets (or clears) the HTTP API key.
+        api_key: Option<String>);
 
     /// The finished configuration.
     pub fn build(self) -> Config {

@@ -26,12 +26,15 @@
 //! - [`SocketIoBuilder`]: builds the server, as a tower [`SocketIoLayer`] to
 //!   mount in an axum/hyper app or as a standalone [`EngineService`].
 //! - [`serve`]: a ready accept loop (TCP_NODELAY, header timeouts, upgrades).
+//! - [`plain`]: plain transports (WebSocket, SSE, HTTP streaming, polling,
+//!   HTTP API, TCP, UDP) on the same namespaces and rooms.
 //! - [`conformance`]: the Socket.IO conformance contract's handlers.
 
 pub mod config;
 pub mod conformance;
 pub mod engine;
 pub mod io;
+pub mod plain;
 
 mod builder;
 mod serve;
@@ -40,6 +43,7 @@ mod service;
 pub use builder::SocketIoBuilder;
 pub use config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
 pub use io::SocketIo;
+pub use plain::{PlainHub, PlainLayer, PlainService};
 pub use serve::{serve, RemoteAddr};
 pub use service::{EngineLayer, EngineService, NotFound, SocketIoLayer, SocketIoService};
 pub use wirehub_proto as proto;

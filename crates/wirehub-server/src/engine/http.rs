@@ -303,7 +303,7 @@ enum WsTarget {
     Refuse,
 }
 
-fn upgrade_response(key: String) -> Result<Resp, EngineError> {
+pub(crate) fn upgrade_response(key: String) -> Result<Resp, EngineError> {
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::CONNECTION, "Upgrade")
@@ -331,7 +331,7 @@ async fn poll(conn: &Arc<EngineConn>) -> Result<Resp, EngineError> {
 
 /// The client's `Sec-WebSocket-Key` turned into the accept value, if this is
 /// a valid WebSocket upgrade request.
-fn websocket_key<B>(req: &Request<B>) -> Option<String> {
+pub(crate) fn websocket_key<B>(req: &Request<B>) -> Option<String> {
     let h = req.headers();
     let has = |name: header::HeaderName, token: &str| {
         h.get_all(name).iter().any(|v| {

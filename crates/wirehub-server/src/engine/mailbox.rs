@@ -1,5 +1,7 @@
-//! The per-session mailbox: outbound frames (bounded) and commands for the
-//! session task, behind one short lock and one wake-up.
+//! The per-session mailbox: outbound entries (bounded) and commands for the
+//! session task, behind one short lock and one wake-up. Engine.IO sessions
+//! queue [`Outgoing`] frames and [`Ctl`] commands; plain-transport sessions
+//! reuse it with their own entry and command types.
 //!
 //! Cheaper than two channels for the many idle sessions a server holds: an
 //! empty mailbox owns no buffer, and a queue that grew during a burst is
@@ -20,32 +22,41 @@ pub(crate) enum PushError {
 }
 
 /// What the session task takes out of its mailbox.
-pub(crate) enum Taken {
+pub(crate) enum Taken<O = Outgoing, C = Ctl> {
     /// A command.
-    Ctl(Ctl),
+    Ctl(C),
     /// Outbound entries, in order (at most the batch size).
-    Out(Vec<Outgoing>),
+    Out(Vec<O>),
     /// The mailbox is closed and empty.
     Closed,
 }
 
-#[derive(Default)]
-struct Inner {
-    out: VecDeque<Outgoing>,
-    ctl: VecDeque<Ctl>,
+struct Inner<O, C> {
+    out: VecDeque<O>,
+    ctl: VecDeque<C>,
     closed: bool,
+}
+
+impl<O, C> Default for Inner<O, C> {
+    fn default() -> Self {
+        Inner {
+            out: VecDeque::new(),
+            ctl: VecDeque::new(),
+            closed: false,
+        }
+    }
 }
 
 /// Queue capacity kept after a burst drains; larger buffers are released.
 const KEEP_CAPACITY: usize = 16;
 
-pub(crate) struct Mailbox {
-    inner: Mutex<Inner>,
+pub(crate) struct Mailbox<O = Outgoing, C = Ctl> {
+    inner: Mutex<Inner<O, C>>,
     notify: Notify,
     capacity: usize,
 }
 
-impl Mailbox {
+impl<O, C> Mailbox<O, C> {
     pub(crate) fn new(capacity: usize) -> Self {
         Mailbox {
             inner: Mutex::default(),
@@ -54,12 +65,12 @@ impl Mailbox {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<O, C>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues an outbound entry, refusing when full or closed.
-    pub(crate) fn push_out(&self, out: Outgoing) -> Result<(), PushError> {
+    pub(crate) fn push_out(&self, out: O) -> Result<(), PushError> {
         {
             let mut inner = self.lock();
             if inner.closed {
@@ -75,7 +86,7 @@ impl Mailbox {
     }
 
     /// Queues a command; `false` once the mailbox is closed.
-    pub(crate) fn push_ctl(&self, ctl: Ctl) -> bool {
+    pub(crate) fn push_ctl(&self, ctl: C) -> bool {
         {
             let mut inner = self.lock();
             if inner.closed {
@@ -89,7 +100,7 @@ impl Mailbox {
 
     /// Waits for a command, or (when `take_out`) for outbound entries.
     /// Commands come first. Cancel-safe: nothing is taken until it returns.
-    pub(crate) async fn next(&self, take_out: bool, batch: usize) -> Taken {
+    pub(crate) async fn next(&self, take_out: bool, batch: usize) -> Taken<O, C> {
         loop {
             if let Some(taken) = self.try_next(take_out, batch) {
                 return taken;
@@ -99,7 +110,7 @@ impl Mailbox {
     }
 
     /// Takes what [`Self::next`] would, without waiting.
-    pub(crate) fn try_next(&self, take_out: bool, batch: usize) -> Option<Taken> {
+    pub(crate) fn try_next(&self, take_out: bool, batch: usize) -> Option<Taken<O, C>> {
         let mut inner = self.lock();
         if let Some(ctl) = inner.ctl.pop_front() {
             return Some(Taken::Ctl(ctl));
@@ -110,23 +121,28 @@ impl Mailbox {
         inner.closed.then_some(Taken::Closed)
     }
 
+    /// Whether the mailbox was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Takes up to `batch` outbound entries without waiting.
-    pub(crate) fn take_out(&self, batch: usize) -> Vec<Outgoing> {
+    pub(crate) fn take_out(&self, batch: usize) -> Vec<O> {
         take_batch(&mut self.lock().out, batch)
     }
 
     /// Closes the mailbox: pushes are refused from now on. Returns the
     /// commands still queued; outbound entries stay for a final flush.
-    pub(crate) fn close(&self) -> Vec<Ctl> {
+    pub(crate) fn close(&self) -> Vec<C> {
         let mut inner = self.lock();
         inner.closed = true;
         inner.ctl.drain(..).collect()
     }
 }
 
-fn take_batch(out: &mut VecDeque<Outgoing>, batch: usize) -> Vec<Outgoing> {
+fn take_batch<O>(out: &mut VecDeque<O>, batch: usize) -> Vec<O> {
     let n = out.len().min(batch);
-    let taken: Vec<Outgoing> = out.drain(..n).collect();
+    let taken: Vec<O> = out.drain(..n).collect();
     if out.is_empty() && out.capacity() > KEEP_CAPACITY {
         out.shrink_to(KEEP_CAPACITY);
     }
@@ -144,7 +160,7 @@ mod tests {
 
     #[test]
     fn bounded_and_ordered() {
-        let m = Mailbox::new(2);
+        let m: Mailbox = Mailbox::new(2);
         assert!(m.push_out(frame("a")).is_ok());
         assert!(m.push_out(frame("b")).is_ok());
         assert_eq!(m.push_out(frame("c")), Err(PushError::Full));
@@ -157,7 +173,7 @@ mod tests {
 
     #[test]
     fn commands_first_and_outbound_only_when_asked() {
-        let m = Mailbox::new(4);
+        let m: Mailbox = Mailbox::new(4);
         m.push_out(frame("a")).unwrap();
         assert!(m.try_next(false, 10).is_none());
         assert!(m.push_ctl(Ctl::Close(CloseReason::ForcedClose)));
@@ -167,7 +183,7 @@ mod tests {
 
     #[test]
     fn close_refuses_pushes_and_keeps_outbound() {
-        let m = Mailbox::new(4);
+        let m: Mailbox = Mailbox::new(4);
         m.push_out(frame("a")).unwrap();
         m.push_ctl(Ctl::Close(CloseReason::ForcedClose));
         assert_eq!(m.close().len(), 1);
@@ -179,7 +195,7 @@ mod tests {
 
     #[test]
     fn shrinks_after_a_burst() {
-        let m = Mailbox::new(1000);
+        let m: Mailbox = Mailbox::new(1000);
         for _ in 0..500 {
             m.push_out(frame("x")).unwrap();
         }
@@ -189,7 +205,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn wakes_a_waiting_task() {
-        let m = std::sync::Arc::new(Mailbox::new(4));
+        let m: std::sync::Arc<Mailbox> = std::sync::Arc::new(Mailbox::new(4));
         let m2 = m.clone();
         let waiter = tokio::spawn(async move { matches!(m2.next(true, 10).await, Taken::Out(_)) });
         tokio::task::yield_now().await;

@@ -11,12 +11,13 @@
 mod actor;
 mod conn;
 mod http;
-mod mailbox;
+pub(crate) mod mailbox;
 mod sid;
-mod ws;
+pub(crate) mod ws;
 
 pub use conn::{EngineConn, Outgoing, SendError};
 pub use http::ResponseBody;
+pub(crate) use http::{upgrade_response, websocket_key};
 pub(crate) use sid::random_id;
 
 use crate::config::Config;

@@ -7,9 +7,10 @@ use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 use wirehub_proto::engineio::Frame;
@@ -18,6 +19,7 @@ use wirehub_proto::Str;
 /// An accepted server-side WebSocket.
 pub(crate) struct WsConn {
     inner: WebSocketStream<TokioIo<Upgraded>>,
+    active: bool,
 }
 
 /// How reading a WebSocket ended.
@@ -25,7 +27,9 @@ pub(crate) struct WsConn {
 pub(crate) enum WsEnd {
     /// The peer closed the connection cleanly.
     Closed,
-    /// An I/O or protocol error, or a message over the size limit.
+    /// A message over the size limit.
+    TooBig,
+    /// An I/O or protocol error.
     Error,
 }
 
@@ -55,13 +59,18 @@ impl WsConn {
         let inner =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        WsConn { inner }
+        WsConn {
+            inner,
+            active: false,
+        }
     }
 
     /// The next data frame; control frames are handled by the library.
     pub(crate) async fn recv(&mut self) -> Result<Frame, WsEnd> {
         loop {
-            match self.inner.next().await {
+            let next = self.inner.next().await;
+            self.active = true;
+            match next {
                 Some(Ok(WsMessage::Text(t))) => {
                     let s = Str::from_utf8(Bytes::from(t)).map_err(|_| WsEnd::Error)?;
                     return Ok(Frame::Text(s));
@@ -87,6 +96,7 @@ impl WsConn {
                 {
                     return Err(WsEnd::Closed)
                 }
+                Some(Err(WsError::Capacity(_))) => return Err(WsEnd::TooBig),
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "websocket read failed");
                     return Err(WsEnd::Error);
@@ -126,6 +136,45 @@ impl WsConn {
     /// Sends a close frame and flushes (errors ignored: the peer may be gone).
     pub(crate) async fn close(mut self) {
         let _ = self.inner.close(None).await;
+    }
+
+    /// Whether anything (pongs included) arrived since the last call.
+    pub(crate) fn take_activity(&mut self) -> bool {
+        std::mem::take(&mut self.active)
+    }
+
+    /// Queues UTF-8 text messages without flushing.
+    pub(crate) async fn feed_text(&mut self, texts: &[Bytes]) -> Result<(), WsEnd> {
+        for text in texts {
+            let frame = WsFrame::message(text.clone(), OpCode::Data(Data::Text), true);
+            self.inner
+                .feed(WsMessage::Frame(frame))
+                .await
+                .map_err(|_| WsEnd::Error)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a ping frame.
+    pub(crate) async fn ping(&mut self) -> Result<(), WsEnd> {
+        self.inner
+            .send(WsMessage::Ping(Bytes::new()))
+            .await
+            .map_err(|_| WsEnd::Error)
+    }
+
+    /// Starts the close handshake with a status code and reason, then
+    /// waits briefly for the peer's close frame.
+    pub(crate) async fn close_with(mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.to_owned().into(),
+        };
+        if self.inner.close(Some(frame)).await.is_err() {
+            return;
+        }
+        let drain = async { while let Some(Ok(_)) = self.inner.next().await {} };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
     }
 }
 

@@ -4,9 +4,9 @@
 //! NATS) wraps one for local delivery and overrides the fan-out methods to
 //! also publish to other nodes; handlers never see the difference.
 
+use super::delivery::Delivery;
 use super::rooms::Room;
 use super::socket::SocketRef;
-use crate::engine::Outgoing;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -52,12 +52,12 @@ pub trait Adapter: Send + Sync + 'static {
     /// The local sockets `opts` selects.
     fn sockets(&self, opts: &BroadcastOptions) -> Vec<SocketRef>;
 
-    /// Delivers one encoded packet to every socket `opts` selects; returns
-    /// how many it was queued for.
-    fn broadcast(&self, packet: &Outgoing, opts: &BroadcastOptions) -> usize {
+    /// Delivers one event to every socket `opts` selects (each wire format
+    /// encoded once, on first use); returns how many it was queued for.
+    fn broadcast(&self, delivery: &Arc<Delivery>, opts: &BroadcastOptions) -> usize {
         let mut sent = 0;
         for socket in self.sockets(opts) {
-            if socket.send_outgoing(packet.clone(), opts.volatile).is_ok() {
+            if socket.deliver(delivery, opts.volatile).is_ok() {
                 sent += 1;
             }
         }

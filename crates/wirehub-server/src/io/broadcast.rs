@@ -5,15 +5,16 @@
 
 use super::ack::{collect_many, AckResponses, AckSink};
 use super::adapter::BroadcastOptions;
+use super::delivery::Delivery;
 use super::error::EmitError;
 use super::namespace::Namespace;
 use super::rooms::IntoRooms;
-use super::socket::{outgoing, SocketRef};
+use super::socket::SocketRef;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
 /// Selects recipients and emits to them.
@@ -98,15 +99,19 @@ impl BroadcastOperator {
         self.emit_raw(event, Args::many(data)?)
     }
 
-    /// Emits `event` with arguments as they are.
+    /// Emits `event` with arguments as they are; returns the number of recipients.
     pub fn emit_raw(&self, event: &str, args: Args) -> Result<usize, EmitError> {
-        let packet = Packet::event(
-            self.ns.name().clone(),
-            Str::from(event.to_owned()),
-            args,
-            None,
-        );
-        Ok(self.ns.adapter().broadcast(&outgoing(&packet), &self.opts))
+        Ok(self.publish(event, args).0)
+    }
+
+    /// Like [`Self::emit_raw`], and also returns the room-history offset the
+    /// message was recorded under (room broadcasts that are not volatile,
+    /// when history is enabled).
+    pub fn publish(&self, event: &str, args: Args) -> (usize, Option<u64>) {
+        let event = Str::from(event.to_owned());
+        let delivery = self.ns.record(&self.opts, event, args);
+        let sent = self.ns.adapter().broadcast(&delivery, &self.opts);
+        (sent, delivery.offset())
     }
 
     /// Emits `event` with one argument and collects every recipient's answer
@@ -122,21 +127,19 @@ impl BroadcastOperator {
     /// Emits `event` with arguments as they are and collects the answers.
     pub async fn emit_raw_with_ack(&self, event: &str, args: Args) -> AckResponses {
         let id = self.ns.next_ack_id();
-        let packet = Packet::event(
+        let delivery = Arc::new(Delivery::new(
             self.ns.name().clone(),
             Str::from(event.to_owned()),
             args,
             Some(id),
-        );
-        let frames = outgoing(&packet);
+            single_room(&self.opts.rooms),
+            None,
+        ));
         let (tx, rx) = mpsc::unbounded_channel();
         let mut expected = 0;
         for socket in self.ns.adapter().sockets(&self.opts) {
             socket.register_ack(id, AckSink::Many(tx.clone()));
-            if socket
-                .send_outgoing(frames.clone(), self.opts.volatile)
-                .is_ok()
-            {
+            if socket.deliver(&delivery, self.opts.volatile).is_ok() {
                 expected += 1;
             } else {
                 socket.forget_ack(id);
@@ -175,5 +178,13 @@ impl BroadcastOperator {
     /// (Node's `disconnectSockets`).
     pub fn disconnect_sockets(&self, close: bool) {
         self.ns.adapter().disconnect_sockets(&self.opts, close);
+    }
+}
+
+/// The room a broadcast targets, when exactly one (told to plain clients).
+pub(crate) fn single_room(rooms: &[super::rooms::Room]) -> Option<super::rooms::Room> {
+    match rooms {
+        [room] => Some(room.clone()),
+        _ => None,
     }
 }

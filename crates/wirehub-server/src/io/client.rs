@@ -2,9 +2,10 @@
 //! binary packets, the socket of each joined namespace, and the connect
 //! timeout. Owned by the session task, so it needs no lock.
 
+use super::link::{outgoing, Link};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
-use super::socket::{outgoing, SocketRef};
+use super::socket::SocketRef;
 use crate::engine::EngineConn;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ impl Client {
             (None, PacketKind::Connect(auth)) => {
                 match self.server.namespace(&ns) {
                     Some(namespace) => {
-                        let socket = namespace.connect(self.conn.clone(), auth);
+                        let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
                         self.sockets.insert(ns, socket);
                     }
                     None => {

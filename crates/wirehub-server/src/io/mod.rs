@@ -10,14 +10,20 @@
 //! - `ack`: acknowledgement futures and senders.
 //! - `broadcast`: the `to` / `except` / `volatile` / `timeout` operators.
 //! - `adapter`: the rooms/broadcast seam, with the in-memory adapter.
+//! - `link`: what a socket's packets travel over (Engine.IO or a plain transport).
+//! - `delivery`: a broadcast event, encoded at most once per wire format.
+//! - `history`: each namespace's room history (replay for plain transports).
 
 mod ack;
 mod adapter;
 mod broadcast;
 mod client;
+mod delivery;
 mod error;
 mod extract;
 mod handler;
+mod history;
+mod link;
 mod namespace;
 mod reason;
 mod rooms;
@@ -28,9 +34,13 @@ pub use ack::{AckError, AckResponses, AckSender};
 pub use adapter::{Adapter, AdapterFactory, BroadcastOptions, MemoryAdapter};
 pub use broadcast::BroadcastOperator;
 pub use client::Client;
+pub use delivery::Delivery;
 pub use error::{ConnectError, EmitError};
 pub use extract::{Bin, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData};
 pub use handler::{Handler, Middleware, MiddlewareFuture};
+pub use history::{HistoryRead, RoomHistory};
+pub(crate) use link::Link;
+pub use link::Transport;
 pub use namespace::NamespaceRef;
 pub use reason::DisconnectReason;
 pub use rooms::{IntoRooms, Room};

@@ -1,14 +1,16 @@
 //! Namespaces: their sockets, connect handler, middlewares and adapter.
 
-use super::adapter::Adapter;
-use super::broadcast::BroadcastOperator;
+use super::adapter::{Adapter, BroadcastOptions};
+use super::broadcast::{single_room, BroadcastOperator};
+use super::delivery::Delivery;
 use super::error::ConnectError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
+use super::history::RoomHistory;
+use super::link::Link;
 use super::rooms::IntoRooms;
 use super::socket::{Socket, SocketRef};
 use crate::config::Config;
-use crate::engine::EngineConn;
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -26,6 +28,7 @@ pub(crate) struct Namespace {
     middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
     sockets: RwLock<HashMap<Str, SocketRef>>,
     ack_ids: AtomicU64,
+    history: RoomHistory,
 }
 
 impl Namespace {
@@ -36,8 +39,10 @@ impl Namespace {
         on_connect: BoxedHandler,
         middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
     ) -> Arc<Self> {
+        let history = RoomHistory::new(config.history_size, config.history_ttl);
         Arc::new(Namespace {
             name,
+            history,
             config,
             adapter,
             on_connect,
@@ -57,6 +62,38 @@ impl Namespace {
 
     pub(crate) fn adapter(&self) -> &dyn Adapter {
         &*self.adapter
+    }
+
+    pub(crate) fn history(&self) -> &RoomHistory {
+        &self.history
+    }
+
+    /// Builds a broadcast event and, when it goes to rooms and is not
+    /// volatile, records it in their history (socket-id rooms excluded).
+    pub(crate) fn record(&self, opts: &BroadcastOptions, event: Str, args: Args) -> Arc<Delivery> {
+        let rooms: Vec<_> = if self.history.enabled() && !opts.volatile {
+            let sockets = self.sockets.read().ok();
+            opts.rooms
+                .iter()
+                .filter(|r| !sockets.as_ref().is_some_and(|s| s.contains_key(r.as_str())))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let offset = (!rooms.is_empty()).then(|| self.history.reserve());
+        let delivery = Arc::new(Delivery::new(
+            self.name.clone(),
+            event,
+            args,
+            None,
+            single_room(&opts.rooms),
+            offset,
+        ));
+        if let Some(offset) = offset {
+            self.history.record(&rooms, offset, delivery.clone());
+        }
+        delivery
     }
 
     /// A fresh ack id, unique in the namespace, so one broadcast packet can
@@ -79,46 +116,77 @@ impl Namespace {
         self.sockets.read().map(|s| s.len()).unwrap_or(0)
     }
 
-    /// Starts a client's connection: runs middlewares (possibly later, on a
-    /// task), then accepts. Returns the socket, still connecting.
-    pub(crate) fn connect(self: &Arc<Self>, conn: Arc<EngineConn>, auth: Option<Str>) -> SocketRef {
-        let socket = Socket::new(self.clone(), conn, auth);
-        let middlewares: Vec<BoxedMiddleware> = self
-            .middlewares
+    fn middlewares(&self) -> Vec<BoxedMiddleware> {
+        self.middlewares
             .read()
             .map(|m| m.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Starts a client's connection: runs middlewares (possibly later, on a
+    /// task), then accepts. Returns the socket, still connecting.
+    pub(crate) fn connect(self: &Arc<Self>, link: Link, auth: Option<Str>) -> SocketRef {
+        let socket = Socket::new(self.clone(), link, auth);
+        let middlewares = self.middlewares();
         if middlewares.is_empty() {
             self.accept(&socket);
         } else {
             let ns = self.clone();
             let socket = socket.clone();
             tokio::spawn(async move {
-                let auth = Args::from_raw(vec![socket.auth_raw().clone()]);
-                for mw in middlewares {
-                    let fut = mw.call(&HandlerCx {
-                        socket: &socket,
-                        event: &Str::from_static("connect"),
-                        args: &auth,
-                        ack_id: None,
-                        reason: None,
-                    });
-                    let outcome = AssertUnwindSafe(fut).catch_unwind().await;
-                    let refusal = match outcome {
-                        Ok(Ok(())) => continue,
-                        Ok(Err(e)) => e,
-                        Err(_) => {
-                            tracing::error!(ns = %ns.name, "a middleware panicked");
-                            ConnectError::new("internal server error")
-                        }
-                    };
-                    ns.reject(&socket, refusal);
-                    return;
+                match ns.authorize(&socket, middlewares).await {
+                    Ok(()) => ns.accept(&socket),
+                    Err(refusal) => ns.reject(&socket, refusal),
                 }
-                ns.accept(&socket);
             });
         }
         socket
+    }
+
+    /// Connects a plain-transport client: middlewares run here, then the
+    /// socket is accepted (its hello queued) or refused (its error queued).
+    pub(crate) async fn connect_plain(
+        self: &Arc<Self>,
+        link: Link,
+        auth: Option<Str>,
+    ) -> Result<SocketRef, ConnectError> {
+        let socket = Socket::new(self.clone(), link, auth);
+        match self.authorize(&socket, self.middlewares()).await {
+            Ok(()) => {
+                self.accept(&socket);
+                Ok(socket)
+            }
+            Err(refusal) => {
+                self.reject(&socket, refusal.clone());
+                Err(refusal)
+            }
+        }
+    }
+
+    async fn authorize(
+        &self,
+        socket: &SocketRef,
+        middlewares: Vec<BoxedMiddleware>,
+    ) -> Result<(), ConnectError> {
+        let auth = Args::from_raw(vec![socket.auth_raw().clone()]);
+        for mw in middlewares {
+            let fut = mw.call(&HandlerCx {
+                socket,
+                event: &Str::from_static("connect"),
+                args: &auth,
+                ack_id: None,
+                reason: None,
+            });
+            match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    tracing::error!(ns = %self.name, "a middleware panicked");
+                    return Err(ConnectError::new("internal server error"));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn reject(&self, socket: &SocketRef, error: ConnectError) {

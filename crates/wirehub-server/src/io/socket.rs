@@ -2,13 +2,14 @@
 
 use super::ack::{await_one, AckArgs, AckError, AckSink};
 use super::broadcast::BroadcastOperator;
+use super::delivery::Delivery;
 use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed, BoxedHandler, Handler};
+use super::link::{Link, Transport};
 use super::namespace::{Namespace, NamespaceRef};
 use super::reason::DisconnectReason;
 use super::rooms::{IntoRooms, Room};
-use crate::engine::{EngineConn, Outgoing};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::{Any, TypeId};
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
+use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::socketio::{Args, Packet};
 use wirehub_proto::Str;
 
@@ -34,7 +35,7 @@ const DISCONNECTED: u8 = 2;
 pub struct Socket {
     id: Str,
     ns: Arc<Namespace>,
-    conn: Arc<EngineConn>,
+    link: Link,
     auth: Str,
     state: AtomicU8,
     handlers: RwLock<HashMap<Str, BoxedHandler>>,
@@ -53,11 +54,11 @@ impl fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<Namespace>, conn: Arc<EngineConn>, auth: Option<Str>) -> SocketRef {
+    pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
         Arc::new(Socket {
             id: crate::engine::random_id(),
             ns,
-            conn,
+            link,
             auth: auth.unwrap_or_else(|| Str::from_static("{}")),
             state: AtomicU8::new(CONNECTING),
             handlers: RwLock::default(),
@@ -89,12 +90,20 @@ impl Socket {
 
     /// The handshake request's head: URI (with query), headers, extensions.
     pub fn handshake(&self) -> &http::request::Parts {
-        self.conn.request()
+        self.link.request()
     }
 
     /// The underlying transport, `None` once closed.
-    pub fn transport(&self) -> Option<TransportKind> {
-        self.conn.transport()
+    pub fn transport(&self) -> Option<Transport> {
+        self.link.transport()
+    }
+
+    pub(crate) fn history(&self) -> &super::history::RoomHistory {
+        self.ns.history()
+    }
+
+    pub(crate) fn config(&self) -> &crate::config::Config {
+        self.ns.config()
     }
 
     /// Whether the socket is connected to its namespace.
@@ -245,7 +254,7 @@ impl Socket {
     /// (every namespace of this client).
     pub fn disconnect_with(&self, close: bool) {
         if close {
-            self.conn.close(CloseReason::ForcedClose);
+            self.link.close(CloseReason::ForcedClose);
             self.close(DisconnectReason::ForcedServerClose);
             return;
         }
@@ -253,6 +262,9 @@ impl Socket {
             let _ = self.send_packet(Packet::disconnect(self.ns_name().clone()), false);
         }
         self.close(DisconnectReason::ServerNamespaceDisconnect);
+        if self.link.closes_with_socket() {
+            self.link.close(CloseReason::ForcedClose);
+        }
     }
 
     /// Stores a value of type `T` on the socket (replacing any previous one).
@@ -279,27 +291,33 @@ impl Socket {
 
     /// Encodes and queues a packet.
     pub(crate) fn send_packet(&self, packet: Packet, volatile: bool) -> Result<(), EmitError> {
-        self.send_outgoing(outgoing(&packet), volatile)
+        if self.is_disconnected() {
+            return Err(EmitError::Disconnected);
+        }
+        Ok(self.link.send_packet(&packet, volatile)?)
     }
 
     /// Queues a packet whatever the socket's state (connect refusals).
     pub(crate) fn send_raw_packet(&self, packet: Packet) -> Result<(), EmitError> {
-        Ok(self.conn.send(outgoing(&packet), false)?)
+        Ok(self.link.send_packet(&packet, false)?)
     }
 
-    /// Queues the CONNECT answer, written on its own (see [`Outgoing::Paced`]).
+    /// Queues the CONNECT answer (for Socket.IO, written on its own: see
+    /// [`crate::engine::Outgoing::Paced`]).
     pub(crate) fn send_connect_answer(&self) -> Result<(), EmitError> {
-        let packet = Packet::connect_ok(self.ns_name().clone(), &self.id);
-        let frame = Frame::Text(packet.encode().text);
-        Ok(self.conn.send(Outgoing::Paced(frame), false)?)
+        Ok(self.link.send_connect_answer(self.ns_name(), &self.id)?)
     }
 
-    /// Queues already encoded frames (a broadcast shares them).
-    pub(crate) fn send_outgoing(&self, out: Outgoing, volatile: bool) -> Result<(), EmitError> {
+    /// Queues a shared broadcast in this socket's wire format.
+    pub(crate) fn deliver(
+        &self,
+        delivery: &Arc<Delivery>,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
         if self.is_disconnected() {
             return Err(EmitError::Disconnected);
         }
-        Ok(self.conn.send(out, volatile)?)
+        Ok(self.link.deliver(delivery, volatile)?)
     }
 
     pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
@@ -373,15 +391,5 @@ impl Socket {
         if let Ok(mut h) = self.handlers.write() {
             h.clear();
         }
-    }
-}
-
-/// Encodes a packet into one queue entry.
-pub(crate) fn outgoing(packet: &Packet) -> Outgoing {
-    let encoded = packet.encode();
-    if encoded.attachments.is_empty() {
-        Outgoing::One(Frame::Text(encoded.text))
-    } else {
-        Outgoing::Many(encoded.frames().collect())
     }
 }

@@ -1,0 +1,102 @@
+//! [`Delivery`]: one broadcast event, encoded lazily and at most once per
+//! wire format (Socket.IO frames, plain envelope, SSE event), then shared by every
+//! recipient of that format — and kept in room history for replay.
+
+use super::link::outgoing;
+use super::rooms::Room;
+use crate::engine::Outgoing;
+use bytes::Bytes;
+use std::sync::OnceLock;
+use wirehub_proto::plain::{encode_event, sse_event, EventMeta};
+use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::Str;
+
+/// One broadcast event.
+#[derive(Debug)]
+pub struct Delivery {
+    ns: Str,
+    event: Str,
+    args: Args,
+    ack_id: Option<u64>,
+    room: Option<Room>,
+    offset: Option<u64>,
+    socketio: OnceLock<Outgoing>,
+    plain: OnceLock<Bytes>,
+    sse: OnceLock<Bytes>,
+}
+
+impl Delivery {
+    /// An event for namespace `ns`; `room` and `offset` tell plain clients
+    /// where it was published and its room-history position.
+    pub fn new(
+        ns: Str,
+        event: Str,
+        args: Args,
+        ack_id: Option<u64>,
+        room: Option<Room>,
+        offset: Option<u64>,
+    ) -> Self {
+        Delivery {
+            ns,
+            event,
+            args,
+            ack_id,
+            room,
+            offset,
+            socketio: OnceLock::new(),
+            plain: OnceLock::new(),
+            sse: OnceLock::new(),
+        }
+    }
+
+    /// The event name.
+    pub fn event(&self) -> &Str {
+        &self.event
+    }
+
+    /// The arguments.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// The room-history offset, if the event was recorded.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+
+    /// The room it was published to, when exactly one.
+    pub fn room(&self) -> Option<&Room> {
+        self.room.as_ref()
+    }
+
+    /// The Socket.IO frames (encoded on first use).
+    pub fn socketio(&self) -> &Outgoing {
+        self.socketio.get_or_init(|| {
+            outgoing(&Packet::event(
+                self.ns.clone(),
+                self.event.clone(),
+                self.args.clone(),
+                self.ack_id,
+            ))
+        })
+    }
+
+    /// The plain envelope (encoded on first use).
+    pub fn plain(&self) -> &Bytes {
+        self.plain.get_or_init(|| {
+            let meta = EventMeta {
+                id: self.ack_id,
+                room: self.room.as_deref(),
+                offset: self.offset,
+            };
+            encode_event(&meta, &self.event, &self.args)
+        })
+    }
+
+    /// The plain envelope as one Server-Sent Event (encoded on first use):
+    /// named after the event, with the offset as its id.
+    pub fn sse(&self) -> &Bytes {
+        self.sse
+            .get_or_init(|| sse_event(Some(&self.event), self.offset, self.plain()))
+    }
+}

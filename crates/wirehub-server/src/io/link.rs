@@ -1,0 +1,140 @@
+//! [`Link`]: what a socket's packets travel over — an Engine.IO session
+//! (Socket.IO clients) or a plain-transport connection (WebSocket, SSE,
+//! HTTP streaming, TCP, UDP clients speaking the plain envelope) — and
+//! [`Transport`], its public name.
+//!
+//! Each link encodes a packet in its own wire format; a broadcast
+//! ([`Delivery`]) is encoded at most once per format and shared.
+
+use super::delivery::Delivery;
+use crate::engine::{EngineConn, Outgoing, SendError};
+use crate::plain::{PlainConn, PlainOut};
+use std::sync::Arc;
+use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
+use wirehub_proto::socketio::Packet;
+
+/// The transport a socket's client is connected with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// Socket.IO over HTTP long-polling.
+    Polling,
+    /// Socket.IO over WebSocket.
+    WebSocket,
+    /// Plain envelope over WebSocket (`/ws`).
+    PlainWebSocket,
+    /// Plain envelope over Server-Sent Events (`/sse`).
+    Sse,
+    /// Plain envelope over chunked NDJSON (`/stream`).
+    HttpStream,
+    /// Plain envelope over a raw TCP stream (NDJSON).
+    Tcp,
+    /// Plain envelope over UDP datagrams.
+    Udp,
+}
+
+impl Transport {
+    /// A short lowercase name (`polling`, `websocket`, `ws`, `sse`, `stream`, `tcp`, `udp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::WebSocket => "websocket",
+            Transport::PlainWebSocket => "ws",
+            Transport::Sse => "sse",
+            Transport::HttpStream => "stream",
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+
+    /// Whether this is a Socket.IO (Engine.IO) transport.
+    pub fn is_socketio(self) -> bool {
+        matches!(self, Transport::Polling | Transport::WebSocket)
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A socket's connection.
+#[derive(Debug, Clone)]
+pub(crate) enum Link {
+    Engine(Arc<EngineConn>),
+    Plain(Arc<PlainConn>),
+}
+
+impl Link {
+    pub(crate) fn request(&self) -> &http::request::Parts {
+        match self {
+            Link::Engine(c) => c.request(),
+            Link::Plain(c) => c.request(),
+        }
+    }
+
+    pub(crate) fn transport(&self) -> Option<Transport> {
+        match self {
+            Link::Engine(c) => c.transport().map(|t| match t {
+                TransportKind::Polling => Transport::Polling,
+                TransportKind::WebSocket => Transport::WebSocket,
+            }),
+            Link::Plain(c) => (!c.is_closed()).then(|| c.transport()),
+        }
+    }
+
+    pub(crate) fn close(&self, reason: CloseReason) {
+        match self {
+            Link::Engine(c) => c.close(reason),
+            Link::Plain(c) => c.close(reason),
+        }
+    }
+
+    /// Encodes and queues one packet.
+    pub(crate) fn send_packet(&self, packet: &Packet, volatile: bool) -> Result<(), SendError> {
+        match self {
+            Link::Engine(c) => c.send(outgoing(packet), volatile),
+            Link::Plain(c) => c.send_packet(packet, volatile),
+        }
+    }
+
+    /// Queues a shared broadcast, in this link's format.
+    pub(crate) fn deliver(
+        &self,
+        delivery: &Arc<Delivery>,
+        volatile: bool,
+    ) -> Result<(), SendError> {
+        match self {
+            Link::Engine(c) => c.send(delivery.socketio().clone(), volatile),
+            Link::Plain(c) => c.push(PlainOut::Shared(delivery.clone()), volatile),
+        }
+    }
+
+    /// Queues the answer to a namespace CONNECT.
+    pub(crate) fn send_connect_answer(&self, ns: &str, sid: &str) -> Result<(), SendError> {
+        match self {
+            Link::Engine(c) => {
+                let packet = Packet::connect_ok(ns.to_owned().into(), sid);
+                let frame = Frame::Text(packet.encode().text);
+                c.send(Outgoing::Paced(frame), false)
+            }
+            Link::Plain(c) => c.send_hello(ns, sid),
+        }
+    }
+
+    /// Whether a namespace DISCONNECT also ends the connection (a plain
+    /// connection holds exactly one socket).
+    pub(crate) fn closes_with_socket(&self) -> bool {
+        matches!(self, Link::Plain(_))
+    }
+}
+
+/// Encodes a Socket.IO packet into one queue entry.
+pub(crate) fn outgoing(packet: &Packet) -> Outgoing {
+    let encoded = packet.encode();
+    if encoded.attachments.is_empty() {
+        Outgoing::One(Frame::Text(encoded.text))
+    } else {
+        Outgoing::Many(encoded.frames().collect())
+    }
+}

@@ -1,0 +1,43 @@
+//! Plain transports: clients that do not speak Socket.IO reach the same
+//! namespaces and rooms with the plain envelope (see `docs/protocol.md`;
+//! the codec is `wirehub_proto::plain`).
+//!
+//! - [`PlainHub`]: opens plain connections as sockets of a namespace.
+//! - `conn`: [`PlainConn`], one connection's bounded outbound queue.
+//! - `session`: what an envelope does (join, leave, emit, publish, ack, ping).
+//! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
+//!   endpoints, routed by [`PlainService`] / [`PlainLayer`].
+//! - `tcp`, `udp`: the raw TCP (NDJSON) and UDP (datagram) gateways.
+//! - [`install_room_events`]: the same room operations for Socket.IO clients.
+
+mod api;
+mod body;
+mod conn;
+mod hub;
+mod poll;
+mod query;
+mod reply;
+mod room_events;
+mod send;
+mod service;
+mod session;
+mod stream;
+mod tcp;
+mod udp;
+mod ws;
+
+pub use body::PlainBody;
+pub use conn::PlainConn;
+pub(crate) use conn::PlainOut;
+pub use hub::{OpenError, PlainHub};
+pub use room_events::install_room_events;
+pub use service::{PlainLayer, PlainService};
+pub use tcp::serve_tcp;
+pub use udp::serve_udp;
+
+impl PlainHub {
+    /// A tower layer serving this hub's HTTP endpoints.
+    pub fn layer(self: &std::sync::Arc<Self>) -> PlainLayer {
+        PlainLayer::new(self.clone())
+    }
+}

@@ -1,0 +1,52 @@
+//! JSON responses of the plain HTTP endpoints, errors included:
+//! `{"error":{"code":"...","message":"..."}}` with a matching status.
+
+use super::body::PlainBody;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
+use serde_json::json;
+
+pub(crate) type Resp = Response<PlainBody>;
+
+/// A JSON response.
+pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
+    let mut resp = Response::new(PlainBody::full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A JSON value as a response.
+pub(crate) fn value(status: StatusCode, value: &serde_json::Value) -> Resp {
+    json(status, value.to_string())
+}
+
+/// An error response.
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Resp {
+    value(
+        status,
+        &json!({ "error": { "code": code, "message": message } }),
+    )
+}
+
+/// An error response carrying the data a middleware refused a connection with.
+pub(crate) fn refusal(message: &str, data: Option<&serde_json::Value>) -> Resp {
+    let mut body = json!({ "error": { "code": "connect_refused", "message": message } });
+    if let Some(data) = data {
+        body["error"]["data"] = data.clone();
+    }
+    value(StatusCode::FORBIDDEN, &body)
+}
+
+/// An empty response.
+pub(crate) fn empty(status: StatusCode) -> Resp {
+    let mut resp = Response::new(PlainBody::empty());
+    *resp.status_mut() = status;
+    resp
+}

@@ -1,0 +1,157 @@
+//! Tower integration of the plain transports: [`PlainService`] answers
+//! `/ws`, `/sse`, `/stream`, `/poll`, `/send` and `/api/v1/...` and passes
+//! every other request to the inner service; [`PlainLayer`] wraps one.
+//! Cross-origin requests follow the server's CORS setting.
+
+use super::body::PlainBody;
+use super::hub::PlainHub;
+use super::reply::{self, Resp};
+use super::stream::Framing;
+use super::{api, poll, send, stream, ws};
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Either;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower_service::Service;
+
+/// Serves the plain endpoints; everything else goes to `inner`.
+#[derive(Debug, Clone)]
+pub struct PlainService<S> {
+    hub: Arc<PlainHub>,
+    inner: S,
+}
+
+/// Wraps services in a [`PlainService`].
+#[derive(Debug, Clone)]
+pub struct PlainLayer {
+    hub: Arc<PlainHub>,
+}
+
+impl PlainLayer {
+    /// A layer serving `hub`'s endpoints.
+    pub fn new(hub: Arc<PlainHub>) -> Self {
+        PlainLayer { hub }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for PlainLayer {
+    type Service = PlainService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PlainService {
+            hub: self.hub.clone(),
+            inner,
+        }
+    }
+}
+
+/// A plain endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Ws,
+    Sse,
+    Stream,
+    Poll,
+    Send,
+    Api,
+}
+
+fn route(path: &str) -> Option<Route> {
+    Some(match path {
+        "/ws" => Route::Ws,
+        "/sse" => Route::Sse,
+        "/stream" => Route::Stream,
+        "/poll" => Route::Poll,
+        "/send" => Route::Send,
+        p if p.starts_with(api::PREFIX) => Route::Api,
+        _ => return None,
+    })
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for PlainService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ReqBody: http_body::Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Either<PlainBody, ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let Some(route) = route(req.uri().path()) else {
+            let fut = self.inner.call(req);
+            return Box::pin(async move { fut.await.map(|r| r.map(Either::Right)) });
+        };
+        let hub = self.hub.clone();
+        Box::pin(async move {
+            let origin = req.headers().get(header::ORIGIN).cloned();
+            let mut resp = if req.method() == Method::OPTIONS {
+                reply::empty(StatusCode::NO_CONTENT)
+            } else {
+                dispatch(&hub, route, req).await
+            };
+            add_cors(&hub, origin.as_ref(), &mut resp);
+            Ok(resp.map(Either::Left))
+        })
+    }
+}
+
+async fn dispatch<B>(hub: &Arc<PlainHub>, route: Route, req: Request<B>) -> Resp
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    match (route, method) {
+        (Route::Ws, Method::GET) => ws::upgrade(hub, req),
+        (Route::Sse, Method::GET) => stream::open(hub, req, Framing::Sse).await,
+        (Route::Stream, Method::GET) => stream::open(hub, req, Framing::Ndjson).await,
+        (Route::Poll, Method::GET) => poll::poll(hub, req).await,
+        (Route::Send, Method::POST) => send::send(hub, req).await,
+        (Route::Api, _) => api::handle(hub, req).await,
+        _ => reply::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            wirehub_proto::plain::codes::NOT_FOUND,
+            "method not allowed on this endpoint",
+        ),
+    }
+}
+
+fn add_cors(hub: &PlainHub, origin: Option<&HeaderValue>, resp: &mut Resp) {
+    let config = hub.config();
+    let Some(origin) = origin else { return };
+    let allowed = origin.to_str().is_ok_and(|o| config.cors.allows(o));
+    if !allowed {
+        return;
+    }
+    let headers = resp.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type, Last-Event-ID"),
+    );
+    if config.cors_credentials {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+}

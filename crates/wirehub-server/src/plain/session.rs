@@ -1,0 +1,113 @@
+//! What a plain client's envelopes do once its socket is connected: join
+//! and leave rooms, emit to the server's handlers or publish to rooms,
+//! answer acks, ping. Shared by every plain transport's driver and by
+//! `POST /send`.
+
+use super::conn::PlainConn;
+use super::room_events::own_rooms;
+use crate::io::SocketRef;
+use bytes::Bytes;
+use serde_json::json;
+use wirehub_proto::engineio::CloseReason;
+use wirehub_proto::plain::{codes, encode_pong, parse_client, ClientMsg, EnvelopeError};
+use wirehub_proto::Str;
+
+/// Why an envelope ended the connection.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The envelope was invalid (an error envelope was queued).
+    Invalid(EnvelopeError),
+    /// The client asked to close.
+    Closed,
+}
+
+impl Refusal {
+    pub(crate) fn reason(&self) -> CloseReason {
+        match self {
+            Refusal::Invalid(_) => CloseReason::ParseError,
+            Refusal::Closed => CloseReason::TransportClose,
+        }
+    }
+}
+
+/// Decodes one envelope and acts on it. An invalid envelope queues an
+/// `error` envelope and returns [`Refusal::Invalid`]: the caller closes
+/// the connection after flushing.
+pub(crate) fn on_envelope(socket: &SocketRef, conn: &PlainConn, msg: Bytes) -> Result<(), Refusal> {
+    match parse_client(msg) {
+        Ok(msg) => on_message(socket, conn, msg),
+        Err(e) => {
+            conn.send_error(e.code(), &e.to_string(), None);
+            Err(Refusal::Invalid(e))
+        }
+    }
+}
+
+/// Acts on one decoded envelope.
+pub(crate) fn on_message(
+    socket: &SocketRef,
+    conn: &PlainConn,
+    msg: ClientMsg,
+) -> Result<(), Refusal> {
+    let client_rooms = socket.config().plain_client_rooms;
+    match msg {
+        ClientMsg::Connect { .. } => {
+            conn.send_error(codes::BAD_ENVELOPE, "already connected", None);
+            return Err(Refusal::Invalid(EnvelopeError::BadEnvelope(
+                "already connected",
+            )));
+        }
+        ClientMsg::Join { rooms, id } | ClientMsg::Leave { rooms, id } if !client_rooms => {
+            let _ = rooms;
+            refuse_rooms(conn, id);
+        }
+        ClientMsg::Join { rooms, id } => {
+            socket.join(rooms);
+            if let Some(id) = id {
+                conn.send_ack(id, &json!({ "rooms": own_rooms(socket) }));
+            }
+        }
+        ClientMsg::Leave { rooms, id } => {
+            socket.leave(rooms);
+            if let Some(id) = id {
+                conn.send_ack(id, &json!({ "rooms": own_rooms(socket) }));
+            }
+        }
+        ClientMsg::Emit {
+            event,
+            args,
+            id,
+            rooms,
+        } if rooms.is_empty() => socket.on_event(&event, &args, id),
+        ClientMsg::Emit { id, .. } if !client_rooms => refuse_rooms(conn, id),
+        ClientMsg::Emit {
+            event,
+            args,
+            id,
+            rooms,
+        } => {
+            let (delivered, offset) = socket.to(rooms).publish(&event, args);
+            if let Some(id) = id {
+                conn.send_ack(id, &json!({ "delivered": delivered, "offset": offset }));
+            }
+        }
+        ClientMsg::Ack { id, args } => socket.on_ack(id, args),
+        ClientMsg::Ping => {
+            let _ = conn.send(
+                encode_pong(),
+                Str::from_static(wirehub_proto::plain::sse::PONG),
+                false,
+            );
+        }
+        ClientMsg::Close => return Err(Refusal::Closed),
+    }
+    Ok(())
+}
+
+fn refuse_rooms(conn: &PlainConn, id: Option<u64>) {
+    conn.send_error(
+        codes::NOT_ALLOWED,
+        "this server does not let clients join or publish to rooms",
+        id,
+    );
+}

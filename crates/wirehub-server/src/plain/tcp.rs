@@ -1,0 +1,215 @@
+//! The raw TCP gateway: NDJSON envelopes both ways on a plain TCP stream.
+//! The first line may be a `connect` envelope choosing the namespace and
+//! auth; otherwise the client is connected to `/` and the line is handled
+//! as usual. A client silent for the idle timeout is dropped (a `ping`
+//! keeps it alive); a line over the limit gets a `too_large` error and the
+//! connection is closed; a client that stops reading blocks only its own
+//! driver and is closed after the write timeout or when its bounded queue
+//! overflows.
+
+use super::conn::{envelopes, PlainConn, PlainCtl};
+use super::hub::PlainHub;
+use super::session::on_envelope;
+use crate::engine::mailbox::Taken;
+use crate::io::Transport;
+use crate::RemoteAddr;
+use bytes::{Bytes, BytesMut};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+use wirehub_proto::engineio::CloseReason;
+use wirehub_proto::plain::{codes, encode_error, parse_client, ClientMsg, LineDecoder, LineError};
+use wirehub_proto::Str;
+
+const BATCH: usize = 64;
+const READ_CHUNK: usize = 4096;
+
+/// Serves plain TCP clients of `hub` on `listener` until `shutdown` completes.
+pub async fn serve_tcp(
+    hub: Arc<PlainHub>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(connection(hub.clone(), stream, peer));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, go on.
+                    tracing::warn!(error = %e, "tcp accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+/// A synthetic request head for a non-HTTP client: its URI names the
+/// transport and peer, its extensions hold [`RemoteAddr`].
+pub(crate) fn synthetic_request(scheme: &str, peer: SocketAddr) -> http::request::Parts {
+    let uri = format!("{scheme}://{peer}/");
+    let mut req = http::Request::builder()
+        .uri(uri)
+        .body(())
+        .unwrap_or_default();
+    req.extensions_mut().insert(RemoteAddr(peer));
+    req.into_parts().0
+}
+
+struct Reader {
+    half: OwnedReadHalf,
+    lines: LineDecoder,
+    idle: Duration,
+    /// When the client will have been silent too long.
+    deadline: Instant,
+}
+
+enum Read {
+    Line(Bytes),
+    TooLong(usize),
+    Eof,
+    Idle,
+}
+
+impl Reader {
+    /// The next line, or why there is none.
+    async fn next(&mut self) -> Read {
+        loop {
+            match self.lines.next_line() {
+                Some(Ok(line)) => return Read::Line(line),
+                Some(Err(LineError::TooLong { max })) => return Read::TooLong(max),
+                _ => {}
+            }
+            let buf = self.lines.buffer_mut();
+            buf.reserve(READ_CHUNK);
+            match tokio::time::timeout_at(self.deadline, self.half.read_buf(buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return Read::Eof,
+                Ok(Ok(_)) => self.deadline = Instant::now() + self.idle,
+                Err(_) => return Read::Idle,
+            }
+        }
+    }
+}
+
+async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
+    let config = hub.config();
+    let (read, mut write) = stream.into_split();
+    let mut reader = Reader {
+        half: read,
+        lines: LineDecoder::new(config.max_line),
+        idle: config.plain_idle_timeout,
+        deadline: Instant::now() + config.plain_idle_timeout,
+    };
+    let first = match reader.next().await {
+        Read::Line(line) => line,
+        Read::TooLong(max) => return refuse(&mut write, codes::TOO_LARGE, &too_long(max)).await,
+        Read::Idle => return refuse(&mut write, codes::IDLE_TIMEOUT, "idle timeout").await,
+        Read::Eof => return,
+    };
+    let (ns, auth, pending) = match parse_client(first.clone()) {
+        Ok(ClientMsg::Connect { ns, auth }) => (ns, auth, None),
+        Ok(_) => (None, None, Some(first)),
+        Err(e) => return refuse(&mut write, e.code(), &e.to_string()).await,
+    };
+    let ns = ns.unwrap_or_else(|| Str::from_static("/"));
+    let request = synthetic_request("tcp", peer);
+    let session = match hub.open(Transport::Tcp, request, &ns, auth).await {
+        Ok(session) => session,
+        Err((_, conn)) => {
+            let _ = write_batch(&mut write, &conn, config.body_timeout).await;
+            let _ = write.shutdown().await;
+            return;
+        }
+    };
+    let conn = session.conn.clone();
+    let socket = session.socket.clone();
+    let mut reason = None;
+    if let Some(line) = pending {
+        if let Err(refusal) = on_envelope(&socket, &conn, line) {
+            reason = Some(refusal.reason());
+        }
+    }
+    let write_timeout = config.body_timeout;
+    let reason = match reason {
+        Some(reason) => reason,
+        None => loop {
+            tokio::select! {
+                biased;
+                taken = conn.mailbox.next(true, BATCH) => match taken {
+                    Taken::Out(batch) => {
+                        if !write_lines(&mut write, &envelopes(&batch), write_timeout).await {
+                            break CloseReason::TransportError;
+                        }
+                    }
+                    Taken::Ctl(PlainCtl::Close(reason)) => break reason,
+                    Taken::Closed => break CloseReason::ForcedClose,
+                },
+                read = reader.next() => match read {
+                    Read::Line(line) => {
+                        if let Err(refusal) = on_envelope(&socket, &conn, line) {
+                            break refusal.reason();
+                        }
+                    }
+                    Read::TooLong(max) => {
+                        conn.send_error(codes::TOO_LARGE, &too_long(max), None);
+                        break CloseReason::ParseError;
+                    }
+                    Read::Idle => {
+                        conn.send_error(codes::IDLE_TIMEOUT, "idle timeout", None);
+                        break CloseReason::PingTimeout;
+                    }
+                    Read::Eof => break CloseReason::TransportClose,
+                },
+            }
+        },
+    };
+    session.finish(reason);
+    if reason != CloseReason::TransportClose {
+        let _ = write_batch(&mut write, &conn, write_timeout).await;
+    }
+    let _ = write.shutdown().await;
+}
+
+fn too_long(max: usize) -> String {
+    format!("line over {max} bytes")
+}
+
+/// Answers a client that never got a session: one error line, then close.
+async fn refuse(write: &mut OwnedWriteHalf, code: &str, message: &str) {
+    let envelope = encode_error(code, message, None, None);
+    let _ = write_lines(write, &[envelope], Duration::from_secs(1)).await;
+    let _ = write.shutdown().await;
+}
+
+/// Writes whatever is still queued on `conn`.
+async fn write_batch(write: &mut OwnedWriteHalf, conn: &PlainConn, timeout: Duration) -> bool {
+    let rest = conn.mailbox.take_out(usize::MAX);
+    write_lines(write, &envelopes(&rest), timeout).await
+}
+
+/// Writes envelopes as NDJSON lines in one write; `false` on error or when
+/// the peer did not read for `timeout`.
+async fn write_lines(write: &mut OwnedWriteHalf, envelopes: &[Bytes], timeout: Duration) -> bool {
+    let mut buf = BytesMut::new();
+    for envelope in envelopes {
+        buf.extend_from_slice(envelope);
+        buf.extend_from_slice(b"\n");
+    }
+    if buf.is_empty() {
+        return true;
+    }
+    matches!(
+        tokio::time::timeout(timeout, write.write_all(&buf)).await,
+        Ok(Ok(()))
+    )
+}

@@ -1,0 +1,198 @@
+//! The UDP gateway: one envelope per datagram. A client is its source
+//! address; its session starts with its first datagram (a `connect`
+//! envelope, or any other, which connects it to `/`) and expires after the
+//! idle timeout without datagrams (a `ping` keeps it). Delivery is best
+//! effort: no retransmission, no ordering, and an outbound envelope larger
+//! than the datagram limit is dropped. An inbound datagram over the limit
+//! gets a `too_large` error reply and is otherwise ignored.
+
+use super::conn::PlainCtl;
+use super::hub::PlainHub;
+use super::session::on_envelope;
+use super::tcp::synthetic_request;
+use crate::engine::mailbox::Taken;
+use crate::io::Transport;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use wirehub_proto::engineio::CloseReason;
+use wirehub_proto::plain::{codes, encode_error, parse_client, ClientMsg};
+use wirehub_proto::Str;
+
+const BATCH: usize = 64;
+/// Datagrams buffered per client while its task is busy (more are dropped).
+const INBOX: usize = 64;
+
+/// Each client's inbox, with the number of the task that owns it.
+type Peers = Arc<Mutex<HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)>>>;
+
+/// Serves UDP clients of `hub` on `socket` until `shutdown` completes.
+pub async fn serve_udp(
+    hub: Arc<PlainHub>,
+    socket: UdpSocket,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let socket = Arc::new(socket);
+    let peers: Peers = Arc::default();
+    let max = hub.config().max_datagram;
+    // One byte more than the limit tells an oversized datagram apart.
+    let mut buf = vec![0u8; max + 1];
+    let mut tasks = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let (n, peer) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            received = socket.recv_from(&mut buf) => match received {
+                Ok(r) => r,
+                Err(e) => {
+                    // ICMP errors from earlier sends surface here on some systems.
+                    tracing::debug!(error = %e, "udp receive failed");
+                    continue;
+                }
+            },
+        };
+        if n > max {
+            let message = format!("datagram over {max} bytes");
+            let reply = encode_error(codes::TOO_LARGE, &message, None, None);
+            let _ = socket.try_send_to(&reply, peer);
+            continue;
+        }
+        let datagram = Bytes::copy_from_slice(&buf[..n]);
+        let existing = lock(&peers).get(&peer).map(|(_, tx)| tx.clone());
+        let sender = match existing {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => {
+                tasks += 1;
+                let (tx, rx) = mpsc::channel(INBOX);
+                lock(&peers).insert(peer, (tasks, tx.clone()));
+                let owner = Owner {
+                    peers: peers.clone(),
+                    peer,
+                    task: tasks,
+                };
+                tokio::spawn(client(hub.clone(), socket.clone(), owner, rx));
+                tx
+            }
+        };
+        // Best effort: a client whose inbox is full loses the datagram.
+        let _ = sender.try_send(datagram);
+    }
+}
+
+type PeerMap = HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)>;
+
+fn lock(peers: &Peers) -> std::sync::MutexGuard<'_, PeerMap> {
+    peers.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A client task's claim on its address in the peer map.
+struct Owner {
+    peers: Peers,
+    peer: SocketAddr,
+    task: u64,
+}
+
+impl Owner {
+    /// Removes the address if it still belongs to this task, so the next
+    /// datagram from it starts a new session.
+    fn forget(&self) {
+        let mut peers = lock(&self.peers);
+        if peers
+            .get(&self.peer)
+            .is_some_and(|(task, _)| *task == self.task)
+        {
+            peers.remove(&self.peer);
+        }
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.forget();
+    }
+}
+
+/// One client's task: opens its session, then handles its datagrams and
+/// sends its envelopes until it goes idle or closes.
+async fn client(
+    hub: Arc<PlainHub>,
+    socket: Arc<UdpSocket>,
+    owner: Owner,
+    mut inbox: mpsc::Receiver<Bytes>,
+) {
+    let peer = owner.peer;
+    let config = hub.config();
+    let idle = config.plain_idle_timeout;
+    let max = config.max_datagram;
+    let send = |envelope: &Bytes| {
+        if envelope.len() <= max {
+            let _ = socket.try_send_to(envelope, peer);
+        }
+    };
+    let Some(first) = inbox.recv().await else {
+        return;
+    };
+    let (ns, auth, pending) = match parse_client(first.clone()) {
+        Ok(ClientMsg::Connect { ns, auth }) => (ns, auth, None),
+        Ok(_) => (None, None, Some(first)),
+        Err(e) => {
+            send(&encode_error(e.code(), &e.to_string(), None, None));
+            return;
+        }
+    };
+    let ns = ns.unwrap_or_else(|| Str::from_static("/"));
+    let request = synthetic_request("udp", peer);
+    let session = match hub.open(Transport::Udp, request, &ns, auth).await {
+        Ok(session) => session,
+        Err((_, conn)) => {
+            conn.mailbox
+                .take_out(usize::MAX)
+                .iter()
+                .for_each(|o| send(o.envelope()));
+            return;
+        }
+    };
+    let conn = session.conn.clone();
+    let socket_ref = session.socket.clone();
+    let mut deadline = Instant::now() + idle;
+    let mut pending = pending;
+    let reason = loop {
+        if let Some(datagram) = pending.take() {
+            if let Err(refusal) = on_envelope(&socket_ref, &conn, datagram) {
+                break refusal.reason();
+            }
+        }
+        tokio::select! {
+            biased;
+            taken = conn.mailbox.next(true, BATCH) => match taken {
+                Taken::Out(batch) => batch.iter().for_each(|o| send(o.envelope())),
+                Taken::Ctl(PlainCtl::Close(reason)) => break reason,
+                Taken::Closed => break CloseReason::ForcedClose,
+            },
+            datagram = inbox.recv() => match datagram {
+                Some(datagram) => {
+                    deadline = Instant::now() + idle;
+                    pending = Some(datagram);
+                }
+                None => break CloseReason::ServerShutdown,
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                conn.send_error(codes::IDLE_TIMEOUT, "idle timeout", None);
+                break CloseReason::PingTimeout;
+            }
+        }
+    };
+    // Forget the address first: a datagram arriving from now on starts a
+    // new session instead of landing in this closing one.
+    owner.forget();
+    session.finish(reason);
+    conn.mailbox
+        .take_out(usize::MAX)
+        .iter()
+        .for_each(|o| send(o.envelope()));
+}
