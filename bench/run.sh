@@ -7,7 +7,8 @@
 # Options:
 #   --reps N                  repetitions of every case (default 2; smoke 1)
 #   --servers "a b"           subset of: wirehub node socketioxide
-#   --scenarios "a b"         subset of: echo fanout handshake idle polling
+#   --scenarios "a b"         subset of: echo fanout handshake idle polling transports
+#                             (transports: wirehub's fan-out with SSE / TCP / Socket.IO receivers)
 #   --ping-interval MS        engine heartbeat of every server (default 5000)
 #   --ping-timeout MS         (default 20000)
 #   --conformance             run wirehub's examples/conformance.rs itself, and every
@@ -30,7 +31,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODE=full
 REPS=""
 SERVERS="wirehub node socketioxide"
-SCENARIOS="echo fanout handshake idle polling"
+SCENARIOS="echo fanout handshake idle polling transports"
 QUIET_WAIT=1
 PING_INTERVAL=5000
 PING_TIMEOUT=20000
@@ -175,6 +176,9 @@ fanout|200|fanout --clients 200 --rate 20 --duration 1 --drain 2 --variant 200
 handshake|ws|handshake --concurrency 8 --warmup 0.3 --duration 1
 idle|500|idle --clients 500 --settle 1
 polling|50|polling --clients 50 --rate 10 --duration 1 --drain 2
+transports|socketio|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via socketio --variant socketio --scenario transports
+transports|sse|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via sse --variant sse --scenario transports
+transports|tcp|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via tcp --variant tcp --scenario transports
 "
 else
   CASES="
@@ -187,8 +191,16 @@ handshake|ws|handshake --concurrency 32 --warmup 1 --duration 5
 idle|10000|idle --clients 10000 --settle 6
 idle|19000|idle --clients 19000 --settle 6
 polling|1000|polling --clients 1000 --rate 10 --duration 8
+transports|socketio|fanout --clients 1000 --rate 20 --duration 8 --via socketio --variant socketio --scenario transports
+transports|sse|fanout --clients 1000 --rate 20 --duration 8 --via sse --variant sse --scenario transports
+transports|tcp|fanout --clients 1000 --rate 20 --duration 8 --via tcp --variant tcp --scenario transports
 "
 fi
+
+# Plain transports exist on wirehub only: its transports cases skip the peers.
+only_wirehub() { [[ "$1" != transports || "$2" == wirehub ]]; }
+# With the conformance example as wirehub's server there is no TCP gateway.
+((CONFORMANCE)) && SCENARIOS="${SCENARIOS/transports/}"
 
 RAW="$LOG_DIR/raw.jsonl"
 : >"$RAW"
@@ -196,7 +208,10 @@ total=0
 while IFS='|' read -r scenario _ _; do
   [[ -z "$scenario" ]] && continue
   [[ " $SCENARIOS " == *" $scenario "* ]] || continue
-  for _ in $SERVERS; do total=$((total + 1)); done
+  for server in $SERVERS; do
+    only_wirehub "$scenario" "$server" || continue
+    total=$((total + 1))
+  done
 done <<<"$CASES"
 total=$((total * REPS))
 say "$MODE run: $total cases ($REPS repetition(s); servers: $SERVERS; open files: $NOFILE)"
@@ -245,6 +260,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     [[ -z "$scenario" ]] && continue
     [[ " $SCENARIOS " == *" $scenario "* ]] || continue
     for server in $SERVERS; do
+      only_wirehub "$scenario" "$server" || continue
       n=$((n + 1))
       tag="$scenario-$variant-$server-$rep"
       log="$LOG_DIR/$tag.log"

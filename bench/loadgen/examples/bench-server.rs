@@ -4,6 +4,9 @@
 //! benchmark run with the same settings. Everything else is the library's
 //! default configuration.
 //!
+//! The plain transports are served too (`/sse`, `/ws`, ... and the TCP
+//! gateway on `PORT + 1`), for `fanout --via sse|tcp`.
+//!
 //! Environment: `PORT` (default 3000), `PING_INTERVAL_MS` (default 25000),
 //! `PING_TIMEOUT_MS` (default 20000); `#[tokio::main]` honours
 //! `TOKIO_WORKER_THREADS`. Listens on 127.0.0.1:$PORT.
@@ -13,7 +16,9 @@
 //! itself instead (its timings are fixed at 300 ms / 200 ms).
 
 use std::time::Duration;
-use wirehub_server::{conformance, SocketIo};
+use tower_layer::Layer;
+use wirehub_server::plain::serve_tcp;
+use wirehub_server::{conformance, NotFound, PlainHub, SocketIo};
 
 fn env_ms(name: &str, default: u64) -> Duration {
     let ms = std::env::var(name)
@@ -29,15 +34,22 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let (service, io) = SocketIo::builder()
+    let (layer, io) = SocketIo::builder()
         .ping_interval(env_ms("PING_INTERVAL_MS", 25_000))
         .ping_timeout(env_ms("PING_TIMEOUT_MS", 20_000))
         .max_payload(1_000_000)
-        .build_service();
+        .build_layer();
 
     conformance::register(&io, false);
+    let hub = PlainHub::new(io);
+    let service = layer.layer(hub.layer().layer(NotFound));
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("wirehub bench server listening on http://127.0.0.1:{port}");
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port + 1)).await?;
+    eprintln!(
+        "wirehub bench server listening on http://127.0.0.1:{port} (plain TCP on {})",
+        port + 1
+    );
+    tokio::spawn(serve_tcp(hub, tcp, std::future::pending()));
     wirehub_server::serve(listener, service, std::future::pending()).await
 }

@@ -196,7 +196,14 @@ const KEYS: &[Key] = &[
     },
 ];
 
-const SCENARIO_ORDER: [&str; 5] = ["echo", "fanout", "handshake", "idle", "polling"];
+const SCENARIO_ORDER: [&str; 6] = [
+    "echo",
+    "fanout",
+    "handshake",
+    "idle",
+    "polling",
+    "transports",
+];
 
 fn scenario_title(s: &str) -> &str {
     match s {
@@ -205,6 +212,7 @@ fn scenario_title(s: &str) -> &str {
         "handshake" => "handshake",
         "idle" => "idle memory",
         "polling" => "long-polling",
+        "transports" => "fan-out by receiver transport (wirehub)",
         other => other,
     }
 }
@@ -307,6 +315,7 @@ fn variant_label(scenario: &str, variant: &str) -> String {
         "handshake" => "handshake".to_owned(),
         "idle" => format!("idle {} conns", thousands(variant)),
         "polling" => format!("long-polling {} clients", thousands(variant)),
+        "transports" => format!("fan-out via {variant}"),
         _ => format!("{scenario} {variant}"),
     }
 }
@@ -509,7 +518,7 @@ fn detail_tables(data: &Data) -> String {
         let _ = writeln!(out, "\n### {}\n", scenario_title(scenario));
         let (rate, lat) = match scenario {
             "echo" => ("acks/s", true),
-            "fanout" => ("deliveries/s", true),
+            "fanout" | "transports" => ("deliveries/s", true),
             "handshake" => ("connects/s", true),
             "idle" => ("conns held", false),
             _ => ("messages/s", true),
@@ -521,7 +530,7 @@ fn detail_tables(data: &Data) -> String {
             sep.push_str("--:|--:|");
         }
         match scenario {
-            "fanout" | "polling" => {
+            "fanout" | "polling" | "transports" => {
                 header.push_str(" lost | errors | server RSS |");
                 sep.push_str("--:|--:|--:|");
             }
@@ -612,7 +621,7 @@ fn detail_tables(data: &Data) -> String {
                     None => "–".into(),
                 };
                 match scenario {
-                    "fanout" | "polling" => {
+                    "fanout" | "polling" | "transports" => {
                         let _ = write!(
                             row,
                             " {} of {} | {} | {} |",
@@ -645,6 +654,46 @@ fn detail_tables(data: &Data) -> String {
                 let _ = writeln!(out, "{row}");
             }
         }
+    }
+    out
+}
+
+/// The same fan-out on wirehub with receivers on each transport: medians
+/// and ratios to the Socket.IO (WebSocket) receivers. Empty without runs.
+fn transport_table(data: &Data) -> String {
+    let variants: Vec<&String> = data
+        .variants
+        .iter()
+        .filter(|(s, _)| s == "transports")
+        .map(|(_, v)| v)
+        .collect();
+    if variants.is_empty() {
+        return String::new();
+    }
+    let per_cpu = |v: &str| data.stat("transports", v, SUBJECT, "per_server_cpu_s");
+    let p99 = |v: &str| data.stat("transports", v, SUBJECT, "latency_us.p99");
+    let base = per_cpu("socketio").map(|s| s.median);
+    let base_p99 = p99("socketio").map(|s| s.median);
+    let mut out = String::from("| receivers | deliveries per server CPU-s | ÷ Socket.IO | p50 | p99 | p99 ÷ Socket.IO | lost |\n|---|--:|--:|--:|--:|--:|--:|\n");
+    for v in variants {
+        let runs = data.runs("transports", v, SUBJECT);
+        let lost: f64 = runs.iter().filter_map(|r| get_path(r, "lost")).sum();
+        let expected: f64 = runs.iter().filter_map(|r| get_path(r, "expected")).sum();
+        let ratio = |x: Option<Stat>, b: Option<f64>| match (x, b) {
+            (Some(x), Some(b)) if b > 0.0 => fmt_ratio(x.median / b),
+            _ => "–".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {v} | {} | {} | {} | {} | {} | {} of {} |",
+            fmt_stat(per_cpu(v), ""),
+            ratio(per_cpu(v), base),
+            fmt_stat(data.stat("transports", v, SUBJECT, "latency_us.p50"), "µs"),
+            fmt_stat(p99(v), "µs"),
+            ratio(p99(v), base_p99),
+            fmt_count(lost),
+            fmt_count(expected)
+        );
     }
     out
 }
@@ -1131,6 +1180,12 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         let _ = writeln!(md, "\n{t}");
     }
     let _ = writeln!(md, "\n![wirehub advantage over each peer]({svg_name})\n");
+    let transports = transport_table(&data);
+    if !transports.is_empty() {
+        md.push_str("## Plain transports\n\nThe same fan-out on wirehub (1 publisher, receivers in one room), with the receivers on Socket.IO over WebSocket, Server-Sent Events or the raw TCP gateway; throughput per server CPU-second.\n\n");
+        md.push_str(&transports);
+        md.push('\n');
+    }
     md.push_str("## Details\n\nServer and generator CPU are shares of one core over the measurement window (utime+stime of all threads, /proc/PID/stat); core busy shares come from /proc/stat; *other* is busy core time charged to neither process, in cores (interrupts, other processes: ⚠ from 0.3). A generator share near 100% (⚠) means the generator, not the server, limited the throughput.\n");
     md.push_str(&detail_tables(&data));
     md.push_str("\n## Anomalies\n\n");
@@ -1171,6 +1226,11 @@ pub(crate) fn run(o: Opts) -> Result<()> {
             b,
             "\n![wirehub advantage over each peer]({link}/{svg_name})\n"
         );
+        if !transports.is_empty() {
+            b.push_str("## Plain transports (wirehub only)\n\nThe same fan-out with the receivers on Socket.IO over WebSocket, Server-Sent Events (`/sse`) or the raw TCP gateway (NDJSON); throughput per server CPU-second, ratios to the Socket.IO receivers.\n\n");
+            b.push_str(&transports);
+            b.push('\n');
+        }
         b.push_str("## Caveats\n\n");
         b.push_str("- Loopback: every delivery is a `write` whose kernel TCP work (including the receiving side's, done inline on loopback) is charged to the server. That cost is the same for every server and is a large share of each one's CPU per message, so it compresses the ratios compared with user-space work alone.\n");
         b.push_str("- Heartbeat: all servers ping every 5 s (20 s timeout), not the conformance server's 300 ms / 200 ms, with which Node cannot keep 19,000 connections open; `bench/run.sh --conformance` runs that setting.\n");

@@ -42,6 +42,11 @@ impl Target {
     /// robin) when spreading is on: each source address has its own ephemeral
     /// port range towards the server.
     pub(crate) async fn tcp(&self) -> Result<TcpStream> {
+        self.tcp_port(self.addr.port()).await
+    }
+
+    /// Like [`Self::tcp`], to another port of the server's host.
+    pub(crate) async fn tcp_port(&self, port: u16) -> Result<TcpStream> {
         let socket = TcpSocket::new_v4()?;
         if self.src_ips > 0 {
             let i = self.next_src.get();
@@ -52,7 +57,9 @@ impl Target {
                 0,
             ))?;
         }
-        let stream = socket.connect(self.addr).await?;
+        let stream = socket
+            .connect(SocketAddr::new(self.addr.ip(), port))
+            .await?;
         stream.set_nodelay(true)?;
         Ok(stream)
     }

@@ -1,5 +1,10 @@
 //! Fan-out: N clients join one room; one publisher (not in the room) emits
 //! `to-room` at a fixed rate with a send timestamp in the payload.
+//!
+//! The receivers are Socket.IO clients over WebSocket (the default), or —
+//! wirehub only, `--via sse|tcp` — plain-envelope clients over Server-Sent
+//! Events (`GET /sse?room=`) or the raw TCP gateway (port + 1), so the
+//! same server work can be compared across transports in one run.
 
 use super::{parse_stamp, quoted, stamped_payload, wait_until, Counter};
 use crate::stats::{Latencies, Report};
@@ -41,6 +46,33 @@ pub(crate) struct Opts {
     /// Name of the variant in the results.
     #[arg(long)]
     variant: Option<String>,
+    /// How the receivers connect.
+    #[arg(long, value_enum, default_value_t = Via::Socketio)]
+    via: Via,
+    /// Scenario name in the results (`transports` for the transport comparison).
+    #[arg(long, default_value = "fanout")]
+    scenario: String,
+}
+
+/// The receivers' transport.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// Socket.IO over WebSocket.
+    Socketio,
+    /// Plain envelope over Server-Sent Events.
+    Sse,
+    /// Plain envelope over NDJSON on the TCP gateway (server port + 1).
+    Tcp,
+}
+
+impl Via {
+    fn name(self) -> &'static str {
+        match self {
+            Via::Socketio => "socketio",
+            Via::Sse => "sse",
+            Via::Tcp => "tcp",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -72,61 +104,12 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let connect_started = Instant::now();
     for _ in 0..o.clients {
         let (target, st, sem) = (target.clone(), st.clone(), sem.clone());
+        let via = o.via;
         tokio::task::spawn_local(async move {
             let permit = sem.acquire().await;
-            let joined = async {
-                let mut ws = target.socketio().await?;
-                let ack = tokio::time::timeout(
-                    ws::STEP_TIMEOUT,
-                    ws::call(&mut ws, 0, &format!("[\"join\",{}]", quoted(ROOM))),
-                )
-                .await
-                .map_err(|_| "timed out waiting for the join ack")??;
-                if ack != "430[\"joined\"]" {
-                    return Err(format!("unexpected join ack {ack}").into());
-                }
-                Ok::<_, crate::Error>(ws)
-            };
-            let mut ws = match joined.await {
-                Ok(ws) => ws,
-                Err(e) => {
-                    if st.failed.get() < 5 {
-                        eprintln!("loadgen: fanout: connect/join failed: {e}");
-                    }
-                    st.failed.inc();
-                    return;
-                }
-            };
-            drop(permit);
-            st.ready.inc();
-            let mut last_seq: Option<u64> = None;
-            loop {
-                let next = ws::next_text(&mut ws).await;
-                match &next {
-                    Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {
-                        if t.as_str() == "2" {
-                            let _ = ws.send(Message::text("3")).await;
-                            st.pings.inc();
-                        } else if let Some(rest) = t.strip_prefix("42[\"room-message\",\"") {
-                            let now = crate::stats::now_ns();
-                            if let Some((ts, seq)) = parse_stamp(rest) {
-                                st.received.inc();
-                                st.lat.borrow_mut().push_ns(now.saturating_sub(ts));
-                                if last_seq.is_some_and(|l| seq <= l) {
-                                    st.out_of_order.inc();
-                                }
-                                last_seq = Some(seq);
-                            }
-                        }
-                    }
-                    _ => {
-                        if !st.stop.get() {
-                            st.closed.inc();
-                            st.reasons.add(ws::end_reason(&next));
-                        }
-                        return;
-                    }
-                }
+            match via {
+                Via::Socketio => socketio_receiver(&target, &st, permit).await,
+                Via::Sse | Via::Tcp => plain_receiver(&target, &st, permit, via).await,
             }
         });
     }
@@ -201,7 +184,7 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{}", o.clients));
     let mut r = Report::new(
-        "fanout",
+        &o.scenario,
         &variant,
         &common,
         json!({ "clients": o.clients, "rate": o.rate, "duration_s": o.duration, "payload": o.payload }),
@@ -223,6 +206,7 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
         eprintln!("loadgen: publisher connection ended: {e}");
         r.set("publisher_error", e);
     }
+    r.set("via", o.via.name());
     r.set("close_reasons", st.reasons.to_json());
     r.set(
         "errors",
@@ -231,4 +215,148 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     r.set("pings", st.pings.get() - pings_before);
     r.emit();
     Ok(())
+}
+
+impl State {
+    /// One received room message: `rest` starts with its stamped payload.
+    fn on_message(&self, rest: &str, last_seq: &mut Option<u64>) {
+        let now = crate::stats::now_ns();
+        if let Some((ts, seq)) = parse_stamp(rest) {
+            self.received.inc();
+            self.lat.borrow_mut().push_ns(now.saturating_sub(ts));
+            if last_seq.is_some_and(|l| seq <= l) {
+                self.out_of_order.inc();
+            }
+            *last_seq = Some(seq);
+        }
+    }
+
+    fn connect_failed(&self, e: &dyn std::fmt::Display) {
+        if self.failed.get() < 5 {
+            eprintln!("loadgen: fanout: connect/join failed: {e}");
+        }
+        self.failed.inc();
+    }
+}
+
+async fn socketio_receiver(
+    target: &Target,
+    st: &State,
+    permit: std::result::Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError>,
+) {
+    let joined = async {
+        let mut ws = target.socketio().await?;
+        let ack = tokio::time::timeout(
+            ws::STEP_TIMEOUT,
+            ws::call(&mut ws, 0, &format!("[\"join\",{}]", quoted(ROOM))),
+        )
+        .await
+        .map_err(|_| "timed out waiting for the join ack")??;
+        if ack != "430[\"joined\"]" {
+            return Err(format!("unexpected join ack {ack}").into());
+        }
+        Ok::<_, crate::Error>(ws)
+    };
+    let mut ws = match joined.await {
+        Ok(ws) => ws,
+        Err(e) => return st.connect_failed(&e),
+    };
+    drop(permit);
+    st.ready.inc();
+    let mut last_seq: Option<u64> = None;
+    loop {
+        let next = ws::next_text(&mut ws).await;
+        match &next {
+            Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {
+                if t.as_str() == "2" {
+                    let _ = ws.send(Message::text("3")).await;
+                    st.pings.inc();
+                } else if let Some(rest) = t.strip_prefix("42[\"room-message\",\"") {
+                    st.on_message(rest, &mut last_seq);
+                }
+            }
+            _ => {
+                if !st.stop.get() {
+                    st.closed.inc();
+                    st.reasons.add(ws::end_reason(&next));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// What marks a plain receiver as subscribed: SSE subscribes with the
+/// `room` parameter (ready at its hello); TCP joins with an acked envelope.
+const SSE_READY: &str = "data: {\"type\":\"hello\"";
+const TCP_READY: &str = "{\"type\":\"ack\",\"id\":1";
+const ROOM_MESSAGE: &str = "\"event\":\"room-message\",\"data\":\"";
+
+async fn plain_receiver(
+    target: &Target,
+    st: &State,
+    permit: std::result::Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError>,
+    via: Via,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let opened = async {
+        let mut stream = match via {
+            Via::Tcp => target.tcp_port(target.addr.port() + 1).await?,
+            _ => target.tcp().await?,
+        };
+        let hello = match via {
+            // HTTP/1.0: the streamed body is delimited by the connection, not chunked.
+            Via::Sse => format!(
+                "GET /sse?room={ROOM} HTTP/1.0\r\nHost: {}\r\n\r\n",
+                target.authority()
+            ),
+            _ => format!("{{\"type\":\"join\",\"room\":\"{ROOM}\",\"id\":1}}\n"),
+        };
+        stream.write_all(hello.as_bytes()).await?;
+        let mut lines = BufReader::with_capacity(4096, stream).lines();
+        let ready = if via == Via::Sse {
+            SSE_READY
+        } else {
+            TCP_READY
+        };
+        let wait = async {
+            while let Some(line) = lines.next_line().await? {
+                if line.starts_with(ready) {
+                    return Ok::<_, crate::Error>(());
+                }
+            }
+            Err("connection closed before it was subscribed".into())
+        };
+        tokio::time::timeout(ws::STEP_TIMEOUT, wait)
+            .await
+            .map_err(|_| "timed out waiting to be subscribed")??;
+        Ok::<_, crate::Error>(lines)
+    };
+    let mut lines = match opened.await {
+        Ok(lines) => lines,
+        Err(e) => return st.connect_failed(&e),
+    };
+    drop(permit);
+    st.ready.inc();
+    let mut last_seq: Option<u64> = None;
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                if let Some(at) = line.find(ROOM_MESSAGE) {
+                    st.on_message(&line[at + ROOM_MESSAGE.len()..], &mut last_seq);
+                }
+            }
+            other => {
+                if !st.stop.get() {
+                    st.closed.inc();
+                    let reason = match other {
+                        Err(e) => format!("read error: {e}"),
+                        _ => "closed by the server".to_owned(),
+                    };
+                    st.reasons.add(reason);
+                }
+                return;
+            }
+        }
+    }
 }
