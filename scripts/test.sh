@@ -5,8 +5,11 @@
 #      modules are installed first) and the `wirehub` CLI;
 #   2. interop suites with the official clients (socket.io-client from npm,
 #      python-socketio from PyPI) against the conformance example;
-#   3. the demo chat page in headless Chromium (Debian's package, Playwright);
-#   4. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
+#   3. the cross-transport matrix: socket.io-client and every plain transport
+#      (WebSocket, SSE, HTTP streaming, polling + HTTP API, TCP, UDP) against
+#      `wirehub serve`, and SSE resume;
+#   4. the demo chat page in headless Chromium (Debian's package, Playwright);
+#   5. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
 # Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +65,20 @@ if [[ -n "$line" ]]; then
     "$(sed -nE 's/.*, ([0-9]+) failed.*/\1/p' <<<"$line")"
 else
   count "interop" 0 1
+fi
+rm -f "$log"
+
+stage "plain: cross-transport matrix vs wirehub serve"
+log=$(mktemp)
+set +e
+tests/plain/run.sh 2>&1 | tee "$log"
+set -e
+line=$(grep -E "^plain: [0-9]+ passed" "$log" | tail -n 1 || true)
+if [[ -n "$line" ]]; then
+  count "plain" "$(sed -nE 's/^plain: ([0-9]+) passed.*/\1/p' <<<"$line")" \
+    "$(sed -nE 's/.*, ([0-9]+) failed.*/\1/p' <<<"$line")"
+else
+  count "plain" 0 1
 fi
 rm -f "$log"
 
