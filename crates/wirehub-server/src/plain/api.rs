@@ -64,7 +64,7 @@ where
     };
     let ns = query.ns();
     match (req.method().clone(), segments.as_slice()) {
-        (Method::POST, ["publish"]) => publish(hub, req).await,
+        (Method::POST, ["publish"]) => publish(hub, req, &ns).await,
         (_, ["publish"]) => method_not_allowed(),
         (Method::GET, ["rooms"]) => rooms(hub, &ns),
         (_, ["rooms"]) => method_not_allowed(),
@@ -91,13 +91,20 @@ struct Publish<'a> {
     #[serde(default)]
     rooms: Vec<String>,
     event: String,
-    #[serde(borrow, default)]
+    /// Present (even as `null`) means one argument.
+    #[serde(borrow, default, deserialize_with = "present")]
     data: Option<&'a RawValue>,
     #[serde(borrow, default)]
     args: Option<Vec<&'a RawValue>>,
 }
 
-async fn publish<B>(hub: &Arc<PlainHub>, req: Request<B>) -> Resp
+/// A field that is present, `null` included (plain `Option` reads `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// `POST /publish`; the namespace is the body's `ns`, else the query's.
+async fn publish<B>(hub: &Arc<PlainHub>, req: Request<B>, query_ns: &str) -> Resp
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -128,7 +135,11 @@ where
     };
     let mut rooms: Vec<Room> = request.rooms.into_iter().map(Str::from).collect();
     rooms.extend(request.room.map(Str::from));
-    let ns = request.ns.unwrap_or_else(|| "/".into());
+    let ns = match request.ns {
+        Some(ns) if !ns.starts_with('/') => format!("/{ns}"),
+        Some(ns) => ns,
+        None => query_ns.to_owned(),
+    };
     let Some(operator) = hub.io().of(&ns).and_then(|n| n.broadcast()) else {
         return unknown_namespace(&ns);
     };
@@ -194,7 +205,11 @@ fn disconnect(hub: &Arc<PlainHub>, ns: &str, sid: &str) -> Resp {
     };
     match namespace.get_socket(sid) {
         Some(socket) => {
-            socket.disconnect_with(true);
+            // A namespace disconnect: the client is told (a `disconnect`
+            // envelope, a Socket.IO DISCONNECT packet, after which Socket.IO
+            // clients do not reconnect on their own); a plain connection,
+            // which holds only this socket, closes with it.
+            socket.disconnect();
             reply::empty(StatusCode::NO_CONTENT)
         }
         None => reply::error(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such client"),

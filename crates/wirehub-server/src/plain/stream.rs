@@ -1,10 +1,12 @@
 //! The streaming endpoints: Server-Sent Events (`GET /sse`) and chunked
 //! NDJSON (`GET /stream`). Both open a socket subscribed to the `room`
-//! parameters, replay what the client missed (`Last-Event-ID` / `since`)
-//! from room history exactly once, then stream live envelopes with
-//! periodic heartbeats. Clients send with `POST /send` and the token from
-//! their hello. A client that stops reading blocks the driver; after the
-//! write timeout it is closed, so memory stays bounded.
+//! parameters and start with the hello (after SSE's `retry:`) and what the
+//! connection handler emitted, then replay what the client missed
+//! (`Last-Event-ID` / `since`) from room history exactly once, then stream
+//! live envelopes with periodic heartbeats. Clients send with `POST /send`
+//! and the token from their hello. A client that stops reading blocks the
+//! driver; after the write timeout it is closed as a slow consumer, so
+//! memory stays bounded.
 
 use super::body::PlainBody;
 use super::conn::{PlainConn, PlainCtl, PlainOut};
@@ -96,6 +98,9 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
         }
         Err((OpenError::Refused(e), _)) => return reply::refusal(&e.message, e.data.as_ref()),
     };
+    // The hello and what the connection handler emitted go out first, then
+    // the replay. Taken before joining, so no room message is among them.
+    let opening = session.conn.mailbox.take_out(usize::MAX);
     if !q.rooms.is_empty() {
         session.socket.join(q.rooms.clone());
     }
@@ -113,6 +118,9 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
     let mut first = BytesMut::new();
     if framing == Framing::Sse {
         first.extend_from_slice(&sse_retry(config.sse_retry.as_millis() as u64));
+    }
+    for out in &opening {
+        framing.frame(out, &mut first);
     }
     let mut replayed = HashSet::with_capacity(replay.len());
     for delivery in replay {
@@ -165,8 +173,8 @@ struct Driver {
 
 impl Driver {
     async fn run(mut self, first: Bytes) -> CloseReason {
-        if !first.is_empty() && !self.write(first).await {
-            return CloseReason::TransportClose;
+        if let Err(reason) = self.write(first).await {
+            return reason;
         }
         let mut ticker = tokio::time::interval(self.heartbeat);
         ticker.tick().await;
@@ -178,9 +186,7 @@ impl Driver {
                     Taken::Ctl(PlainCtl::Close(reason)) => {
                         let rest = self.conn.mailbox.take_out(usize::MAX);
                         let chunk = self.encode(&rest);
-                        if !chunk.is_empty() {
-                            self.write(chunk).await;
-                        }
+                        let _ = self.write(chunk).await;
                         return reason;
                     }
                     Taken::Closed => return CloseReason::ForcedClose,
@@ -188,8 +194,8 @@ impl Driver {
                 _ = ticker.tick() => self.framing.heartbeat(),
                 () = self.tx.closed() => return CloseReason::TransportClose,
             };
-            if !chunk.is_empty() && !self.write(chunk).await {
-                return CloseReason::TransportClose;
+            if let Err(reason) = self.write(chunk).await {
+                return reason;
             }
         }
     }
@@ -205,15 +211,19 @@ impl Driver {
         buf.freeze()
     }
 
-    /// Hands a chunk to the response body; `false` if the client is gone
-    /// or did not read for the write timeout.
-    async fn write(&self, chunk: Bytes) -> bool {
+    /// Hands a chunk (if not empty) to the response body. Fails if the
+    /// client is gone, or did not read for the write timeout (a slow
+    /// consumer).
+    async fn write(&self, chunk: Bytes) -> Result<(), CloseReason> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
         match tokio::time::timeout(self.write_timeout, self.tx.send(chunk)).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(CloseReason::TransportClose),
             Err(_) => {
                 tracing::debug!("stream client stopped reading; closing");
-                false
+                Err(CloseReason::SlowConsumer)
             }
         }
     }

@@ -2,12 +2,15 @@
 //! with an echo namespace, and a raw Engine.IO / Socket.IO test client over
 //! WebSocket (tokio-tungstenite) and HTTP long-polling (hand-written HTTP/1.1).
 //!
+//! `plain` adds a server with every plain transport and their clients.
+//!
 //! Every wait is bounded by [`WAIT`]; a timeout panics with what was awaited.
 
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
 mod http_client;
+pub mod plain;
 mod ws_client;
 
 pub use http_client::{http, read_response, request_head, HttpResponse, Polling};
