@@ -180,3 +180,49 @@ async fn idle_clients_are_dropped_and_pings_keep_them() {
     silent.expect_closed().await;
     busy.assert_alive().await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start_plain(
+        SocketIo::builder()
+            .queue_capacity(8)
+            .config_with(|c| c.body_timeout(Duration::from_millis(300))),
+    )
+    .await;
+    let mut calm = server.client(Kind::Tcp, "/", &["calm"]).await;
+    let mut slow = tokio::net::TcpStream::connect(server.tcp).await.unwrap();
+    slow.write_all(b"{\"type\":\"join\",\"room\":\"flood\",\"id\":1}\n")
+        .await
+        .unwrap();
+    // Read up to the join ack, for the sid; then never read again.
+    let sid = common::within("the slow client's hello and ack", async {
+        let mut text = String::new();
+        loop {
+            if text.contains(r#""type":"ack","id":1"#) {
+                let start = text.find(r#""sid":""#).expect("hello first") + 7;
+                let end = start + text[start..].find('"').expect("sid end");
+                return text[start..end].to_owned();
+            }
+            let mut chunk = [0u8; 1024];
+            let n = slow.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed before the ack");
+            text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    })
+    .await;
+    let big = "x".repeat(64 * 1024);
+    let reason = common::within("the slow client's disconnect", async {
+        loop {
+            if let Some(reason) = server.reasons.get(&sid) {
+                return reason;
+            }
+            server.io.to("flood").emit("flood", &big).expect("emit");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert_eq!(reason, "slow consumer");
+    calm.send(json!({"type":"ping"})).await;
+    assert_eq!(calm.recv_env().await, json!({"type":"pong"}));
+}

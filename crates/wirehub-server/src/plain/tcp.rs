@@ -147,8 +147,8 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
                 biased;
                 taken = conn.mailbox.next(true, BATCH) => match taken {
                     Taken::Out(batch) => {
-                        if !write_lines(&mut write, &envelopes(&batch), write_timeout).await {
-                            break CloseReason::TransportError;
+                        if let Err(reason) = write_lines(&mut write, &envelopes(&batch), write_timeout).await {
+                            break reason;
                         }
                     }
                     Taken::Ctl(PlainCtl::Close(reason)) => break reason,
@@ -192,24 +192,36 @@ async fn refuse(write: &mut OwnedWriteHalf, code: &str, message: &str) {
 }
 
 /// Writes whatever is still queued on `conn`.
-async fn write_batch(write: &mut OwnedWriteHalf, conn: &PlainConn, timeout: Duration) -> bool {
+async fn write_batch(
+    write: &mut OwnedWriteHalf,
+    conn: &PlainConn,
+    timeout: Duration,
+) -> Result<(), CloseReason> {
     let rest = conn.mailbox.take_out(usize::MAX);
     write_lines(write, &envelopes(&rest), timeout).await
 }
 
-/// Writes envelopes as NDJSON lines in one write; `false` on error or when
-/// the peer did not read for `timeout`.
-async fn write_lines(write: &mut OwnedWriteHalf, envelopes: &[Bytes], timeout: Duration) -> bool {
+/// Writes envelopes as NDJSON lines in one write. A peer that did not read
+/// for `timeout` is a slow consumer; a failed write is a transport error.
+async fn write_lines(
+    write: &mut OwnedWriteHalf,
+    envelopes: &[Bytes],
+    timeout: Duration,
+) -> Result<(), CloseReason> {
     let mut buf = BytesMut::new();
     for envelope in envelopes {
         buf.extend_from_slice(envelope);
         buf.extend_from_slice(b"\n");
     }
     if buf.is_empty() {
-        return true;
+        return Ok(());
     }
-    matches!(
-        tokio::time::timeout(timeout, write.write_all(&buf)).await,
-        Ok(Ok(()))
-    )
+    match tokio::time::timeout(timeout, write.write_all(&buf)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(CloseReason::TransportError),
+        Err(_) => {
+            tracing::debug!("tcp client stopped reading; closing");
+            Err(CloseReason::SlowConsumer)
+        }
+    }
 }
