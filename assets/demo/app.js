@@ -1,6 +1,13 @@
 /*
- * Wirehub demo chat — the page logic. Talks to the server through our own
- * Socket.IO client (wirehub-client.js), namespace "/".
+ * Wirehub demo chat — the page logic, namespace "/". The user picks how the
+ * page talks to the server (the selector, or ?via=socketio|ws|sse|poll):
+ *   socketio  our own Socket.IO client (wirehub-client.js); ?transport=
+ *             polling|websocket forces one Engine.IO transport
+ *   ws, sse   plain envelopes over WebSocket or Server-Sent Events
+ *             (plain-client.js): full chat participants
+ *   poll      long polling of the room's history: watches, cannot post
+ * Every client has the same shape (on, emit, emitWithAck, connected,
+ * transport, disconnect), so the chat logic below does not care which.
  *
  * Events: C→S join {nick, room} + ack, chat {text} + ack, typing bool,
  *         "my other event"; S→C news, presence, rooms, chat, typing.
@@ -18,13 +25,22 @@
     joinError: $("join-error"), joinButton: $("join-button"),
     chatView: $("chat-view"), roomTitle: $("room-title"), me: $("me"),
     messages: $("messages"), typing: $("typing"), chatForm: $("chat-form"), message: $("message"),
+    sendButton: $("send-button"), watchNote: $("watch-note"),
+    via: $("via"), joinTitle: $("join-title"), joinIntro: $("join-intro"), nickField: $("nick-field"),
   };
 
+  const VIAS = { socketio: "Socket.IO", ws: "WebSocket", sse: "SSE", poll: "Long polling" };
+  const params = new URLSearchParams(location.search);
+  let via = params.get("via") in VIAS ? params.get("via") : "socketio";
   // ?transport=polling (or websocket) forces one transport; default: websocket, then polling.
-  const forced = new URLSearchParams(location.search).get("transport");
+  const forced = params.get("transport");
   const transports = forced === "polling" || forced === "websocket" ? [forced] : ["websocket", "polling"];
-  const socket = Wirehub.connect(undefined, { transports, ackTimeout: 10000 });
-  window.wirehubSocket = socket; // handy in the devtools console
+  const JOIN_INTRO = ui.joinIntro.textContent;
+  const VALID_ROOM = /^[A-Za-z0-9_-]{1,32}$/; // as the server checks it
+
+  // Chat events as they arrived, for the devtools console and the tests:
+  // "duplicates" counts chat messages delivered again (e.g. replayed history).
+  const stats = (window.wirehubStats = { chat: 0, duplicates: 0 });
 
   const state = {
     nick: null,        // set once joined
@@ -33,6 +49,8 @@
     typers: new Map(), // nick -> timer that expires the indicator
     rooms: [],
   };
+
+  let socket = null; // the current client, see useTransport()
 
   // ---------------------------------------------------------------- helpers
 
@@ -127,12 +145,15 @@
       button.setAttribute("aria-label", `${room}, ${members} online`);
       if (room === state.room) button.setAttribute("aria-current", "true");
       button.addEventListener("click", () => {
-        if (state.nick && room !== state.room) join(state.nick, room);
+        if ((state.nick || socket.readOnly) && room !== state.room) join(state.nick, room);
         else if (!state.nick) { ui.room.value = room; ui.nick.focus(); }
       });
       li.append(button);
       ui.rooms.append(li);
     }
+    ui.roomsEmpty.textContent = socket && socket.readOnly && state.rooms.length === 0
+      ? "The room list needs a session: long polling only reads rooms you name."
+      : "No active rooms yet.";
     ui.roomsEmpty.hidden = state.rooms.length > 0;
   }
 
@@ -154,16 +175,21 @@
   // ------------------------------------------------------------ join / chat
 
   async function join(nick, room, { quiet = false } = {}) {
+    if (socket.readOnly) return watch(room, { quiet });
+    const client = socket;
     ui.joinError.textContent = "";
     ui.joinButton.disabled = true;
     let res;
     try {
-      res = await socket.emitWithAck("join", { nick, room });
+      // SSE follows the room it resumes (a new session): not for a name the server refuses.
+      if (client.watch && VALID_ROOM.test(room)) await client.watch(room);
+      res = await client.emitWithAck("join", { nick, room });
     } catch (err) {
       res = { ok: false, error: "the server did not answer, try again" };
     } finally {
       ui.joinButton.disabled = false;
     }
+    if (client !== socket) return; // the user switched transport meanwhile
     if (!res || !res.ok) {
       const error = (res && res.error) || "could not join";
       if (state.room) systemLine(`Could not join #${room}: ${error}`, "error");
@@ -178,25 +204,83 @@
     state.members = Array.isArray(res.members) ? res.members : [state.nick];
     if (fromOtherRoom) ui.messages.replaceChildren(); // a new room, a new conversation
     if (switched) clearTypers();
+    showChat();
+    if (!quiet || switched) systemLine(`You joined #${state.room} as ${state.nick}.`);
+    ui.message.focus();
+  }
+
+  /** Long polling: follow a room's messages without being a member. */
+  async function watch(room, { quiet = false } = {}) {
+    if (!VALID_ROOM.test(room)) {
+      const error = "room names use 1–32 letters, digits, “_” or “-”";
+      if (state.room) systemLine(`Cannot watch #${room}: ${error}`, "error");
+      else ui.joinError.textContent = error;
+      return;
+    }
+    const switched = state.room !== room;
+    if (switched && state.room !== null) ui.messages.replaceChildren();
+    if (switched) { clearTypers(); state.members = []; }
+    state.room = room;
+    showChat();
+    if (!quiet || switched) {
+      systemLine(`Watching #${room} over long polling, from its recent history. Switch transport to post.`);
+    }
+    ui.joinError.textContent = "";
+    await socket.watch(room);
+  }
+
+  function showChat() {
     ui.joinView.hidden = true;
     ui.chatView.hidden = false;
     ui.roomForm.hidden = false;
     ui.roomTitle.textContent = `#${state.room}`;
-    ui.me.textContent = state.nick;
-    ui.message.placeholder = `Message #${state.room}`;
     document.title = `#${state.room} · Wirehub chat`;
+    renderMode();
     renderMembers();
     renderRooms();
-    if (!quiet || switched) systemLine(`You joined #${state.room} as ${state.nick}.`);
-    ui.message.focus();
+  }
+
+  /** Back to the join form, e.g. a watcher switched to a transport that posts. */
+  function showJoin(room) {
+    state.room = null;
+    state.members = [];
+    ui.messages.replaceChildren();
+    ui.room.value = room;
+    ui.chatView.hidden = true;
+    ui.joinView.hidden = false;
+    ui.roomForm.hidden = true;
+    document.title = "Wirehub chat";
+    renderMode();
+    renderMembers();
+    renderRooms();
+    ui.nick.focus();
+  }
+
+  /** What depends on whether the transport can post. */
+  function renderMode() {
+    const readOnly = socket.readOnly === true;
+    ui.via.value = via;
+    ui.nickField.hidden = readOnly;
+    ui.joinTitle.textContent = readOnly ? "Watch a room" : "Join the conversation";
+    ui.joinIntro.textContent = readOnly
+      ? "Long polling is receive-only: you see a room's messages and who is there, but cannot post. Switch transport to post."
+      : JOIN_INTRO;
+    ui.joinButton.textContent = readOnly ? "Watch room" : "Join room";
+    ui.watchNote.hidden = !readOnly;
+    ui.message.disabled = readOnly;
+    ui.sendButton.disabled = readOnly;
+    ui.message.placeholder = readOnly
+      ? "watching — long polling is receive-only; switch transport to post"
+      : `Message #${state.room || ""}`;
+    ui.me.textContent = readOnly ? "watching (receive-only)" : state.nick || "";
   }
 
   ui.joinForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const nick = ui.nick.value.trim();
     const room = ui.room.value.trim();
-    if (!nick) { ui.joinError.textContent = "Please choose a nickname."; ui.nick.focus(); return; }
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(room)) {
+    if (!nick && !socket.readOnly) { ui.joinError.textContent = "Please choose a nickname."; ui.nick.focus(); return; }
+    if (!VALID_ROOM.test(room)) {
       ui.joinError.textContent = "Room names use 1–32 letters, digits, “_” or “-”.";
       ui.room.focus();
       return;
@@ -207,7 +291,7 @@
   ui.roomForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const room = ui.roomSwitch.value.trim();
-    if (!room || !state.nick) return;
+    if (!room || !(state.nick || socket.readOnly)) return;
     ui.roomSwitch.value = "";
     join(state.nick, room);
   });
@@ -215,7 +299,7 @@
   ui.chatForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const text = ui.message.value.trim();
-    if (!text) return;
+    if (!text || socket.readOnly) return;
     stopTyping();
     ui.message.value = "";
     let res;
@@ -240,12 +324,12 @@
     clearTimeout(idleTimer);
     if (typingSent) {
       typingSent = false;
-      if (socket.connected) socket.emit("typing", false);
+      if (socket.connected && !socket.readOnly) socket.emit("typing", false);
     }
   }
 
   ui.message.addEventListener("input", () => {
-    if (!state.room || !socket.connected) return;
+    if (!state.room || !socket.connected || socket.readOnly) return;
     if (ui.message.value.trim() === "") { stopTyping(); return; }
     const now = Date.now();
     if (!typingSent || now - typingSentAt > 3000) {
@@ -259,82 +343,150 @@
 
   // ---------------------------------------------------------- server events
 
-  socket.on("connect", () => {
-    setStatus("connected", `connected · ${socket.transport}`);
-    // After a reconnect the server has forgotten us: join the room again.
-    if (state.nick && state.room) {
-      systemLine("Reconnected.");
+  /** The chat's listeners, on one client; a replaced client loses them all. */
+  function attach(client) {
+    let switching = true; // the first "connect" follows a transport switch or the page load
+    let greeted = false; // SSE opens a new session to follow a room: greet once per client
+
+    client.on("connect", () => {
+      setStatus("connected", `${client.readOnly ? "watching" : "connected"} · ${client.transport}`);
+      const first = switching;
+      switching = false;
+      if (client.readOnly || !state.room) return; // a watcher is driven by watch()
+      if (!state.nick) { showJoin(state.room); return; } // a watcher that may now post
+      // After a reconnect (or on a new transport) the server does not know us: join again.
+      systemLine(first ? `Now on ${VIAS[via]}.` : "Reconnected.");
       join(state.nick, state.room, { quiet: true });
-    }
-  });
+    });
 
-  socket.on("disconnect", (reason) => {
-    setStatus("disconnected", "disconnected");
-    clearTypers();
-    typingSent = false;
-    if (state.room) systemLine(`Connection lost (${reason}). Reconnecting…`, "error");
-  });
+    client.on("disconnect", (reason) => {
+      setStatus("disconnected", "disconnected");
+      clearTypers();
+      typingSent = false;
+      if (state.room) systemLine(`Connection lost (${reason}). Reconnecting…`, "error");
+    });
 
-  socket.on("connect_error", () => {
-    setStatus("disconnected", socket.active ? "cannot reach the server" : "connection refused");
-  });
+    client.on("connect_error", () => {
+      setStatus("disconnected", client.active ? "cannot reach the server" : "connection refused");
+    });
 
-  socket.on("reconnect_attempt", (attempt, delay) => {
-    setStatus("connecting", `reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`);
-  });
+    client.on("reconnect_attempt", (attempt, delay) => {
+      setStatus("connecting", `reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`);
+    });
 
-  socket.on("news", (data) => {
-    const text = data && typeof data === "object" && "hello" in data ? `hello ${data.hello}` : JSON.stringify(data);
-    systemLine(`Server says: ${text}`);
-    socket.emit("my other event", { my: "data" });
-  });
+    // SSE: the browser reconnected with Last-Event-ID and the server replayed what we missed.
+    client.on("replayed", (count, lastEventId) => {
+      if (!lastEventId) return;
+      systemLine(`Resumed after event ${lastEventId}: ${count} missed ${count === 1 ? "event" : "events"} replayed.`);
+    });
 
-  socket.on("rooms", (rooms) => {
-    if (!Array.isArray(rooms)) return;
-    state.rooms = rooms.filter((r) => r && typeof r.room === "string");
-    renderRooms();
-  });
+    client.on("truncated", () => {
+      systemLine("Some messages were dropped from the room's history before they could be read.", "error");
+    });
 
-  socket.on("presence", (data) => {
-    if (!data || data.room !== state.room || !Array.isArray(data.members)) return;
-    const before = new Set(state.members);
-    const after = new Set(data.members);
-    for (const nick of after) if (!before.has(nick)) systemLine(`${nick} joined.`);
-    for (const nick of before) {
-      if (!after.has(nick)) {
-        systemLine(`${nick} left.`);
-        if (state.typers.has(nick)) { clearTimeout(state.typers.get(nick)); state.typers.delete(nick); }
+    client.on("news", (data) => {
+      const text = data && typeof data === "object" && "hello" in data ? `hello ${data.hello}` : JSON.stringify(data);
+      if (!greeted) systemLine(`Server says: ${text}`);
+      greeted = true;
+      if (!client.readOnly) client.emit("my other event", { my: "data" });
+    });
+
+    client.on("rooms", (rooms) => {
+      if (!Array.isArray(rooms)) return;
+      state.rooms = rooms.filter((r) => r && typeof r.room === "string");
+      renderRooms();
+    });
+
+    client.on("presence", (data) => {
+      if (!data || data.room !== state.room || !Array.isArray(data.members)) return;
+      // A watcher catching up on history learns who is there, without a line per change.
+      if (!client.catchingUp) {
+        const before = new Set(state.members);
+        const after = new Set(data.members);
+        for (const nick of after) if (!before.has(nick)) systemLine(`${nick} joined.`);
+        for (const nick of before) if (!after.has(nick)) systemLine(`${nick} left.`);
       }
-    }
-    state.members = data.members;
-    renderMembers();
-    renderTyping();
-  });
-
-  socket.on("chat", (msg) => {
-    if (!msg || msg.room !== state.room) return;
-    if (state.typers.has(msg.nick)) {
-      clearTimeout(state.typers.get(msg.nick));
-      state.typers.delete(msg.nick);
+      for (const nick of state.typers.keys()) {
+        if (!data.members.includes(nick)) { clearTimeout(state.typers.get(nick)); state.typers.delete(nick); }
+      }
+      state.members = data.members;
+      renderMembers();
       renderTyping();
+    });
+
+    client.on("chat", (msg) => {
+      if (!msg || msg.room !== state.room) return;
+      stats.chat++;
+      // History (a watcher's catch-up, an SSE resume) may hold messages already shown.
+      if (msg.id !== undefined && ui.messages.querySelector(`[data-id="${CSS.escape(String(msg.id))}"]`)) {
+        stats.duplicates++;
+        return;
+      }
+      if (state.typers.has(msg.nick)) {
+        clearTimeout(state.typers.get(msg.nick));
+        state.typers.delete(msg.nick);
+        renderTyping();
+      }
+      renderMessage(msg);
+    });
+
+    client.on("typing", (data) => {
+      if (!data || typeof data.nick !== "string" || data.nick === state.nick) return;
+      clearTimeout(state.typers.get(data.nick));
+      if (data.typing) {
+        // Expire on our own in case the "false" never comes.
+        state.typers.set(data.nick, setTimeout(() => {
+          state.typers.delete(data.nick);
+          renderTyping();
+        }, 6000));
+      } else {
+        state.typers.delete(data.nick);
+      }
+      renderTyping();
+    });
+  }
+
+  // -------------------------------------------------------- transport choice
+
+  function createClient() {
+    if (via === "socketio") return Wirehub.connect(undefined, { transports, ackTimeout: 10000 });
+    return WirehubPlain.connect(via, { room: state.room, ackTimeout: 10000, autoConnect: false });
+  }
+
+  /** (Re)connects with the transport `via` names; the room is joined (or watched) again. */
+  function useTransport() {
+    if (socket) {
+      stopTyping();
+      socket.off(); // the old client's events no longer reach the page
+      socket.disconnect();
     }
-    renderMessage(msg);
+    clearTypers();
+    socket = createClient();
+    window.wirehubSocket = socket; // handy in the devtools console
+    attach(socket);
+    if (!socket.active) socket.connect();
+    if (socket.readOnly) state.rooms = []; // it would go stale: no session, no "rooms" events
+    renderMode();
+    renderRooms();
+    if (socket.readOnly) {
+      setStatus("connecting", state.room ? "long polling…" : "long polling · pick a room to watch");
+      if (state.room) watch(state.room, { quiet: true });
+    } else {
+      setStatus("connecting", "connecting…");
+    }
+  }
+
+  ui.via.addEventListener("change", () => {
+    if (!(ui.via.value in VIAS) || ui.via.value === via) return;
+    via = ui.via.value;
+    const url = new URL(location.href);
+    url.searchParams.set("via", via);
+    history.replaceState(null, "", url);
+    if (state.room) systemLine(`Switching to ${VIAS[via]}…`);
+    useTransport();
   });
 
-  socket.on("typing", (data) => {
-    if (!data || typeof data.nick !== "string" || data.nick === state.nick) return;
-    clearTimeout(state.typers.get(data.nick));
-    if (data.typing) {
-      // Expire on our own in case the "false" never comes.
-      state.typers.set(data.nick, setTimeout(() => {
-        state.typers.delete(data.nick);
-        renderTyping();
-      }, 6000));
-    } else {
-      state.typers.delete(data.nick);
-    }
-    renderTyping();
-  });
+  useTransport();
 
   renderRooms();
   renderMembers();

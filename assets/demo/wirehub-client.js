@@ -588,6 +588,7 @@
       return new Socket(url, opts);
     },
     Socket,
+    Emitter, // shared with plain-client.js
     protocol: 5,
   };
 })(typeof window !== "undefined" ? window : globalThis);
