@@ -10,7 +10,6 @@ use crate::io::{BroadcastOptions, Room};
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -111,14 +110,9 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let config = hub.config();
-    let limited = Limited::new(req.into_body(), config.max_payload);
-    let body = match tokio::time::timeout(config.body_timeout, limited.collect()).await {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            let message = format!("body over {} bytes", config.max_payload);
-            return reply::error(StatusCode::PAYLOAD_TOO_LARGE, codes::TOO_LARGE, &message);
-        }
-        _ => return bad_request("could not read the body"),
+    let body = match reply::read_body(config, req.into_body()).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
     };
     let request: Publish<'_> = match serde_json::from_slice(&body) {
         Ok(r) => r,

@@ -5,7 +5,9 @@ use super::body::PlainBody;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
+use wirehub_proto::plain::codes;
 
 pub(crate) type Resp = Response<PlainBody>;
 
@@ -42,6 +44,32 @@ pub(crate) fn refusal(message: &str, data: Option<&serde_json::Value>) -> Resp {
         body["error"]["data"] = data.clone();
     }
     value(StatusCode::FORBIDDEN, &body)
+}
+
+/// Reads a whole request body within the server's size and time limits;
+/// `Err` is the response to give instead (413 or 400).
+pub(crate) async fn read_body<B>(config: &crate::Config, body: B) -> Result<Bytes, Resp>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let limited = Limited::new(body, config.max_payload);
+    match tokio::time::timeout(config.body_timeout, limited.collect()).await {
+        Ok(Ok(body)) => Ok(body.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            let message = format!("body over {} bytes", config.max_payload);
+            Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::TOO_LARGE,
+                &message,
+            ))
+        }
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "could not read the body",
+        )),
+    }
 }
 
 /// An empty response.

@@ -9,7 +9,6 @@ use super::hub::PlainHub;
 use super::reply::{self, Resp};
 use super::session::{on_envelope, Refusal};
 use http::{header, Request, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use serde_json::json;
 use std::sync::Arc;
 use wirehub_proto::plain::{codes, LineDecoder, LineError};
@@ -34,20 +33,9 @@ where
         );
     };
     let config = hub.config();
-    let limited = Limited::new(req.into_body(), config.max_payload);
-    let body = match tokio::time::timeout(config.body_timeout, limited.collect()).await {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            let message = format!("body over {} bytes", config.max_payload);
-            return reply::error(StatusCode::PAYLOAD_TOO_LARGE, codes::TOO_LARGE, &message);
-        }
-        _ => {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
-                "could not read the body",
-            )
-        }
+    let body = match reply::read_body(config, req.into_body()).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
     };
     let mut lines = LineDecoder::new(config.max_line);
     lines.feed(&body);
