@@ -147,6 +147,8 @@ impl From<Config> for ConfigBuilder {
             .body_timeout(config.body_timeout)
             .history_size(config.history_size)
             .history_ttl(config.history_ttl)
+            .history_max_rooms(config.history_max_rooms)
+            .max_dynamic_namespaces(config.max_dynamic_namespaces)
             .plain_client_rooms(config.plain_client_rooms)
             .stream_heartbeat(config.stream_heartbeat)
             .sse_retry(config.sse_retry)

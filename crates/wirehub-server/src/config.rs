@@ -71,6 +71,13 @@ pub struct Config {
     pub history_size: usize,
     /// Age after which a room's message leaves its history (default 5 min).
     pub history_ttl: Duration,
+    /// Most rooms with history per namespace (default 10,000); past it, new
+    /// rooms' messages are still delivered but not recorded.
+    pub history_max_rooms: usize,
+    /// Most namespaces created on demand by dynamic patterns (default 1,000);
+    /// past it, one without sockets is dropped to make room, else the
+    /// connection is refused as an unknown namespace.
+    pub max_dynamic_namespaces: usize,
     /// Whether plain-transport clients may join and leave rooms and publish
     /// to them directly, without a server handler (default true).
     pub plain_client_rooms: bool,
@@ -107,6 +114,8 @@ impl Default for Config {
             body_timeout: Duration::from_secs(10),
             history_size: 100,
             history_ttl: Duration::from_secs(300),
+            history_max_rooms: 10_000,
+            max_dynamic_namespaces: 1_000,
             plain_client_rooms: true,
             stream_heartbeat: Duration::from_secs(15),
             sse_retry: Duration::from_secs(3),
@@ -195,6 +204,10 @@ impl ConfigBuilder {
         history_size: usize);
     setter!(/// Sets the age limit of room history.
         history_ttl: Duration);
+    setter!(/// Sets how many rooms per namespace keep history.
+        history_max_rooms: usize);
+    setter!(/// Sets how many namespaces dynamic patterns may create.
+        max_dynamic_namespaces: usize);
     setter!(/// Lets plain clients join, leave and publish to rooms directly.
         plain_client_rooms: bool);
     setter!(/// Sets the SSE / HTTP-streaming heartbeat interval.

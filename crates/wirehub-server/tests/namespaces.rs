@@ -215,3 +215,41 @@ async fn dynamic_namespaces_match_a_pattern() {
     a.assert_echo_on("/room-12").await;
     server.assert_healthy().await;
 }
+
+#[tokio::test]
+async fn dynamic_namespaces_are_capped_and_unused_ones_make_room() {
+    let server = common::start(
+        wirehub_server::SocketIo::builder().config_with(|c| c.max_dynamic_namespaces(2)),
+    )
+    .await;
+    server
+        .io
+        .dyn_ns(r"/d-\d+", |s: SocketRef| async move {
+            let _ = s.emit("welcome", s.ns_name().as_str());
+        })
+        .expect("valid pattern");
+    let (mut a, _) = server.ws_connected().await;
+    a.connect_ns("/d-1", None).await;
+    a.expect(r#"42/d-1,["welcome","/d-1"]"#).await;
+    a.connect_ns("/d-2", None).await;
+    a.expect(r#"42/d-2,["welcome","/d-2"]"#).await;
+    // Both in use: a third one is refused.
+    a.send("40/d-3,");
+    a.expect(r#"44/d-3,{"message":"Invalid namespace"}"#).await;
+    // Once /d-1 is unused, /d-3 takes its place; /d-2 keeps its socket.
+    a.send("41/d-1,");
+    let mut b = server.ws().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        b.send("40/d-3,");
+        let answer = b.recv_text().await;
+        if answer.starts_with("40/d-3,") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.expect(r#"42/d-3,["welcome","/d-3"]"#).await;
+    assert_eq!(server.io.of("/d-2").expect("kept").socket_count(), 1);
+    server.assert_healthy().await;
+}

@@ -4,14 +4,16 @@
 //! rooms. SSE resume, plain polling and HTTP streaming read it.
 //!
 //! Rooms are split over shards, each under its own short lock; waiters
-//! (long polls) watch the latest offset.
+//! (long polls) watch the latest offset. The number of rooms with history
+//! is capped: past the cap, expired rooms are swept, and if none can go, a
+//! new room's messages are delivered without being recorded.
 
 use super::delivery::Delivery;
 use super::rooms::Room;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -48,6 +50,12 @@ pub struct HistoryRead {
 pub struct RoomHistory {
     limit: usize,
     ttl: Duration,
+    max_rooms: usize,
+    rooms: AtomicUsize,
+    /// When the history was created; sweeps are timed from it.
+    born: Instant,
+    /// Milliseconds after `born` of the last sweep forced by the room cap.
+    forced_sweep_ms: AtomicU64,
     next: AtomicU64,
     hasher: RandomState,
     shards: Box<[Mutex<HashMap<Room, RoomLog>>]>,
@@ -65,11 +73,16 @@ impl std::fmt::Debug for RoomHistory {
 }
 
 impl RoomHistory {
-    /// Keeps at most `limit` messages per room, none older than `ttl`.
-    pub fn new(limit: usize, ttl: Duration) -> Self {
+    /// Keeps at most `limit` messages per room, none older than `ttl`, in at
+    /// most `max_rooms` rooms.
+    pub fn new(limit: usize, ttl: Duration, max_rooms: usize) -> Self {
         RoomHistory {
             limit,
             ttl,
+            max_rooms,
+            rooms: AtomicUsize::new(0),
+            born: Instant::now(),
+            forced_sweep_ms: AtomicU64::new(0),
             next: AtomicU64::new(1),
             hasher: RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
@@ -102,7 +115,21 @@ impl RoomHistory {
         let now = Instant::now();
         for room in rooms {
             let mut shard = self.shard(room);
-            let log = shard.entry(room.clone()).or_default();
+            if !shard.contains_key(room) {
+                if self.rooms.load(Ordering::Relaxed) >= self.max_rooms && self.sweep_due(now) {
+                    drop(shard);
+                    self.sweep(now);
+                    shard = self.shard(room);
+                }
+                if self.rooms.load(Ordering::Relaxed) >= self.max_rooms {
+                    continue;
+                }
+                shard.insert(room.clone(), RoomLog::default());
+                self.rooms.fetch_add(1, Ordering::Relaxed);
+            }
+            let Some(log) = shard.get_mut(room) else {
+                continue;
+            };
             self.expire(log, now);
             // Concurrent publishers may record slightly out of order.
             let at = log
@@ -142,13 +169,31 @@ impl RoomHistory {
         }
     }
 
+    /// Whether a sweep forced by the room cap may run now: at most one per
+    /// quarter of the age limit, so that publishing to ever new rooms at the
+    /// cap does not sweep on every message.
+    fn sweep_due(&self, now: Instant) -> bool {
+        let at = now.duration_since(self.born).as_millis() as u64;
+        let every = (self.ttl.as_millis() as u64 / 4).max(1);
+        let last = self.forced_sweep_ms.load(Ordering::Relaxed);
+        at.saturating_sub(last) >= every
+            && self
+                .forced_sweep_ms
+                .compare_exchange(last, at, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
     /// Drops rooms whose messages all expired.
     fn sweep(&self, now: Instant) {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             shard.retain(|_, log| {
                 self.expire(log, now);
-                !log.entries.is_empty()
+                let keep = !log.entries.is_empty();
+                if !keep {
+                    self.rooms.fetch_sub(1, Ordering::Relaxed);
+                }
+                keep
             });
         }
     }
@@ -221,7 +266,7 @@ mod tests {
 
     #[test]
     fn reads_after_the_cursor_across_rooms_once() {
-        let h = RoomHistory::new(10, Duration::from_secs(60));
+        let h = RoomHistory::new(10, Duration::from_secs(60), 100);
         let a = msg(&h, &["a"]);
         let ab = msg(&h, &["a", "b"]);
         let b = msg(&h, &["b"]);
@@ -237,7 +282,7 @@ mod tests {
 
     #[test]
     fn evicts_by_count_and_reports_truncation() {
-        let h = RoomHistory::new(2, Duration::from_secs(60));
+        let h = RoomHistory::new(2, Duration::from_secs(60), 100);
         for _ in 0..5 {
             msg(&h, &["a"]);
         }
@@ -249,7 +294,7 @@ mod tests {
 
     #[test]
     fn evicts_by_age() {
-        let h = RoomHistory::new(10, Duration::from_millis(1));
+        let h = RoomHistory::new(10, Duration::from_millis(1), 100);
         msg(&h, &["a"]);
         std::thread::sleep(Duration::from_millis(5));
         let read = h.read(&["a".into()], 0, 100);
@@ -259,7 +304,7 @@ mod tests {
 
     #[test]
     fn paginates_with_max() {
-        let h = RoomHistory::new(10, Duration::from_secs(60));
+        let h = RoomHistory::new(10, Duration::from_secs(60), 100);
         for _ in 0..5 {
             msg(&h, &["a"]);
         }
@@ -268,5 +313,22 @@ mod tests {
         assert_eq!(first.next, 2);
         let rest = h.read(&["a".into()], first.next, 10);
         assert_eq!(offsets(&rest), vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn caps_the_rooms_and_sweeps_expired_ones_to_make_space() {
+        let h = RoomHistory::new(10, Duration::from_millis(20), 2);
+        msg(&h, &["a"]);
+        msg(&h, &["b"]);
+        let c = msg(&h, &["c"]);
+        assert!(
+            h.read(&["c".into()], 0, 10).messages.is_empty(),
+            "over the cap"
+        );
+        assert_eq!(offsets(&h.read(&["a".into()], 0, 10)).len(), 1);
+        std::thread::sleep(Duration::from_millis(30));
+        let c2 = msg(&h, &["c"]);
+        assert!(c2 > c);
+        assert_eq!(offsets(&h.read(&["c".into()], 0, 10)), vec![c2]);
     }
 }

@@ -39,7 +39,11 @@ impl Namespace {
         on_connect: BoxedHandler,
         middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
     ) -> Arc<Self> {
-        let history = RoomHistory::new(config.history_size, config.history_ttl);
+        let history = RoomHistory::new(
+            config.history_size,
+            config.history_ttl,
+            config.history_max_rooms,
+        );
         Arc::new(Namespace {
             name,
             history,

@@ -11,8 +11,8 @@ use super::rooms::IntoRooms;
 use super::socket::SocketRef;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConn, EngineHandler};
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
 use wirehub_proto::Str;
@@ -31,6 +31,8 @@ pub(crate) struct ServerInner {
     adapter: AdapterFactory,
     namespaces: RwLock<HashMap<Str, Arc<Namespace>>>,
     dynamic: RwLock<Vec<DynamicNs>>,
+    /// Names of the namespaces dynamic patterns created, oldest first.
+    created: Mutex<VecDeque<Str>>,
     engine: OnceLock<Weak<Engine<SocketIoHandler>>>,
 }
 
@@ -47,16 +49,29 @@ impl ServerInner {
         let dynamic = self.dynamic.read().ok()?;
         let found = dynamic.iter().find(|d| (d.matches)(name))?;
         let mut all = self.namespaces.write().ok()?;
-        let ns = all.entry(name.clone()).or_insert_with(|| {
-            Namespace::new(
-                name.clone(),
-                self.config.clone(),
-                (self.adapter)(name),
-                found.on_connect.clone(),
-                found.middlewares.clone(),
-            )
-        });
-        Some(ns.clone())
+        if let Some(ns) = all.get(name) {
+            return Some(ns.clone());
+        }
+        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        if created.len() >= self.config.max_dynamic_namespaces {
+            // Drop the oldest namespace nothing uses (no socket, no handle).
+            let unused = created
+                .iter()
+                .position(|n| all.get(n).is_none_or(|ns| Arc::strong_count(ns) == 1))?;
+            if let Some(gone) = created.remove(unused) {
+                all.remove(&gone);
+            }
+        }
+        let ns = Namespace::new(
+            name.clone(),
+            self.config.clone(),
+            (self.adapter)(name),
+            found.on_connect.clone(),
+            found.middlewares.clone(),
+        );
+        all.insert(name.clone(), ns.clone());
+        created.push_back(name.clone());
+        Some(ns)
     }
 }
 
@@ -77,6 +92,7 @@ impl SocketIo {
             adapter,
             namespaces: RwLock::default(),
             dynamic: RwLock::default(),
+            created: Mutex::default(),
             engine: OnceLock::new(),
         }))
     }
