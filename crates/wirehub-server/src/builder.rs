@@ -155,6 +155,7 @@ impl From<Config> for ConfigBuilder {
             .plain_idle_timeout(config.plain_idle_timeout)
             .max_line(config.max_line)
             .max_datagram(config.max_datagram)
+            .max_udp_clients(config.max_udp_clients)
             .api_key(config.api_key);
         b
     }

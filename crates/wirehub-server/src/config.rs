@@ -91,6 +91,8 @@ pub struct Config {
     pub max_line: usize,
     /// Largest UDP datagram accepted or sent, in bytes (default 8 KiB).
     pub max_datagram: usize,
+    /// Most UDP client sessions at once (default 10,000).
+    pub max_udp_clients: usize,
     /// Bearer key of the HTTP API (`/api/v1/...`); `None` disables it.
     pub api_key: Option<String>,
 }
@@ -122,6 +124,7 @@ impl Default for Config {
             plain_idle_timeout: Duration::from_secs(60),
             max_line: 64 * 1024,
             max_datagram: 8 * 1024,
+            max_udp_clients: 10_000,
             api_key: None,
         }
     }
@@ -220,6 +223,8 @@ impl ConfigBuilder {
         max_line: usize);
     setter!(/// Sets the largest UDP datagram.
         max_datagram: usize);
+    setter!(/// Sets the most UDP client sessions.
+        max_udp_clients: usize);
     setter!(/// Sets (or clears) the HTTP API key.
         api_key: Option<String>);
 

@@ -2,7 +2,7 @@
 //! address opened by its first datagram, events and acks both ways,
 //! refusals, oversized datagrams (answered, session kept), invalid
 //! envelopes (session ended), oversized server envelopes (dropped), and
-//! expiry after the idle timeout.
+//! expiry after the idle timeout, and the cap on sessions.
 
 mod common;
 
@@ -120,4 +120,23 @@ async fn idle_sessions_expire_and_pings_keep_them() {
     quiet.send(json!({"type":"ping"})).await;
     quiet.read_hello("/").await;
     assert_ne!(quiet.sid, old);
+}
+
+#[tokio::test]
+async fn sessions_are_capped() {
+    let server = start_plain(SocketIo::builder().config_with(|c| c.max_udp_clients(1))).await;
+    let mut first = server.client(Kind::Udp, "/", &[]).await;
+    let second = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    second
+        .send_to(br#"{"type":"ping"}"#, server.udp)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let (n, _) = common::within("the refusal", second.recv_from(&mut buf))
+        .await
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&buf[..n]).unwrap();
+    assert_eq!(reply["type"], "error");
+    assert_eq!(reply["code"], "not_allowed");
+    first.assert_alive().await;
 }

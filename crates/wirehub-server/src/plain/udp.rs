@@ -4,7 +4,9 @@
 //! idle timeout without datagrams (a `ping` keeps it). Delivery is best
 //! effort: no retransmission, no ordering, and an outbound envelope larger
 //! than the datagram limit is dropped. An inbound datagram over the limit
-//! gets a `too_large` error reply and is otherwise ignored.
+//! gets a `too_large` error reply and is otherwise ignored. The number of
+//! sessions is capped (source addresses are cheap to forge): past the cap a
+//! new address gets a `not_allowed` error and no session.
 
 use super::conn::PlainCtl;
 use super::hub::PlainHub;
@@ -40,6 +42,7 @@ pub async fn serve_udp(
     let socket = Arc::new(socket);
     let peers: Peers = Arc::default();
     let max = hub.config().max_datagram;
+    let max_clients = hub.config().max_udp_clients;
     // One byte more than the limit tells an oversized datagram apart.
     let mut buf = vec![0u8; max + 1];
     let mut tasks = 0u64;
@@ -63,9 +66,17 @@ pub async fn serve_udp(
             continue;
         }
         let datagram = Bytes::copy_from_slice(&buf[..n]);
-        let existing = lock(&peers).get(&peer).map(|(_, tx)| tx.clone());
+        let (existing, clients) = {
+            let peers = lock(&peers);
+            (peers.get(&peer).map(|(_, tx)| tx.clone()), peers.len())
+        };
         let sender = match existing {
             Some(sender) if !sender.is_closed() => sender,
+            _ if clients >= max_clients => {
+                let reply = encode_error(codes::NOT_ALLOWED, "too many UDP clients", None, None);
+                let _ = socket.try_send_to(&reply, peer);
+                continue;
+            }
             _ => {
                 tasks += 1;
                 let (tx, rx) = mpsc::channel(INBOX);
