@@ -139,7 +139,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .build_layer();
     demo::chat::register(&io);
-    crate::hub::register(&io);
+    crate::hub::register(&io)?;
     let hub = PlainHub::new(io.clone());
     let service = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
 

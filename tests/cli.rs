@@ -258,7 +258,7 @@ fn failures_are_one_clear_line_and_a_nonzero_status() {
     let (_reserved, port) = refusing_port();
     let refused = format!("http://127.0.0.1:{port}");
     let https = format!("https://127.0.0.1:{}", server.port);
-    let namespace = format!("{}/nope", server.url());
+    let namespace = format!("{}/no!pe", server.url());
     let url = server.url();
     let cases: [(Vec<&str>, &str); 5] = [
         (
@@ -268,7 +268,7 @@ fn failures_are_one_clear_line_and_a_nonzero_status() {
         (vec!["listen", &url, "--path", "/wrong/"], "(HTTP 404)"),
         (
             vec!["emit", &namespace, "x"],
-            "refused namespace /nope: Invalid namespace",
+            "refused namespace /no!pe: Invalid namespace",
         ),
         (
             vec!["connect", &https],

@@ -258,9 +258,14 @@ impl Session {
         }
     }
 
-    /// The next action to carry out.
+    /// The next action to carry out. Once the queue is drained its buffer
+    /// is released: an idle session holds none.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let next = self.outputs.pop_front();
+        if next.is_none() && self.outputs.capacity() > 0 {
+            self.outputs = VecDeque::new();
+        }
+        next
     }
 }
 

@@ -424,8 +424,15 @@ mod tests {
             crate::SlowConsumerPolicy::Disconnect,
             parts,
         );
-        let session = super::run(engine, conn, None);
+        let session = super::run(engine.clone(), conn, None);
         let size = std::mem::size_of_val(&session);
         assert!(size <= 1536, "the session future grew to {size} bytes");
+        // A WebSocket session's whole task: the set-up must not add to it.
+        let task = super::super::http::websocket_task_for_size(engine);
+        let task_size = std::mem::size_of_val(&task);
+        assert!(
+            task_size <= size + 64,
+            "the WebSocket task is {task_size} bytes, the session {size}"
+        );
     }
 }

@@ -107,7 +107,7 @@ impl EngineConn {
             upgrading: AtomicBool::new(false),
             posting: AtomicBool::new(false),
             policy,
-            request,
+            request: super::request::detach(request),
         })
     }
 

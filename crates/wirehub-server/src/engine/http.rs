@@ -147,45 +147,13 @@ impl<H: EngineHandler> Engine<H> {
                 return upgrade_response(key);
             }
         };
-        let engine = self.clone();
-        let max = self.config.max_payload;
         let (parts, _) = req.into_parts();
-        tokio::spawn(async move {
-            let upgraded = match on_upgrade.await {
-                Ok(u) => u,
-                Err(e) => {
-                    tracing::debug!(error = %e, "websocket upgrade failed");
-                    if let Some(conn) = existing {
-                        conn.set_upgrading(false);
-                    }
-                    return;
-                }
-            };
-            let mut ws = WsConn::accept(upgraded, max).await;
-            match existing {
-                Some(conn) => {
-                    if !conn.command(Ctl::Attach(Box::new(ws))) {
-                        conn.set_upgrading(false);
-                    }
-                }
-                None => {
-                    let config = &engine.config;
-                    let conn = EngineConn::new(
-                        random_id(),
-                        TransportKind::WebSocket,
-                        config.queue_capacity,
-                        config.slow_consumer,
-                        parts,
-                    );
-                    let open = engine.open_packet(conn.sid(), false).to_frame();
-                    if ws.send_all([&open]).await.is_err() {
-                        return;
-                    }
-                    engine.insert(conn.clone());
-                    actor::run(engine, conn, Some(Box::new(ws))).await;
-                }
-            }
+        let setup = Box::new(WsSetup {
+            on_upgrade,
+            existing,
+            parts,
         });
+        tokio::spawn(websocket_task(self.clone(), setup));
         upgrade_response(key)
     }
 
@@ -291,6 +259,80 @@ impl<H: EngineHandler> Engine<H> {
             );
         }
     }
+}
+
+/// What a WebSocket task starts from, boxed so that the task's future
+/// (alive as long as the session) does not keep room for it.
+struct WsSetup {
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    existing: Option<Arc<EngineConn>>,
+    parts: ::http::request::Parts,
+}
+
+/// The task of a WebSocket: the upgrade and the open packet run in a boxed
+/// sub-future freed before the session runs, so only the session's own
+/// state stays allocated while the connection lives.
+async fn websocket_task<H: EngineHandler>(engine: Arc<Engine<H>>, setup: Box<WsSetup>) {
+    if let Some((conn, ws)) = Box::pin(start_websocket(&engine, setup)).await {
+        actor::run(engine, conn, Some(ws)).await;
+    }
+}
+
+/// A WebSocket task future, never polled: its size is guarded by a test.
+#[cfg(test)]
+pub(super) fn websocket_task_for_size<H: EngineHandler>(
+    engine: Arc<Engine<H>>,
+) -> impl std::future::Future<Output = ()> {
+    let mut req = Request::new(());
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let setup = Box::new(WsSetup {
+        on_upgrade,
+        existing: None,
+        parts: req.into_parts().0,
+    });
+    websocket_task(engine, setup)
+}
+
+/// Completes the upgrade: hands the WebSocket to the polling session it
+/// upgrades, or opens a new session and returns it with its WebSocket.
+async fn start_websocket<H: EngineHandler>(
+    engine: &Arc<Engine<H>>,
+    setup: Box<WsSetup>,
+) -> Option<(Arc<EngineConn>, Box<WsConn>)> {
+    let WsSetup {
+        on_upgrade,
+        existing,
+        parts,
+    } = *setup;
+    let upgraded = match on_upgrade.await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::debug!(error = %e, "websocket upgrade failed");
+            if let Some(conn) = existing {
+                conn.set_upgrading(false);
+            }
+            return None;
+        }
+    };
+    let mut ws = WsConn::accept(upgraded, engine.config.max_payload).await;
+    if let Some(conn) = existing {
+        if !conn.command(Ctl::Attach(Box::new(ws))) {
+            conn.set_upgrading(false);
+        }
+        return None;
+    }
+    let config = &engine.config;
+    let conn = EngineConn::new(
+        random_id(),
+        TransportKind::WebSocket,
+        config.queue_capacity,
+        config.slow_consumer,
+        parts,
+    );
+    let open = engine.open_packet(conn.sid(), false).to_frame();
+    ws.send_all([&open]).await.ok()?;
+    engine.insert(conn.clone());
+    Some((conn, Box::new(ws)))
 }
 
 /// What an accepted WebSocket is for.

@@ -4,8 +4,7 @@
 //! reuse it with their own entry and command types.
 //!
 //! Cheaper than two channels for the many idle sessions a server holds: an
-//! empty mailbox owns no buffer, and a queue that grew during a burst is
-//! shrunk once drained.
+//! empty mailbox owns no buffer (a drained queue releases its buffer).
 
 use super::conn::{Ctl, Outgoing};
 use std::collections::VecDeque;
@@ -46,9 +45,6 @@ impl<O, C> Default for Inner<O, C> {
         }
     }
 }
-
-/// Queue capacity kept after a burst drains; larger buffers are released.
-const KEEP_CAPACITY: usize = 16;
 
 pub(crate) struct Mailbox<O = Outgoing, C = Ctl> {
     inner: Mutex<Inner<O, C>>,
@@ -113,6 +109,9 @@ impl<O, C> Mailbox<O, C> {
     pub(crate) fn try_next(&self, take_out: bool, batch: usize) -> Option<Taken<O, C>> {
         let mut inner = self.lock();
         if let Some(ctl) = inner.ctl.pop_front() {
+            if inner.ctl.is_empty() {
+                inner.ctl = VecDeque::new();
+            }
             return Some(Taken::Ctl(ctl));
         }
         if take_out && !inner.out.is_empty() {
@@ -143,8 +142,8 @@ impl<O, C> Mailbox<O, C> {
 fn take_batch<O>(out: &mut VecDeque<O>, batch: usize) -> Vec<O> {
     let n = out.len().min(batch);
     let taken: Vec<O> = out.drain(..n).collect();
-    if out.is_empty() && out.capacity() > KEEP_CAPACITY {
-        out.shrink_to(KEEP_CAPACITY);
+    if out.is_empty() {
+        *out = VecDeque::new();
     }
     taken
 }
@@ -200,7 +199,7 @@ mod tests {
             m.push_out(frame("x")).unwrap();
         }
         while !m.take_out(100).is_empty() {}
-        assert!(m.lock().out.capacity() <= KEEP_CAPACITY);
+        assert_eq!(m.lock().out.capacity(), 0);
     }
 
     #[tokio::test(flavor = "current_thread")]

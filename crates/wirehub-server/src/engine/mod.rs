@@ -12,12 +12,14 @@ mod actor;
 mod conn;
 mod http;
 pub(crate) mod mailbox;
+mod request;
 mod sid;
 pub(crate) mod ws;
 
 pub use conn::{EngineConn, Outgoing, SendError};
 pub use http::ResponseBody;
 pub(crate) use http::{upgrade_response, websocket_key};
+pub(crate) use request::detach as detach_request;
 pub(crate) use sid::random_id;
 
 use crate::config::Config;

@@ -104,7 +104,7 @@ impl PlainConn {
             transport,
             mailbox: Mailbox::new(capacity),
             policy,
-            request,
+            request: crate::engine::detach_request(request),
             hello,
         }
     }
