@@ -13,6 +13,7 @@ mod conn;
 mod http;
 pub(crate) mod mailbox;
 mod request;
+mod scratch;
 mod sid;
 pub(crate) mod ws;
 

@@ -2,6 +2,7 @@
 //! upgraded connection, reading frames, writing batches, closing. Nothing
 //! outside this file names the crate's types.
 
+use super::scratch::ScratchRead;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
@@ -16,9 +17,12 @@ use tokio_tungstenite::WebSocketStream;
 use wirehub_proto::engineio::Frame;
 use wirehub_proto::Str;
 
+/// tungstenite's read buffer, and the most it reads at once.
+const READ_CHUNK: usize = 256;
+
 /// An accepted server-side WebSocket.
 pub(crate) struct WsConn {
-    inner: WebSocketStream<TokioIo<Upgraded>>,
+    inner: WebSocketStream<ScratchRead<TokioIo<Upgraded>>>,
     active: bool,
 }
 
@@ -47,18 +51,21 @@ pub(crate) fn accept_key(key: &[u8]) -> String {
 impl WsConn {
     /// Wraps an upgraded HTTP connection; messages over `max_message` fail the read.
     pub(crate) async fn accept(upgraded: Upgraded, max_message: usize) -> Self {
-        // tungstenite allocates the read buffer up front and also caps each
-        // read() at its size: 4 KiB reads typical messages in one call (512 B
-        // saved 3.5 KiB per idle connection but cost ~8 reads per 4 KiB
-        // message); frames are split off it without copying.
+        // tungstenite allocates its read buffer up front (and zero-fills it
+        // on every read, so all of it is resident) and caps each read at its
+        // size. A small one keeps idle connections small; ScratchRead turns
+        // its many small reads into one system call per arrival.
         let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
+            .read_buffer_size(READ_CHUNK)
             .write_buffer_size(0)
             .max_message_size(Some(max_message))
             .max_frame_size(Some(max_message));
-        let inner =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let inner = WebSocketStream::from_raw_socket(
+            ScratchRead::new(TokioIo::new(upgraded)),
+            Role::Server,
+            Some(config),
+        )
+        .await;
         WsConn {
             inner,
             active: false,
