@@ -39,6 +39,11 @@ pub type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
 /// Methods are synchronous and never block on I/O: delivery only queues
 /// frames on each recipient's bounded queue.
 pub trait Adapter: Send + Sync + 'static {
+    /// Registers a newly connected socket, in the room named after its id
+    /// (and no other).
+    fn add_socket(&self, socket: &SocketRef) {
+        self.add_all(socket, &[socket.id().clone()]);
+    }
     /// Adds a socket to rooms.
     fn add_all(&self, socket: &SocketRef, rooms: &[Room]);
     /// Removes a socket from one room.
@@ -47,7 +52,8 @@ pub trait Adapter: Send + Sync + 'static {
     fn del_all(&self, sid: &str);
     /// The rooms a socket is in.
     fn socket_rooms(&self, sid: &str) -> Vec<Room>;
-    /// Every non-empty room.
+    /// Every non-empty room (the memory adapter does not list the rooms
+    /// named after socket ids).
     fn rooms(&self) -> Vec<Room>;
     /// The local sockets `opts` selects.
     fn sockets(&self, opts: &BroadcastOptions) -> Vec<SocketRef>;
@@ -96,7 +102,9 @@ type Members = HashMap<Str, SocketRef>;
 type Membership = (SocketRef, Vec<Room>);
 
 /// The in-memory adapter: room and socket maps split into shards, each under
-/// its own short read/write lock (never held while delivering).
+/// its own short read/write lock (never held while delivering). The room
+/// named after a socket's id is not stored: the socket map answers for it,
+/// which spares every connection a one-member room.
 pub struct MemoryAdapter {
     hasher: RandomState,
     rooms: Box<[RwLock<HashMap<Room, Members>>]>,
@@ -133,6 +141,13 @@ impl MemoryAdapter {
         if let Ok(shard) = self.rooms[self.shard(room)].read() {
             if let Some(members) = shard.get(room) {
                 out.extend(members.values().cloned());
+                return;
+            }
+        }
+        // A socket's own room.
+        if let Ok(shard) = self.sockets[self.shard(room)].read() {
+            if let Some((socket, _)) = shard.get(room) {
+                out.push(socket.clone());
             }
         }
     }
@@ -147,9 +162,18 @@ impl MemoryAdapter {
 }
 
 impl Adapter for MemoryAdapter {
+    fn add_socket(&self, socket: &SocketRef) {
+        if let Ok(mut shard) = self.sockets[self.shard(socket.id())].write() {
+            shard
+                .entry(socket.id().clone())
+                .or_insert_with(|| (socket.clone(), Vec::new()));
+        }
+    }
+
     fn add_all(&self, socket: &SocketRef, rooms: &[Room]) {
         let sid = socket.id();
-        for room in rooms {
+        let rooms: Vec<&Room> = rooms.iter().filter(|r| *r != sid).collect();
+        for room in rooms.iter().copied() {
             if let Ok(mut shard) = self.rooms[self.shard(room)].write() {
                 shard
                     .entry(room.clone())
@@ -163,7 +187,7 @@ impl Adapter for MemoryAdapter {
                 .or_insert_with(|| (socket.clone(), Vec::new()));
             for room in rooms {
                 if !entry.1.contains(room) {
-                    entry.1.push(room.clone());
+                    entry.1.push((*room).clone());
                 }
             }
         }
@@ -209,7 +233,14 @@ impl Adapter for MemoryAdapter {
         self.sockets[self.shard(sid)]
             .read()
             .ok()
-            .and_then(|s| s.get(sid).map(|(_, rooms)| rooms.clone()))
+            .and_then(|s| {
+                s.get(sid).map(|(socket, rooms)| {
+                    let mut all = Vec::with_capacity(rooms.len() + 1);
+                    all.push(socket.id().clone());
+                    all.extend(rooms.iter().cloned());
+                    all
+                })
+            })
             .unwrap_or_default()
     }
 

@@ -7,7 +7,6 @@ use super::reason::DisconnectReason;
 use super::server::ServerInner;
 use super::socket::SocketRef;
 use crate::engine::EngineConn;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
@@ -19,7 +18,8 @@ pub struct Client {
     conn: Arc<EngineConn>,
     server: Arc<ServerInner>,
     decoder: Decoder,
-    sockets: HashMap<Str, SocketRef>,
+    /// The socket of each namespace joined (usually one: a list).
+    sockets: Vec<(Str, SocketRef)>,
     connect_deadline: Option<Instant>,
 }
 
@@ -31,7 +31,7 @@ impl Client {
             connect_deadline: Some(Instant::now() + config.connect_timeout),
             conn,
             server,
-            sockets: HashMap::new(),
+            sockets: Vec::new(),
         }
     }
 
@@ -48,16 +48,16 @@ impl Client {
 
     fn on_packet(&mut self, packet: Packet) -> Result<(), CloseReason> {
         let ns = packet.ns;
-        if self.sockets.get(&ns).is_some_and(|s| s.is_disconnected()) {
-            self.sockets.remove(&ns);
-        }
-        let socket = self.sockets.get(&ns).cloned();
+        self.sockets
+            .retain(|(name, s)| *name != ns || !s.is_disconnected());
+        let socket = self.socket(&ns);
         match (socket, packet.kind) {
             (None, PacketKind::Connect(auth)) => {
                 match self.server.namespace(&ns) {
                     Some(namespace) => {
                         let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
-                        self.sockets.insert(ns, socket);
+                        self.sockets.reserve_exact(1);
+                        self.sockets.push((ns, socket));
                     }
                     None => {
                         let refusal = Packet::connect_error(ns, "Invalid namespace", None);
@@ -67,7 +67,7 @@ impl Client {
                 Ok(())
             }
             (Some(socket), PacketKind::Disconnect) => {
-                self.sockets.remove(&ns);
+                self.sockets.retain(|(name, _)| *name != ns);
                 socket.close(DisconnectReason::ClientNamespaceDisconnect);
                 Ok(())
             }
@@ -86,6 +86,13 @@ impl Client {
         }
     }
 
+    fn socket(&self, ns: &str) -> Option<SocketRef> {
+        self.sockets
+            .iter()
+            .find(|(name, _)| name == ns)
+            .map(|(_, s)| s.clone())
+    }
+
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.connect_deadline
     }
@@ -95,7 +102,7 @@ impl Client {
         match self.connect_deadline {
             Some(at) if now >= at => {
                 self.connect_deadline = None;
-                if self.sockets.values().any(|s| s.connected()) {
+                if self.sockets.iter().any(|(_, s)| s.connected()) {
                     Ok(())
                 } else {
                     Err(CloseReason::ForcedClose)
@@ -110,7 +117,7 @@ impl Client {
     }
 
     fn close_sockets(&mut self, reason: DisconnectReason) {
-        for (_, socket) in self.sockets.drain() {
+        for (_, socket) in self.sockets.drain(..) {
             socket.close(reason);
         }
     }

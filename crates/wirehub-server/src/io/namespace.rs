@@ -203,7 +203,7 @@ impl Namespace {
         if let Ok(mut s) = self.sockets.write() {
             s.insert(socket.id().clone(), socket.clone());
         }
-        self.adapter.add_all(socket, &[socket.id().clone()]);
+        self.adapter.add_socket(socket);
         let _ = socket.send_connect_answer();
         if !socket.set_connected() {
             self.adapter.del_all(socket.id());
