@@ -21,8 +21,6 @@ pub const NOT_ALLOWED: &str = "not_allowed";
 pub const UNKNOWN_NAMESPACE: &str = "unknown_namespace";
 /// The namespace's connect handler refused the client (e.g. bad auth).
 pub const CONNECT_REFUSED: &str = "connect_refused";
-/// The message needs a namespace connection the client does not have.
-pub const NOT_CONNECTED: &str = "not_connected";
 /// An HTTP request is malformed (query parameters, missing upgrade, ...).
 pub const BAD_REQUEST: &str = "bad_request";
 /// A bearer token or API key is missing or wrong.

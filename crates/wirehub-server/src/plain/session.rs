@@ -57,8 +57,7 @@ pub(crate) fn on_message(
                 "already connected",
             )));
         }
-        ClientMsg::Join { rooms, id } | ClientMsg::Leave { rooms, id } if !client_rooms => {
-            let _ = rooms;
+        ClientMsg::Join { id, .. } | ClientMsg::Leave { id, .. } if !client_rooms => {
             refuse_rooms(conn, id);
         }
         ClientMsg::Join { rooms, id } => {
