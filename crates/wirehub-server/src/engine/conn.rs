@@ -53,6 +53,28 @@ pub enum SendError {
     Full,
 }
 
+/// Queues `out` on a connection's mailbox under the slow-consumer policy:
+/// when the queue is full, a send that is not volatile calls `close_slow`
+/// if the policy says to disconnect. Shared by every kind of connection.
+pub(crate) fn queue<O, C>(
+    mailbox: &Mailbox<O, C>,
+    out: O,
+    volatile: bool,
+    policy: SlowConsumerPolicy,
+    close_slow: impl FnOnce(),
+) -> Result<(), SendError> {
+    match mailbox.push_out(out) {
+        Ok(()) => Ok(()),
+        Err(PushError::Closed) => Err(SendError::Closed),
+        Err(PushError::Full) => {
+            if !volatile && policy == SlowConsumerPolicy::Disconnect {
+                close_slow();
+            }
+            Err(SendError::Full)
+        }
+    }
+}
+
 /// Commands for the session task.
 pub(crate) enum Ctl {
     /// A polling GET waits for data.
@@ -138,17 +160,10 @@ impl EngineConn {
     /// Queues frames; on a full queue applies the slow-consumer policy
     /// (volatile sends are simply dropped).
     pub fn send(&self, out: Outgoing, volatile: bool) -> Result<(), SendError> {
-        match self.mailbox.push_out(out) {
-            Ok(()) => Ok(()),
-            Err(PushError::Closed) => Err(SendError::Closed),
-            Err(PushError::Full) => {
-                if !volatile && self.policy == SlowConsumerPolicy::Disconnect {
-                    tracing::warn!(sid = %self.sid, "outbound queue full, closing slow consumer");
-                    self.close(CloseReason::SlowConsumer);
-                }
-                Err(SendError::Full)
-            }
-        }
+        queue(&self.mailbox, out, volatile, self.policy, || {
+            tracing::warn!(sid = %self.sid, "outbound queue full, closing slow consumer");
+            self.close(CloseReason::SlowConsumer);
+        })
     }
 
     /// Queues one frame.

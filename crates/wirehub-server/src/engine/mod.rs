@@ -17,6 +17,7 @@ mod scratch;
 mod sid;
 pub(crate) mod ws;
 
+pub(crate) use conn::queue;
 pub use conn::{EngineConn, Outgoing, SendError};
 pub use http::ResponseBody;
 pub(crate) use http::{upgrade_response, websocket_key};

@@ -4,8 +4,8 @@
 //! task drains them to the wire.
 
 use crate::config::SlowConsumerPolicy;
-use crate::engine::mailbox::{Mailbox, PushError};
-use crate::engine::SendError;
+use crate::engine::mailbox::Mailbox;
+use crate::engine::{queue, SendError};
 use crate::io::{Delivery, Transport};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -143,17 +143,10 @@ impl PlainConn {
     /// Queues an entry; on a full queue applies the slow-consumer policy
     /// (volatile sends are simply dropped).
     pub(crate) fn push(&self, out: PlainOut, volatile: bool) -> Result<(), SendError> {
-        match self.mailbox.push_out(out) {
-            Ok(()) => Ok(()),
-            Err(PushError::Closed) => Err(SendError::Closed),
-            Err(PushError::Full) => {
-                if !volatile && self.policy == SlowConsumerPolicy::Disconnect {
-                    tracing::warn!(transport = %self.transport, "outbound queue full, closing slow consumer");
-                    self.close(CloseReason::SlowConsumer);
-                }
-                Err(SendError::Full)
-            }
-        }
+        queue(&self.mailbox, out, volatile, self.policy, || {
+            tracing::warn!(transport = %self.transport, "outbound queue full, closing slow consumer");
+            self.close(CloseReason::SlowConsumer);
+        })
     }
 
     /// Queues an `error` envelope.
