@@ -4,6 +4,7 @@
 
 use super::conn::{Ctl, EngineConn, Outgoing};
 use super::mailbox::Taken;
+use super::vectored::Source;
 use super::ws::{WsConn, WsEnd};
 use super::{Engine, EngineHandler};
 use bytes::Bytes;
@@ -82,7 +83,7 @@ pub(crate) async fn run<H: EngineHandler>(
                 Output::Send(packet) => send_own(&mut io, &mut session, packet).await,
                 Output::SendOnProbe(packet) => {
                     if let Some(probe) = io.probe.as_mut() {
-                        if Box::pin(probe.send_all([&packet.to_frame()]))
+                        if Box::pin(probe.send(Source::Frames(&[packet.to_frame()])))
                             .await
                             .is_err()
                         {
@@ -113,7 +114,7 @@ pub(crate) async fn run<H: EngineHandler>(
                     }
                     let own = std::mem::take(&mut io.own);
                     if let Some(ws) = io.ws.as_mut() {
-                        if Box::pin(ws.send_all(&own)).await.is_err() {
+                        if Box::pin(ws.send(Source::Frames(&own))).await.is_err() {
                             session.close(CloseReason::TransportError);
                         }
                     }
@@ -315,7 +316,11 @@ async fn send_own(io: &mut Io, session: &mut Session, packet: Packet) {
     let frame = packet.to_frame();
     match io.ws.as_mut() {
         Some(ws) => {
-            if ws.send_all([&frame]).await.is_err() {
+            if ws
+                .send(Source::Frames(std::slice::from_ref(&frame)))
+                .await
+                .is_err()
+            {
                 session.close(CloseReason::TransportError);
             }
         }
@@ -331,16 +336,23 @@ async fn write_out(
     batch: Vec<Outgoing>,
 ) -> Result<(), CloseReason> {
     if let Some(ws) = io.ws.as_mut() {
-        for out in &batch {
-            ws.feed(out.frames())
+        // Everything up to a paced entry leaves in one go; then the pause.
+        let mut rest = &batch[..];
+        while !rest.is_empty() {
+            let cut = rest
+                .iter()
+                .position(Outgoing::is_paced)
+                .map_or(rest.len(), |i| i + 1);
+            let (now, later) = rest.split_at(cut);
+            ws.send(Source::Entries(now))
                 .await
                 .map_err(|_| CloseReason::TransportError)?;
-            if out.is_paced() {
-                ws.flush().await.map_err(|_| CloseReason::TransportError)?;
+            if now.last().is_some_and(Outgoing::is_paced) {
                 Box::pin(tokio::time::sleep(PACE)).await;
             }
+            rest = later;
         }
-        return ws.flush().await.map_err(|_| CloseReason::TransportError);
+        return Ok(());
     }
     if let Some(poll) = io.poll.take() {
         let mut frames = std::mem::take(&mut io.own);
@@ -391,7 +403,7 @@ async fn finish(io: &mut Io, conn: &EngineConn, reason: CloseReason) {
     if let Some(mut ws) = io.ws.take() {
         if reason != CloseReason::TransportClose && reason != CloseReason::TransportError {
             let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                let _ = ws.send_all(&frames).await;
+                let _ = ws.send(Source::Frames(&frames)).await;
                 ws.close().await;
             })
             .await;

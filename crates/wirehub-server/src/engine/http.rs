@@ -3,7 +3,7 @@
 //! `{"code":N,"message":...}` error responses.
 
 use super::conn::{Ctl, EngineConn};
-use super::ws::{accept_key, WsConn};
+use super::ws::{accept_key, Source, WsConn};
 use super::{actor, random_id, Engine, EngineHandler};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -330,7 +330,7 @@ async fn start_websocket<H: EngineHandler>(
         parts,
     );
     let open = engine.open_packet(conn.sid(), false).to_frame();
-    ws.send_all([&open]).await.ok()?;
+    ws.send(Source::Frames(&[open])).await.ok()?;
     engine.insert(conn.clone());
     Some((conn, Box::new(ws)))
 }

@@ -15,6 +15,7 @@ pub(crate) mod mailbox;
 mod request;
 mod scratch;
 mod sid;
+mod vectored;
 pub(crate) mod ws;
 
 pub(crate) use conn::queue;

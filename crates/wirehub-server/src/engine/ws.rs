@@ -1,16 +1,17 @@
 //! The one seam around the WebSocket crate (tokio-tungstenite): accepting an
-//! upgraded connection, reading frames, writing batches, closing. Nothing
-//! outside this file names the crate's types.
+//! upgraded connection, reading frames, control frames and closing. Data
+//! frames are written by [`vectored`](super::vectored), many per system
+//! call. Nothing outside this file names the crate's types.
 
 use super::scratch::ScratchRead;
+use super::vectored;
+pub(crate) use super::vectored::Source;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
@@ -112,32 +113,14 @@ impl WsConn {
         }
     }
 
-    /// Writes frames back to back, then flushes once.
-    pub(crate) async fn send_all<'a>(
-        &mut self,
-        frames: impl IntoIterator<Item = &'a Frame>,
-    ) -> Result<(), WsEnd> {
-        self.feed(frames).await?;
-        self.flush().await
-    }
-
-    /// Queues frames without flushing.
-    pub(crate) async fn feed<'a>(
-        &mut self,
-        frames: impl IntoIterator<Item = &'a Frame>,
-    ) -> Result<(), WsEnd> {
-        for frame in frames {
-            self.inner
-                .feed(to_message(frame))
-                .await
-                .map_err(|_| WsEnd::Error)?;
-        }
-        Ok(())
-    }
-
-    /// Flushes queued frames.
-    pub(crate) async fn flush(&mut self) -> Result<(), WsEnd> {
-        self.inner.flush().await.map_err(|_| WsEnd::Error)
+    /// Writes data frames in order, many per system call (see
+    /// [`vectored`](super::vectored)); payloads are not copied. Whatever
+    /// control frame the library still holds (a pong) goes out whole first.
+    pub(crate) async fn send(&mut self, source: Source<'_>) -> Result<(), WsEnd> {
+        self.inner.flush().await.map_err(|_| WsEnd::Error)?;
+        vectored::write_frames(self.inner.get_mut(), source)
+            .await
+            .map_err(|_| WsEnd::Error)
     }
 
     /// Sends a close frame and flushes (errors ignored: the peer may be gone).
@@ -148,18 +131,6 @@ impl WsConn {
     /// Whether anything (pongs included) arrived since the last call.
     pub(crate) fn take_activity(&mut self) -> bool {
         std::mem::take(&mut self.active)
-    }
-
-    /// Queues UTF-8 text messages without flushing.
-    pub(crate) async fn feed_text(&mut self, texts: &[Bytes]) -> Result<(), WsEnd> {
-        for text in texts {
-            let frame = WsFrame::message(text.clone(), OpCode::Data(Data::Text), true);
-            self.inner
-                .feed(WsMessage::Frame(frame))
-                .await
-                .map_err(|_| WsEnd::Error)?;
-        }
-        Ok(())
     }
 
     /// Sends a ping frame.
@@ -185,15 +156,25 @@ impl WsConn {
     }
 }
 
-/// Text frames go out as raw frames: they are valid UTF-8 by construction,
-/// so the library need not validate them again for every recipient.
-fn to_message(frame: &Frame) -> WsMessage {
-    match frame {
-        Frame::Text(s) => WsMessage::Frame(WsFrame::message(
-            s.as_bytes().clone(),
-            OpCode::Data(Data::Text),
-            true,
-        )),
-        Frame::Binary(b) => WsMessage::Binary(b.clone()),
+#[cfg(test)]
+mod tests {
+    use super::vectored::head_bytes;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+
+    /// Our frame headers are byte for byte the library's.
+    #[test]
+    fn frame_headers_match_the_library() {
+        for (opcode, data) in [(0x1, Data::Text), (0x2, Data::Binary)] {
+            for len in [0, 1, 125, 126, 127, 65_535, 65_536, 1 << 20] {
+                let header = FrameHeader {
+                    opcode: OpCode::Data(data),
+                    ..FrameHeader::default()
+                };
+                let mut want = Vec::new();
+                header.format(len as u64, &mut want).unwrap();
+                assert_eq!(head_bytes(opcode, len), want, "opcode {opcode} len {len}");
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::query;
 use super::reply::{self, Resp};
 use super::session::{on_envelope, Refusal};
 use crate::engine::mailbox::Taken;
-use crate::engine::ws::{WsConn, WsEnd};
+use crate::engine::ws::{Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};
 use crate::io::Transport;
 use http::{Request, StatusCode};
@@ -66,7 +66,7 @@ async fn run(
         Ok(session) => session,
         Err((e, conn)) => {
             let queued: Vec<_> = conn.mailbox.take_out(BATCH);
-            let _ = ws.feed_text(&envelopes(&queued)).await;
+            let _ = ws.send(Source::Texts(&envelopes(&queued))).await;
             let reason = match &e {
                 OpenError::UnknownNamespace(_) => "unknown namespace",
                 OpenError::Refused(_) => "connection refused",
@@ -85,8 +85,7 @@ async fn run(
             biased;
             taken = conn.mailbox.next(true, BATCH) => match taken {
                 Taken::Out(batch) => {
-                    let sent = ws.feed_text(&envelopes(&batch)).await;
-                    if sent.is_err() || ws.flush().await.is_err() {
+                    if ws.send(Source::Texts(&envelopes(&batch))).await.is_err() {
                         break (CloseReason::TransportError, None);
                     }
                 }
@@ -128,7 +127,7 @@ async fn run(
     if let Some(code) = code {
         // Flush what is still queued (an error envelope, a disconnect).
         let rest = conn.mailbox.take_out(usize::MAX);
-        let _ = ws.feed_text(&envelopes(&rest)).await;
+        let _ = ws.send(Source::Texts(&envelopes(&rest))).await;
         ws.close_with(code, reason.as_str()).await;
     }
 }
