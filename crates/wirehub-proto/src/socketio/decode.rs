@@ -183,7 +183,9 @@ fn split_event(json: &Str) -> Result<(Str, Args), ParseError> {
 /// Reassembles packets from Engine.IO messages, one connection's worth.
 #[derive(Debug)]
 pub struct Decoder {
-    partial: Option<(Packet, usize, Vec<Bytes>)>,
+    /// A binary packet waiting for its attachments (boxed: rare, and every
+    /// connection keeps a decoder for its whole life).
+    partial: Option<Box<(Packet, usize, Vec<Bytes>)>>,
     max_attachments: usize,
 }
 
@@ -211,18 +213,18 @@ impl Decoder {
                     return Err(ParseError::TooManyAttachments(count));
                 }
                 check_placeholders(&packet, count)?;
-                self.partial = Some((packet, count, Vec::with_capacity(count)));
+                self.partial = Some(Box::new((packet, count, Vec::with_capacity(count))));
                 Ok(None)
             }
             Message::Binary(data) => {
                 let (_, expected, got) =
-                    self.partial.as_mut().ok_or(ParseError::UnexpectedBinary)?;
+                    &mut **self.partial.as_mut().ok_or(ParseError::UnexpectedBinary)?;
                 got.push(data);
                 if got.len() < *expected {
                     return Ok(None);
                 }
                 let (mut packet, _, got) =
-                    self.partial.take().ok_or(ParseError::UnexpectedBinary)?;
+                    *self.partial.take().ok_or(ParseError::UnexpectedBinary)?;
                 if let PacketKind::Event { args, .. } | PacketKind::Ack { args, .. } =
                     &mut packet.kind
                 {

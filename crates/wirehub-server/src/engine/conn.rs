@@ -99,7 +99,7 @@ pub struct EngineConn {
     upgrading: AtomicBool,
     posting: AtomicBool,
     policy: SlowConsumerPolicy,
-    request: ::http::request::Parts,
+    request: super::request::StoredRequest,
 }
 
 impl std::fmt::Debug for EngineConn {
@@ -129,7 +129,7 @@ impl EngineConn {
             upgrading: AtomicBool::new(false),
             posting: AtomicBool::new(false),
             policy,
-            request: super::request::detach(request),
+            request: super::request::StoredRequest::new(request),
         })
     }
 
@@ -140,7 +140,7 @@ impl EngineConn {
 
     /// The handshake request's head (method, URI, headers, extensions).
     pub fn request(&self) -> &::http::request::Parts {
-        &self.request
+        self.request.parts()
     }
 
     /// The transport in use, or `None` once closed.

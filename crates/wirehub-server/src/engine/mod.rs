@@ -22,7 +22,7 @@ pub(crate) use conn::queue;
 pub use conn::{EngineConn, Outgoing, SendError};
 pub use http::ResponseBody;
 pub(crate) use http::{upgrade_response, websocket_key};
-pub(crate) use request::detach as detach_request;
+pub(crate) use request::StoredRequest;
 pub(crate) use sid::random_id;
 
 use crate::config::Config;

@@ -1,29 +1,93 @@
 //! The request head a connection keeps for its whole life (its handlers
-//! read the handshake's URI and headers), copied out of hyper's read
-//! buffer: the parsed head's URI and header values are slices of that
-//! 8 KiB buffer, and keeping them would keep the whole buffer alive for
-//! every idle connection.
+//! may read the handshake's URI and headers), stored small:
+//!
+//! - copied out of hyper's read buffer: the parsed head's URI and header
+//!   values are slices of that 8 KiB buffer, and keeping them would keep
+//!   the whole buffer alive for every idle connection;
+//! - the headers packed into one allocation: a `HeaderMap` of a handful of
+//!   headers takes about 700 bytes in a dozen allocations, and most
+//!   connections never look at it. The map is rebuilt on first access.
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::Uri;
+use std::sync::OnceLock;
 
-/// `parts` with its URI and headers in allocations of their own.
-pub(crate) fn detach(mut parts: Parts) -> Parts {
-    if let Ok(uri) = parts.uri.to_string().parse::<Uri>() {
-        parts.uri = uri;
-    }
-    let mut headers = HeaderMap::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
-        let copied_name = HeaderName::from_bytes(name.as_str().as_bytes());
-        let copied_value = HeaderValue::from_bytes(value.as_bytes());
-        if let (Ok(name), Ok(mut copied)) = (copied_name, copied_value) {
-            copied.set_sensitive(value.is_sensitive());
-            headers.append(name, copied);
+/// A connection's request head.
+pub(crate) struct StoredRequest {
+    /// Method, URI, version and extensions; no headers.
+    head: Parts,
+    /// The headers, packed (see [`pack`]).
+    packed: Box<[u8]>,
+    /// The whole head, built on first access.
+    full: OnceLock<Box<Parts>>,
+}
+
+impl StoredRequest {
+    /// Stores `parts`, sharing nothing with the buffer it was parsed from.
+    pub(crate) fn new(mut parts: Parts) -> Self {
+        if let Ok(uri) = parts.uri.to_string().parse::<Uri>() {
+            parts.uri = uri;
+        }
+        let packed = pack(&std::mem::take(&mut parts.headers));
+        StoredRequest {
+            head: parts,
+            packed,
+            full: OnceLock::new(),
         }
     }
-    parts.headers = headers;
-    parts
+
+    /// The head with its headers.
+    pub(crate) fn parts(&self) -> &Parts {
+        self.full.get_or_init(|| {
+            let mut parts = self.head.clone();
+            parts.headers = unpack(&self.packed);
+            Box::new(parts)
+        })
+    }
+}
+
+/// Per header: name length (u32, little-endian), name, value length,
+/// value, and a sensitivity flag byte.
+fn pack(headers: &HeaderMap) -> Box<[u8]> {
+    let size: usize = headers
+        .iter()
+        .map(|(n, v)| 9 + n.as_str().len() + v.len())
+        .sum();
+    let mut out = Vec::with_capacity(size);
+    for (name, value) in headers {
+        for field in [name.as_str().as_bytes(), value.as_bytes()] {
+            out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            out.extend_from_slice(field);
+        }
+        out.push(u8::from(value.is_sensitive()));
+    }
+    out.into_boxed_slice()
+}
+
+fn unpack(mut packed: &[u8]) -> HeaderMap {
+    fn field<'a>(packed: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let (len, rest) = packed.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (field, rest) = rest.split_at_checked(len)?;
+        *packed = rest;
+        Some(field)
+    }
+    let mut headers = HeaderMap::new();
+    while let (Some(name), Some(value)) = (field(&mut packed), field(&mut packed)) {
+        let Some((&sensitive, rest)) = packed.split_first() else {
+            break;
+        };
+        packed = rest;
+        // Both were a valid name and value when packed.
+        if let (Ok(name), Ok(mut value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            value.set_sensitive(sensitive == 1);
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]
@@ -33,19 +97,38 @@ mod tests {
     #[test]
     fn keeps_everything_but_shares_nothing() {
         let (parts, ()) = http::Request::builder()
+            .method("POST")
             .uri("/socket.io/?EIO=4&transport=websocket")
             .header("x-custom", "a")
             .header("x-custom", "b")
             .header("cookie", "k=v")
+            .header("x-long", "v".repeat(70_000))
             .extension(7u8)
             .body(())
             .unwrap()
             .into_parts();
-        let copy = detach(parts.clone());
+        let mut sensitive = parts.clone();
+        let mut auth = HeaderValue::from_static("Bearer t");
+        auth.set_sensitive(true);
+        sensitive.headers.insert("authorization", auth);
+
+        let stored = StoredRequest::new(sensitive.clone());
+        let copy = stored.parts();
+        assert_eq!(copy.method, parts.method);
         assert_eq!(copy.uri, parts.uri);
-        assert_eq!(copy.headers, parts.headers);
+        assert_eq!(copy.headers, sensitive.headers);
         assert_eq!(copy.extensions.get::<u8>(), Some(&7));
         let values: Vec<_> = copy.headers.get_all("x-custom").iter().collect();
         assert_eq!(values, ["a", "b"]);
+        assert!(copy.headers["authorization"].is_sensitive());
+        assert!(!copy.headers["cookie"].is_sensitive());
+        // The second access returns the same head.
+        assert!(std::ptr::eq(stored.parts(), copy));
+    }
+
+    #[test]
+    fn no_headers() {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        assert!(StoredRequest::new(parts).parts().headers.is_empty());
     }
 }

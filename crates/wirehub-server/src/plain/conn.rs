@@ -5,6 +5,7 @@
 
 use crate::config::SlowConsumerPolicy;
 use crate::engine::mailbox::Mailbox;
+use crate::engine::StoredRequest;
 use crate::engine::{queue, SendError};
 use crate::io::{Delivery, Transport};
 use bytes::Bytes;
@@ -79,7 +80,7 @@ pub struct PlainConn {
     transport: Transport,
     pub(crate) mailbox: Mailbox<PlainOut, PlainCtl>,
     policy: SlowConsumerPolicy,
-    request: http::request::Parts,
+    request: StoredRequest,
     hello: HelloInfo,
 }
 
@@ -104,7 +105,7 @@ impl PlainConn {
             transport,
             mailbox: Mailbox::new(capacity),
             policy,
-            request: crate::engine::detach_request(request),
+            request: StoredRequest::new(request),
             hello,
         }
     }
@@ -122,7 +123,7 @@ impl PlainConn {
     /// The opening request's head (for TCP and UDP: a synthetic one whose
     /// extensions hold the peer address).
     pub fn request(&self) -> &http::request::Parts {
-        &self.request
+        self.request.parts()
     }
 
     /// Whether the connection is closed.
