@@ -2,56 +2,56 @@
 //! between many recipients without copying or re-validating them.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use std::fmt;
 use std::ops::Deref;
 
 /// An immutable UTF-8 string backed by [`Bytes`]; cloning is a refcount bump.
+/// Validated once, when made (the storage is `bytestring`'s, which reads
+/// it as `str` without checking again).
 #[derive(Clone, PartialEq, Eq, Default, PartialOrd, Ord)]
-pub struct Str(Bytes);
+pub struct Str(ByteString);
 
 impl Str {
     /// An empty string.
     pub const fn new() -> Self {
-        Str(Bytes::new())
+        Str(ByteString::new())
     }
 
     /// A string from a static literal, without allocating.
     pub const fn from_static(s: &'static str) -> Self {
-        Str(Bytes::from_static(s.as_bytes()))
+        Str(ByteString::from_static(s))
     }
 
     /// Validates `bytes` as UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
-        std::str::from_utf8(&bytes)?;
-        Ok(Str(bytes))
+        ByteString::try_from(bytes).map(Str)
     }
 
     /// The string's text.
     pub fn as_str(&self) -> &str {
-        // The constructor guarantees UTF-8; `from_utf8` cannot fail here.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The underlying bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// Consumes the string, returning its bytes.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 
-    /// A sub-string sharing the same buffer. `range` must lie on char boundaries.
+    /// A sub-string sharing the same buffer. `range` must lie on char
+    /// boundaries (it panics otherwise, as `str` indexing does).
     pub fn slice(&self, range: std::ops::Range<usize>) -> Str {
-        debug_assert!(self.as_str().is_char_boundary(range.start));
-        debug_assert!(self.as_str().is_char_boundary(range.end));
-        Str(self.0.slice(range))
+        Str(self.0.slice_ref(&self.as_str()[range]))
     }
 
     /// The sub-string that `part` (a slice borrowed from `self`) covers.
     pub fn slice_ref(&self, part: &str) -> Str {
-        Str(self.0.slice_ref(part.as_bytes()))
+        Str(self.0.slice_ref(part))
     }
 }
 
@@ -77,7 +77,7 @@ impl std::borrow::Borrow<str> for Str {
 
 impl From<String> for Str {
     fn from(s: String) -> Self {
-        Str(Bytes::from(s))
+        Str(ByteString::from(s))
     }
 }
 
