@@ -172,7 +172,7 @@ if [[ "$MODE" == smoke ]]; then
   CASES="
 echo|32B|echo --clients 20 --payload 32 --warmup 0.3 --duration 1
 echo|4096B|echo --clients 20 --payload 4096 --warmup 0.3 --duration 1
-fanout|200|fanout --clients 200 --rate 20 --duration 1 --drain 2 --variant 200
+fanout|200@20|fanout --clients 200 --rate 20 --duration 1 --drain 2 --variant 200@20
 handshake|ws|handshake --concurrency 8 --warmup 0.3 --duration 1
 idle|500|idle --clients 500 --settle 1
 polling|50|polling --clients 50 --rate 10 --duration 1 --drain 2
@@ -184,9 +184,10 @@ else
   CASES="
 echo|32B|echo --clients 100 --payload 32 --warmup 1 --duration 5
 echo|4096B|echo --clients 100 --payload 4096 --warmup 1 --duration 5
-fanout|1000|fanout --clients 1000 --rate 20 --duration 8 --variant 1000
-fanout|5000|fanout --clients 5000 --rate 4 --duration 8 --variant 5000
-fanout|10000|fanout --clients 10000 --rate 2 --duration 8 --variant 10000
+fanout|1000@20|fanout --clients 1000 --rate 20 --duration 8 --variant 1000@20
+fanout|1000@200|fanout --clients 1000 --rate 200 --duration 8 --variant 1000@200
+fanout|5000@40|fanout --clients 5000 --rate 40 --duration 8 --variant 5000@40
+fanout|10000@20|fanout --clients 10000 --rate 20 --duration 8 --variant 10000@20
 handshake|ws|handshake --concurrency 32 --warmup 1 --duration 5
 idle|10000|idle --clients 10000 --settle 6
 idle|19000|idle --clients 19000 --settle 6
@@ -345,7 +346,7 @@ cat >"$META" <<EOF
 EOF
 if [[ "$MODE" == full && "$OUT" == "$OUT_DEFAULT" ]]; then
   "$LOADGEN" report --raw "$RAW" --meta "$META" --out-dir "$OUT" --name latest \
-    --summary "$ROOT/BENCHMARKS.md" --summary-link bench/results 2>/dev/null
+    --summary "$ROOT/BENCHMARKS.md" --summary-link bench/results --analysis "$HERE/analysis.md" 2>/dev/null
   say "results: bench/results/latest.md, latest.svg, latest.json; summary: BENCHMARKS.md"
 elif [[ "$MODE" == full ]]; then
   "$LOADGEN" report --raw "$RAW" --meta "$META" --out-dir "$OUT" --name latest 2>/dev/null

@@ -30,6 +30,10 @@ pub(crate) struct Opts {
     /// Path of the output directory as seen from the summary file (for links).
     #[arg(long, default_value = "bench/results")]
     summary_link: String,
+    /// A hand-written Markdown section (profiles, what blocks the targets)
+    /// copied into the summary after the caveats.
+    #[arg(long)]
+    analysis: Option<PathBuf>,
 }
 
 /// The servers, in column order: the subject first, then the peers.
@@ -311,7 +315,12 @@ fn variant_label(scenario: &str, variant: &str) -> String {
             Some(n) => format!("echo {n} B"),
             None => format!("echo {variant}"),
         },
-        "fanout" => format!("fan-out {} clients", thousands(variant)),
+        "fanout" => match variant.split_once('@') {
+            Some((clients, rate)) => {
+                format!("fan-out {} clients × {rate} msg/s", thousands(clients))
+            }
+            None => format!("fan-out {} clients", thousands(variant)),
+        },
         "handshake" => "handshake".to_owned(),
         "idle" => format!("idle {} conns", thousands(variant)),
         "polling" => format!("long-polling {} clients", thousands(variant)),
@@ -1141,8 +1150,11 @@ pub(crate) fn run(o: Opts) -> Result<()> {
     // Scenario order, then numeric variant order.
     variants.sort_by_key(|(s, v)| {
         let si = SCENARIO_ORDER.iter().position(|x| x == s).unwrap_or(99);
-        let vn: u64 = v.trim_end_matches('B').parse().unwrap_or(0);
-        (si, vn, v.clone())
+        // "4096B", "1000@200" (clients @ msg/s): the leading number, then the rate.
+        let (head, rate) = v.split_once('@').unwrap_or((v.as_str(), ""));
+        let vn: u64 = head.trim_end_matches('B').parse().unwrap_or(0);
+        let rn: u64 = rate.parse().unwrap_or(0);
+        (si, vn, rn, v.clone())
     });
     let mut excluded: Group = BTreeMap::new();
     for (key, runs) in groups.iter_mut() {
@@ -1236,6 +1248,11 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         b.push_str("- Heartbeat: all servers ping every 5 s (20 s timeout), not the conformance server's 300 ms / 200 ms, with which Node cannot keep 19,000 connections open; `bench/run.sh --conformance` runs that setting.\n");
         b.push_str("- One generator core: in the closed-loop scenarios (echo, handshake) the generator can saturate before a Rust server does (⚠ in the detailed tables); the per-server-CPU-second figures stay valid, the raw rates are then lower bounds.\n");
         b.push_str("- Shared machines: cases that overlapped with other work were run again or left out of the medians (listed below).\n\n");
+        if let Some(analysis) = &o.analysis {
+            let text = std::fs::read_to_string(analysis)?;
+            b.push_str(text.trim_end());
+            b.push_str("\n\n");
+        }
         b.push_str("## Anomalies in this run\n\n");
         if anomalies.is_empty() {
             b.push_str("None: no errors, no lost messages, no generator saturation.\n");
