@@ -171,6 +171,28 @@ async fn ping_timeout_closes_silent_clients_only() {
     server.assert_healthy().await;
 }
 
+/// A GET sent as soon as the heartbeat has run out (ping interval + ping
+/// timeout after the open packet, as the public protocol suite does) finds
+/// the session gone, whether or not the server's timer has fired yet.
+#[tokio::test]
+async fn poll_right_after_the_heartbeat_ran_out_is_refused() {
+    let server = start(
+        SocketIo::builder()
+            .ping_interval(Duration::from_millis(60))
+            .ping_timeout(Duration::from_millis(40)),
+    )
+    .await;
+    for _ in 0..10 {
+        let client = server.polling().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client
+            .get()
+            .await
+            .assert_error(400, 1, "Session ID unknown");
+    }
+    server.assert_healthy().await;
+}
+
 #[tokio::test]
 async fn close_disconnects_everyone_with_server_shutting_down() {
     let server = start_default().await;

@@ -15,6 +15,9 @@ pub enum Beat {
     TimedOut,
 }
 
+/// How late a ping may be sent and still count from when it was due.
+const TIMER_SLACK: Duration = Duration::from_millis(10);
+
 /// Heartbeat timer state, driven by the caller's clock.
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
@@ -53,7 +56,13 @@ impl Heartbeat {
         match self.next_ping {
             Some(at) if now >= at => {
                 self.next_ping = None;
-                self.pong_deadline = Some(now + self.timeout);
+                // A ping a timer tick late keeps the schedule, so the session
+                // ends at open + interval + timeout as the client reckons;
+                // one sent much later (a busy server) gives the client the
+                // whole timeout to answer.
+                let late = now.duration_since(at);
+                let from = if late < TIMER_SLACK { at } else { now };
+                self.pong_deadline = Some(from + self.timeout);
                 Beat::SendPing
             }
             _ => Beat::Idle,
@@ -78,6 +87,21 @@ mod tests {
 
     const I: Duration = Duration::from_millis(300);
     const T: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn a_ping_a_tick_late_keeps_the_schedule_a_very_late_one_does_not() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(t0, I, T);
+        assert_eq!(
+            hb.on_timeout(t0 + I + Duration::from_millis(2)),
+            Beat::SendPing
+        );
+        assert_eq!(hb.deadline(), Some(t0 + I + T));
+        let mut busy = Heartbeat::new(t0, I, T);
+        let late = t0 + I + Duration::from_millis(150);
+        assert_eq!(busy.on_timeout(late), Beat::SendPing);
+        assert_eq!(busy.deadline(), Some(late + T));
+    }
 
     #[test]
     fn pings_then_times_out() {

@@ -49,10 +49,13 @@ struct Io {
     flush_polls_at: Option<Instant>,
 }
 
+/// Runs a session opened (its open packet made) at `opened`: the heartbeat
+/// counts from then, as the client's does from receiving that packet.
 pub(crate) async fn run<H: EngineHandler>(
     engine: Arc<Engine<H>>,
     conn: Arc<EngineConn>,
     ws: Option<Box<WsConn>>,
+    opened: Instant,
 ) {
     let _registration = Registration {
         engine: &*engine,
@@ -63,7 +66,7 @@ pub(crate) async fn run<H: EngineHandler>(
     } else {
         TransportKind::Polling
     };
-    let mut session = Session::new(Instant::now(), engine.config.session(), transport);
+    let mut session = Session::new(opened, engine.config.session(), transport);
     let mut state = engine.handler.on_open(&conn);
     let mut io = Io {
         ws,
@@ -226,7 +229,12 @@ impl<H: EngineHandler> Drop for Registration<'_, H> {
 fn on_command(io: &mut Io, session: &mut Session, conn: &EngineConn, cmd: Ctl) {
     match cmd {
         Ctl::Poll(reply) => {
-            if session.transport() == TransportKind::WebSocket {
+            // A request that arrives after the heartbeat ran out finds the
+            // session gone, even if its timer has not fired yet.
+            session.handle_timeout(Instant::now());
+            if session.is_closed() {
+                refuse(Ctl::Poll(reply));
+            } else if session.transport() == TransportKind::WebSocket {
                 let _ = reply.send(Err(EngineError::BadRequest));
             } else if io.poll.is_some() {
                 let _ = reply.send(Err(EngineError::BadRequest));
@@ -236,7 +244,10 @@ fn on_command(io: &mut Io, session: &mut Session, conn: &EngineConn, cmd: Ctl) {
             }
         }
         Ctl::Post(packets, done) => {
-            if session.transport() == TransportKind::WebSocket {
+            session.handle_timeout(Instant::now());
+            if session.is_closed() {
+                refuse(Ctl::Post(packets, done));
+            } else if session.transport() == TransportKind::WebSocket {
                 let _ = done.send(Err(EngineError::BadRequest));
             } else {
                 let now = Instant::now();
@@ -437,7 +448,7 @@ mod tests {
             crate::SlowConsumerPolicy::Disconnect,
             parts,
         );
-        let session = super::run(engine.clone(), conn, None);
+        let session = super::run(engine.clone(), conn, None, std::time::Instant::now());
         let size = std::mem::size_of_val(&session);
         assert!(size <= 1536, "the session future grew to {size} bytes");
         // A WebSocket session's whole task: the set-up must not add to it.

@@ -10,6 +10,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
     payload, CloseReason, EngineError, HandshakeQuery, OpenPacket, Packet, TransportKind,
@@ -120,7 +121,7 @@ impl<H: EngineHandler> Engine<H> {
         );
         let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
         self.insert(conn.clone());
-        tokio::spawn(actor::run(self.clone(), conn, None));
+        tokio::spawn(actor::run(self.clone(), conn, None, Instant::now()));
         text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
     }
 
@@ -274,7 +275,7 @@ struct WsSetup {
 /// state stays allocated while the connection lives.
 async fn websocket_task<H: EngineHandler>(engine: Arc<Engine<H>>, setup: Box<WsSetup>) {
     if let Some((conn, ws)) = Box::pin(start_websocket(&engine, setup)).await {
-        actor::run(engine, conn, Some(ws)).await;
+        actor::run(engine, conn, Some(ws), Instant::now()).await;
     }
 }
 
