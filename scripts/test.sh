@@ -8,8 +8,10 @@
 #   3. the cross-transport matrix: socket.io-client and every plain transport
 #      (WebSocket, SSE, HTTP streaming, polling + HTTP API, TCP, UDP) against
 #      `wirehub serve`, and SSE resume;
-#   4. the demo chat page in headless Chromium (Debian's package, Playwright);
-#   5. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
+#   4. the WebSocket layer against the Autobahn|Testsuite (cases 1-10; it needs
+#      a Python 2.7, and is reported as skipped on a machine without one);
+#   5. the demo chat page in headless Chromium (Debian's package, Playwright);
+#   6. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
 # Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +81,21 @@ if [[ -n "$line" ]]; then
     "$(sed -nE 's/.*, ([0-9]+) failed.*/\1/p' <<<"$line")"
 else
   count "plain" 0 1
+fi
+rm -f "$log"
+
+stage "autobahn: the WebSocket layer against the Autobahn|Testsuite"
+log=$(mktemp)
+set +e
+tests/autobahn/run.sh 2>&1 | tee "$log"
+set -e
+line=$(grep -E "^autobahn: " "$log" | tail -n 1 || true)
+if [[ "$line" =~ ^autobahn:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+  count "autobahn" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+elif [[ "$line" == "autobahn: skipped"* ]]; then
+  summary+=("$line")
+else
+  count "autobahn" 0 1
 fi
 rm -f "$log"
 

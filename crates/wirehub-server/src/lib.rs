@@ -29,12 +29,15 @@
 //! - [`plain`]: plain transports (WebSocket, SSE, HTTP streaming, polling,
 //!   HTTP API, TCP, UDP) on the same namespaces and rooms.
 //! - [`conformance`]: the Socket.IO conformance contract's handlers.
+//! - [`websocket_echo`]: a bare WebSocket echo on the server's WebSocket
+//!   layer, for the Autobahn|Testsuite.
 
 pub mod config;
 pub mod conformance;
 pub mod engine;
 pub mod io;
 pub mod plain;
+pub mod websocket_echo;
 
 mod builder;
 mod serve;

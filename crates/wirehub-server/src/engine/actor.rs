@@ -160,7 +160,7 @@ pub(crate) async fn run<H: EngineHandler>(
                     }
                 },
                 Err(WsEnd::Closed) => session.close(CloseReason::TransportClose),
-                Err(WsEnd::Error | WsEnd::TooBig) => session.close(CloseReason::TransportError),
+                Err(WsEnd::Error | WsEnd::TooBig | WsEnd::BadText) => session.close(CloseReason::TransportError),
             },
             read = recv(&mut io.probe), if io.probe.is_some() => match read.map(Packet::from_client_frame) {
                 Ok(Ok(p)) => session.handle_packet(Instant::now(), TransportKind::WebSocket, p),
@@ -412,12 +412,19 @@ async fn finish(io: &mut Io, conn: &EngineConn, reason: CloseReason) {
     let mut frames = Vec::new();
     extend_frames(&mut frames, conn.mailbox.take_out(BATCH));
     if let Some(mut ws) = io.ws.take() {
-        if reason != CloseReason::TransportClose && reason != CloseReason::TransportError {
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                let _ = ws.send(Source::Frames(&frames)).await;
-                ws.close().await;
-            })
-            .await;
+        match reason {
+            CloseReason::TransportError => {}
+            // The peer closed: answer its close frame (RFC 6455, section 5.5.1).
+            CloseReason::TransportClose => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
+            }
+            _ => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    let _ = ws.send(Source::Frames(&frames)).await;
+                    ws.close().await;
+                })
+                .await;
+            }
         }
     }
     if let Some(poll) = io.poll.take() {

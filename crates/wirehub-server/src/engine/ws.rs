@@ -34,6 +34,8 @@ pub(crate) enum WsEnd {
     Closed,
     /// A message over the size limit.
     TooBig,
+    /// A text message that is not UTF-8.
+    BadText,
     /// An I/O or protocol error.
     Error,
 }
@@ -80,7 +82,7 @@ impl WsConn {
             self.active = true;
             match next {
                 Some(Ok(WsMessage::Text(t))) => {
-                    let s = Str::from_utf8(Bytes::from(t)).map_err(|_| WsEnd::Error)?;
+                    let s = Str::from_utf8(Bytes::from(t)).map_err(|_| WsEnd::BadText)?;
                     return Ok(Frame::Text(s));
                 }
                 Some(Ok(WsMessage::Binary(b))) => return Ok(Frame::Binary(b)),
@@ -105,6 +107,7 @@ impl WsConn {
                     return Err(WsEnd::Closed)
                 }
                 Some(Err(WsError::Capacity(_))) => return Err(WsEnd::TooBig),
+                Some(Err(WsError::Utf8(_))) => return Err(WsEnd::BadText),
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "websocket read failed");
                     return Err(WsEnd::Error);
@@ -123,9 +126,12 @@ impl WsConn {
             .map_err(|_| WsEnd::Error)
     }
 
-    /// Sends a close frame and flushes (errors ignored: the peer may be gone).
+    /// Ends the connection (errors ignored: the peer may be gone): answers
+    /// the peer's close frame if it sent one, or sends ours, and flushes.
+    /// (`SinkExt::close` does both; the stream's own `close` only sends, and
+    /// fails once the peer has closed, leaving its close unanswered.)
     pub(crate) async fn close(mut self) {
-        let _ = self.inner.close(None).await;
+        let _ = SinkExt::close(&mut self.inner).await;
     }
 
     /// Whether anything (pongs included) arrived since the last call.

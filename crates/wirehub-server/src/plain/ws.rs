@@ -110,6 +110,7 @@ async fn run(
                     conn.send_error(codes::TOO_LARGE, &message, None);
                     break (CloseReason::ParseError, Some(1009));
                 }
+                Err(WsEnd::BadText) => break (CloseReason::ParseError, Some(1007)),
                 Err(WsEnd::Error) => break (CloseReason::TransportError, None),
             },
             _ = ticker.tick() => {
@@ -129,6 +130,9 @@ async fn run(
         let rest = conn.mailbox.take_out(usize::MAX);
         let _ = ws.send(Source::Texts(&envelopes(&rest))).await;
         ws.close_with(code, reason.as_str()).await;
+    } else if reason == CloseReason::TransportClose {
+        // The peer closed: answer its close frame (RFC 6455, section 5.5.1).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close()).await;
     }
 }
 

@@ -1,0 +1,21 @@
+//! A bare WebSocket echo on wirehub's WebSocket layer, for the
+//! Autobahn|Testsuite (`scripts/autobahn.sh`): every message goes back as it
+//! came, on any path. Messages up to 16 MiB (the suite's largest); listens
+//! on 127.0.0.1:9001 (env `PORT`).
+
+use wirehub_server::websocket_echo::WebSocketEcho;
+
+/// The largest message the suite sends (cases 9.x), with room to spare.
+const MAX_MESSAGE: usize = 32 << 20;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9001);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("websocket echo listening on ws://127.0.0.1:{port}");
+    let echo = WebSocketEcho::new(MAX_MESSAGE);
+    wirehub_server::serve(listener, echo, std::future::pending()).await
+}
