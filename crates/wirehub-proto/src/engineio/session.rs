@@ -167,7 +167,12 @@ impl Session {
     }
 
     /// Feeds one packet that arrived on `via` at `now`.
+    ///
+    /// Timers are advanced to `now` first, so a packet that arrives after
+    /// the heartbeat ran out (a late pong) finds the session closed, whether
+    /// or not the caller's timer has fired yet.
     pub fn handle_packet(&mut self, now: Instant, via: TransportKind, packet: Packet) {
+        self.handle_timeout(now);
         if self.closed {
             return;
         }
@@ -303,6 +308,45 @@ mod tests {
         );
         assert!(s.is_closed());
         assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_pong_after_the_deadline_does_not_revive_the_session() {
+        let t0 = Instant::now();
+        let mut s = Session::new(t0, cfg(), WebSocket);
+        s.handle_timeout(t0 + Duration::from_millis(300));
+        assert_eq!(drain(&mut s), vec![Output::Send(Packet::Ping)]);
+        // The caller's timer for t0 + 500 ms has not fired yet.
+        s.handle_packet(t0 + Duration::from_millis(501), WebSocket, Packet::Pong);
+        assert_eq!(
+            drain(&mut s),
+            vec![Output::Closed(CloseReason::PingTimeout)]
+        );
+        assert!(s.is_closed());
+
+        let mut in_time = Session::new(t0, cfg(), WebSocket);
+        in_time.handle_timeout(t0 + Duration::from_millis(300));
+        drain(&mut in_time);
+        in_time.handle_packet(t0 + Duration::from_millis(499), WebSocket, Packet::Pong);
+        assert_eq!(drain(&mut in_time), vec![]);
+        assert_eq!(
+            in_time.poll_timeout(),
+            Some(t0 + Duration::from_millis(799))
+        );
+    }
+
+    #[test]
+    fn a_message_when_a_ping_is_due_sends_the_ping_first() {
+        let t0 = Instant::now();
+        let mut s = Session::new(t0, cfg(), Polling);
+        s.handle_packet(t0 + Duration::from_millis(350), Polling, Packet::text("hi"));
+        assert_eq!(
+            drain(&mut s),
+            vec![
+                Output::Send(Packet::Ping),
+                Output::Message(Message::Text("hi".into()))
+            ]
+        );
     }
 
     #[test]
