@@ -16,11 +16,14 @@
 //! - [`plain`]: the plain envelope protocol (v1) of the non-Socket.IO
 //!   transports: JSON envelopes both ways, NDJSON line framing and
 //!   Server-Sent Events framing.
+//! - [`websocket`]: WebSocket framing (RFC 6455), server side: the frame
+//!   decoder, frame headers, control frames and the handshake's accept key.
 
 mod str;
 
 pub mod engineio;
 pub mod plain;
 pub mod socketio;
+pub mod websocket;
 
 pub use crate::str::Str;

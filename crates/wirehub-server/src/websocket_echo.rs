@@ -1,8 +1,8 @@
 //! A bare WebSocket echo on the server's own WebSocket layer: every text or
 //! binary message goes back as it came, on any path. It exists so the
-//! Autobahn|Testsuite (`scripts/autobahn.sh`) can check that layer (the
-//! crate's reads and control frames plus our own vectored writes) against
-//! RFC 6455, with nothing of Engine.IO in between.
+//! Autobahn|Testsuite (`tests/autobahn`) can check that layer (our frame
+//! decoder, control frames and vectored writes) against RFC 6455, with
+//! nothing of Engine.IO in between.
 //!
 //! A connection that breaks the protocol is closed with 1002 (1007 for text
 //! that is not UTF-8), one with a message over the limit with 1009.
@@ -49,7 +49,7 @@ impl<B> Service<Request<B>> for WebSocketEcho {
             let max_message = self.max_message;
             tokio::spawn(async move {
                 if let Ok(upgraded) = on_upgrade.await {
-                    echo(WsConn::accept(upgraded, max_message).await).await;
+                    echo(WsConn::accept(upgraded, max_message)).await;
                 }
             });
         }
@@ -80,7 +80,8 @@ async fn echo(mut ws: WsConn) {
             Err(WsEnd::Closed) => return ws.close().await,
             Err(WsEnd::TooBig) => return ws.close_with(1009, "message too big").await,
             Err(WsEnd::BadText) => return ws.close_with(1007, "text is not UTF-8").await,
-            Err(WsEnd::Error) => return ws.close_with(1002, "protocol error").await,
+            Err(WsEnd::Protocol) => return ws.close_with(1002, "protocol error").await,
+            Err(WsEnd::Error) => return,
         }
     }
 }

@@ -160,7 +160,7 @@ pub(crate) async fn run<H: EngineHandler>(
                     }
                 },
                 Err(WsEnd::Closed) => session.close(CloseReason::TransportClose),
-                Err(WsEnd::Error | WsEnd::TooBig | WsEnd::BadText) => session.close(CloseReason::TransportError),
+                Err(WsEnd::Error | WsEnd::TooBig | WsEnd::BadText | WsEnd::Protocol) => session.close(CloseReason::TransportError),
             },
             read = recv(&mut io.probe), if io.probe.is_some() => match read.map(Packet::from_client_frame) {
                 Ok(Ok(p)) => session.handle_packet(Instant::now(), TransportKind::WebSocket, p),

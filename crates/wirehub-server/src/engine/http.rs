@@ -142,7 +142,7 @@ impl<H: EngineHandler> Engine<H> {
             WsTarget::Refuse => {
                 tokio::spawn(async move {
                     if let Ok(upgraded) = on_upgrade.await {
-                        WsConn::accept(upgraded, 0).await.close().await;
+                        WsConn::accept(upgraded, 0).close().await;
                     }
                 });
                 return upgrade_response(key);
@@ -315,7 +315,7 @@ async fn start_websocket<H: EngineHandler>(
             return None;
         }
     };
-    let mut ws = WsConn::accept(upgraded, engine.config.max_payload).await;
+    let mut ws = WsConn::accept(upgraded, engine.config.max_payload);
     if let Some(conn) = existing {
         if !conn.command(Ctl::Attach(Box::new(ws))) {
             conn.set_upgrading(false);

@@ -13,7 +13,6 @@ mod conn;
 mod http;
 pub(crate) mod mailbox;
 mod request;
-mod scratch;
 mod sid;
 mod vectored;
 pub(crate) mod ws;

@@ -4,9 +4,11 @@
 //! - copied out of hyper's read buffer: the parsed head's URI and header
 //!   values are slices of that 8 KiB buffer, and keeping them would keep
 //!   the whole buffer alive for every idle connection;
-//! - the headers packed into one allocation: a `HeaderMap` of a handful of
-//!   headers takes about 700 bytes in a dozen allocations, and most
-//!   connections never look at it. The map is rebuilt on first access;
+//! - method, URI and headers packed into one allocation: a `HeaderMap` of a
+//!   handful of headers takes about 700 bytes in a dozen allocations, an
+//!   empty one still 96 bytes inline, and a `Uri` about 90 bytes plus its
+//!   own allocation; most connections never look at any of them. The head
+//!   is rebuilt on first access;
 //! - the peer address ([`RemoteAddr`]) kept beside the extensions, not in
 //!   them: an extensions map holding only it costs about 180 bytes in two
 //!   allocations. It is put back when the head is rebuilt.
@@ -14,15 +16,16 @@
 use crate::RemoteAddr;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
-use http::{Extensions, Uri};
+use http::{Extensions, Method, Uri, Version};
 use std::sync::OnceLock;
 
 /// A connection's request head.
 pub(crate) struct StoredRequest {
-    /// Method, URI, version and extensions; no headers, no [`RemoteAddr`].
-    head: Parts,
-    /// The headers, packed (see [`pack`]).
+    /// Method, URI and headers, packed (see [`pack`]).
     packed: Box<[u8]>,
+    version: Version,
+    /// The extensions, but for [`RemoteAddr`].
+    extensions: Extensions,
     /// The peer address, taken out of the extensions.
     remote: Option<RemoteAddr>,
     /// The whole head, built on first access.
@@ -31,19 +34,17 @@ pub(crate) struct StoredRequest {
 
 impl StoredRequest {
     /// Stores `parts`, sharing nothing with the buffer it was parsed from.
-    pub(crate) fn new(mut parts: Parts) -> Self {
-        if let Ok(uri) = parts.uri.to_string().parse::<Uri>() {
-            parts.uri = uri;
-        }
-        let packed = pack(&std::mem::take(&mut parts.headers));
-        let remote = parts.extensions.remove::<RemoteAddr>();
-        if parts.extensions.is_empty() {
+    pub(crate) fn new(parts: Parts) -> Self {
+        let mut extensions = parts.extensions;
+        let remote = extensions.remove::<RemoteAddr>();
+        if extensions.is_empty() {
             // Release the emptied map's table.
-            parts.extensions = Extensions::new();
+            extensions = Extensions::new();
         }
         StoredRequest {
-            head: parts,
-            packed,
+            packed: pack(&parts.method, &parts.uri, &parts.headers),
+            version: parts.version,
+            extensions,
             remote,
             full: OnceLock::new(),
         }
@@ -52,8 +53,10 @@ impl StoredRequest {
     /// The head with its headers.
     pub(crate) fn parts(&self) -> &Parts {
         self.full.get_or_init(|| {
-            let mut parts = self.head.clone();
-            parts.headers = unpack(&self.packed);
+            let (mut parts, ()) = http::Request::new(()).into_parts();
+            unpack(&self.packed, &mut parts);
+            parts.version = self.version;
+            parts.extensions = self.extensions.clone();
             if let Some(remote) = self.remote {
                 parts.extensions.insert(remote);
             }
@@ -62,25 +65,35 @@ impl StoredRequest {
     }
 }
 
-/// Per header: name length (u32, little-endian), name, value length,
-/// value, and a sensitivity flag byte.
-fn pack(headers: &HeaderMap) -> Box<[u8]> {
-    let size: usize = headers
-        .iter()
-        .map(|(n, v)| 9 + n.as_str().len() + v.len())
-        .sum();
+/// The method, the URI, then per header the name, the value and a
+/// sensitivity flag byte; each string preceded by its length (u32,
+/// little-endian).
+fn pack(method: &Method, uri: &Uri, headers: &HeaderMap) -> Box<[u8]> {
+    let uri = uri.to_string();
+    let size = 8
+        + method.as_str().len()
+        + uri.len()
+        + headers
+            .iter()
+            .map(|(n, v)| 9 + n.as_str().len() + v.len())
+            .sum::<usize>();
     let mut out = Vec::with_capacity(size);
+    let field = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    field(&mut out, method.as_str().as_bytes());
+    field(&mut out, uri.as_bytes());
     for (name, value) in headers {
-        for field in [name.as_str().as_bytes(), value.as_bytes()] {
-            out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-            out.extend_from_slice(field);
-        }
+        field(&mut out, name.as_str().as_bytes());
+        field(&mut out, value.as_bytes());
         out.push(u8::from(value.is_sensitive()));
     }
     out.into_boxed_slice()
 }
 
-fn unpack(mut packed: &[u8]) -> HeaderMap {
+/// Fills the method, URI and headers of `parts` from `packed`.
+fn unpack(mut packed: &[u8], parts: &mut Parts) {
     fn field<'a>(packed: &mut &'a [u8]) -> Option<&'a [u8]> {
         let (len, rest) = packed.split_first_chunk::<4>()?;
         let len = u32::from_le_bytes(*len) as usize;
@@ -88,21 +101,25 @@ fn unpack(mut packed: &[u8]) -> HeaderMap {
         *packed = rest;
         Some(field)
     }
-    let mut headers = HeaderMap::new();
+    // All were valid when packed.
+    if let Some(Ok(method)) = field(&mut packed).map(Method::from_bytes) {
+        parts.method = method;
+    }
+    if let Some(Ok(uri)) = field(&mut packed).map(Uri::try_from) {
+        parts.uri = uri;
+    }
     while let (Some(name), Some(value)) = (field(&mut packed), field(&mut packed)) {
         let Some((&sensitive, rest)) = packed.split_first() else {
             break;
         };
         packed = rest;
-        // Both were a valid name and value when packed.
         if let (Ok(name), Ok(mut value)) =
             (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
         {
             value.set_sensitive(sensitive == 1);
-            headers.append(name, value);
+            parts.headers.append(name, value);
         }
     }
-    headers
 }
 
 #[cfg(test)]
@@ -113,6 +130,7 @@ mod tests {
     fn keeps_everything_but_shares_nothing() {
         let (parts, ()) = http::Request::builder()
             .method("POST")
+            .version(http::Version::HTTP_10)
             .uri("/socket.io/?EIO=4&transport=websocket")
             .header("x-custom", "a")
             .header("x-custom", "b")
@@ -132,6 +150,7 @@ mod tests {
         let copy = stored.parts();
         assert_eq!(copy.method, parts.method);
         assert_eq!(copy.uri, parts.uri);
+        assert_eq!(copy.version, parts.version);
         assert_eq!(copy.headers, sensitive.headers);
         assert_eq!(copy.extensions.get::<u8>(), Some(&7));
         assert_eq!(
@@ -154,7 +173,7 @@ mod tests {
             .unwrap()
             .into_parts();
         let stored = StoredRequest::new(parts);
-        assert!(stored.head.extensions.is_empty());
+        assert!(stored.extensions.is_empty());
         assert_eq!(stored.parts().extensions.len(), 1);
     }
 

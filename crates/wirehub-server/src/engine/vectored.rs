@@ -15,16 +15,11 @@ use std::pin::Pin;
 use std::task::{ready, Poll};
 use tokio::io::AsyncWrite;
 use wirehub_proto::engineio::Frame;
-
-/// The longest header of an unmasked (server) frame: 2 bytes and a 64-bit length.
-const MAX_HEAD: usize = 10;
+use wirehub_proto::websocket::opcode::{BINARY, TEXT};
+use wirehub_proto::websocket::FrameHead;
 
 /// Frames per system call: two slices each, well within `IOV_MAX` (1024).
 const FRAMES_PER_WRITE: usize = 64;
-
-/// RFC 6455 opcodes of data frames.
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
 
 /// The frames of one write.
 #[derive(Clone, Copy)]
@@ -57,43 +52,6 @@ impl<'a> Source<'a> {
     }
 }
 
-/// One frame's header bytes.
-#[derive(Clone, Copy)]
-struct Head {
-    bytes: [u8; MAX_HEAD],
-    len: u8,
-}
-
-impl Head {
-    const EMPTY: Head = Head {
-        bytes: [0; MAX_HEAD],
-        len: 0,
-    };
-
-    /// The header of a final, unmasked frame (RFC 6455, section 5.2).
-    fn new(opcode: u8, payload_len: usize) -> Head {
-        let mut bytes = [0; MAX_HEAD];
-        bytes[0] = 0x80 | opcode;
-        let len = if payload_len < 126 {
-            bytes[1] = payload_len as u8;
-            2
-        } else if let Ok(short) = u16::try_from(payload_len) {
-            bytes[1] = 126;
-            bytes[2..4].copy_from_slice(&short.to_be_bytes());
-            4
-        } else {
-            bytes[1] = 127;
-            bytes[2..10].copy_from_slice(&(payload_len as u64).to_be_bytes());
-            10
-        };
-        Head { bytes, len }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-}
-
 /// Writes every frame of `source` in order, in as few vectored writes as
 /// the socket accepts.
 pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
@@ -103,11 +61,11 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
     let mut done = 0usize;
     let mut into = 0usize;
     poll_fn(|cx| loop {
-        let mut heads = [Head::EMPTY; FRAMES_PER_WRITE];
+        let mut heads = [FrameHead::EMPTY; FRAMES_PER_WRITE];
         let mut bodies: [&[u8]; FRAMES_PER_WRITE] = [&[]; FRAMES_PER_WRITE];
         let mut count = 0;
         for (opcode, body) in source.frames().skip(done).take(FRAMES_PER_WRITE) {
-            heads[count] = Head::new(opcode, body.len());
+            heads[count] = FrameHead::new(opcode, body.len());
             bodies[count] = body;
             count += 1;
         }
@@ -116,7 +74,7 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
         }
         let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
         for i in 0..count {
-            slices[2 * i] = IoSlice::new(heads[i].as_slice());
+            slices[2 * i] = IoSlice::new(heads[i].as_bytes());
             slices[2 * i + 1] = IoSlice::new(bodies[i]);
         }
         let mut bufs = &mut slices[..2 * count];
@@ -128,7 +86,7 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
         let mut left = into + written;
         into = 0;
         for i in 0..count {
-            let size = usize::from(heads[i].len) + bodies[i].len();
+            let size = heads[i].as_bytes().len() + bodies[i].len();
             if left < size {
                 into = left;
                 break;
@@ -138,12 +96,6 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
         }
     })
     .await
-}
-
-/// The header bytes of a frame (for the seam's tests).
-#[cfg(test)]
-pub(crate) fn head_bytes(opcode: u8, payload_len: usize) -> Vec<u8> {
-    Head::new(opcode, payload_len).as_slice().to_vec()
 }
 
 #[cfg(test)]
@@ -212,7 +164,7 @@ mod tests {
             .collect();
         let mut want = Vec::new();
         for t in &texts {
-            want.extend_from_slice(Head::new(TEXT, t.len()).as_slice());
+            want.extend_from_slice(FrameHead::new(TEXT, t.len()).as_bytes());
             want.extend_from_slice(t);
         }
         (texts, want)

@@ -1,137 +1,255 @@
-//! The one seam around the WebSocket crate (tokio-tungstenite): accepting an
-//! upgraded connection, reading frames, control frames and closing. Data
-//! frames are written by [`vectored`](super::vectored), many per system
-//! call. Nothing outside this file names the crate's types.
+//! The one seam around WebSocket I/O: an upgraded connection read through
+//! the sans-IO frame decoder of `wirehub_proto::websocket`, pings answered,
+//! the close handshake, and data frames written by
+//! [`vectored`](super::vectored), many per system call.
+//!
+//! Why our own framing and not a WebSocket crate: tokio-tungstenite kept
+//! about 800 bytes per idle connection (its stream state, a read buffer,
+//! two waker proxies); an idle connection here keeps the decoder's two
+//! words and no buffer. Reads go through one per-thread
+//! scratch buffer, and only the bytes of an unfinished frame stay with the
+//! connection. The framing passes the Autobahn|Testsuite
+//! (`tests/autobahn`).
+//!
+//! Every read and write is driven by a poll function whose progress lives
+//! in [`WsConn`], so a read abandoned in a `select!` loses nothing, and a
+//! pong owed to the peer goes out while reading goes on.
 
-use super::scratch::ScratchRead;
-use super::vectored;
-pub(crate) use super::vectored::Source;
-use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use bytes::BytesMut;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
-use tokio_tungstenite::WebSocketStream;
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use wirehub_proto::engineio::Frame;
-use wirehub_proto::Str;
+use wirehub_proto::websocket::{close_frame, control_frame, opcode, Decoder, Event, FrameError};
 
-/// tungstenite's read buffer, and the most it reads at once.
-const READ_CHUNK: usize = 256;
+use super::vectored;
+pub(crate) use super::vectored::Source;
+
+/// Size of each thread's read buffer.
+const SCRATCH: usize = 64 * 1024;
+
+/// How long a closing connection waits for the peer's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+thread_local! {
+    static SCRATCH_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; SCRATCH].into_boxed_slice());
+}
+
+/// Where the close handshake stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// We sent a close frame and await the peer's.
+    ClosedByUs,
+    /// The peer sent a close frame; ours answers it.
+    ClosedByPeer,
+    /// Nothing more is read: the stream ended or broke the protocol.
+    Done,
+}
 
 /// An accepted server-side WebSocket.
 pub(crate) struct WsConn {
-    inner: WebSocketStream<ScratchRead<TokioIo<Upgraded>>>,
+    io: TokioIo<Upgraded>,
+    /// Bytes read but not yet decoded; no allocation between frames.
+    buf: BytesMut,
+    decoder: Decoder,
+    /// Control frames (pong, close) owed to the peer, and how much of them
+    /// went out; written before any data frame.
+    control: Vec<u8>,
+    control_sent: usize,
+    state: State,
     active: bool,
 }
 
 /// How reading a WebSocket ended.
 #[derive(Debug)]
 pub(crate) enum WsEnd {
-    /// The peer closed the connection cleanly.
+    /// The peer closed the connection, with or without a close frame.
     Closed,
-    /// A message over the size limit.
+    /// A message over the size limit (close code 1009).
     TooBig,
-    /// A text message that is not UTF-8.
+    /// A text message that is not UTF-8 (close code 1007).
     BadText,
-    /// An I/O or protocol error.
+    /// A frame that breaks RFC 6455 (close code 1002).
+    Protocol,
+    /// An I/O error.
     Error,
 }
 
 impl std::fmt::Debug for WsConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WsConn")
+        f.debug_struct("WsConn")
+            .field("state", &self.state)
+            .finish()
     }
 }
 
 /// The `Sec-WebSocket-Accept` value for a client's key.
 pub(crate) fn accept_key(key: &[u8]) -> String {
-    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key)
+    wirehub_proto::websocket::accept_key(key)
 }
 
 impl WsConn {
     /// Wraps an upgraded HTTP connection; messages over `max_message` fail the read.
-    pub(crate) async fn accept(upgraded: Upgraded, max_message: usize) -> Self {
-        // tungstenite allocates its read buffer up front (and zero-fills it
-        // on every read, so all of it is resident) and caps each read at its
-        // size. A small one keeps idle connections small; ScratchRead turns
-        // its many small reads into one system call per arrival.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(READ_CHUNK)
-            .write_buffer_size(0)
-            .max_message_size(Some(max_message))
-            .max_frame_size(Some(max_message));
-        let inner = WebSocketStream::from_raw_socket(
-            ScratchRead::new(TokioIo::new(upgraded)),
-            Role::Server,
-            Some(config),
-        )
-        .await;
+    pub(crate) fn accept(upgraded: Upgraded, max_message: usize) -> Self {
         WsConn {
-            inner,
+            io: TokioIo::new(upgraded),
+            buf: BytesMut::new(),
+            decoder: Decoder::new(max_message),
+            control: Vec::new(),
+            control_sent: 0,
+            state: State::Open,
             active: false,
         }
     }
 
-    /// The next data frame; control frames are handled by the library.
+    /// The next data message; pings are answered and pongs noted on the way.
     pub(crate) async fn recv(&mut self) -> Result<Frame, WsEnd> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Frame, WsEnd>> {
         loop {
-            let next = self.inner.next().await;
-            self.active = true;
-            match next {
-                Some(Ok(WsMessage::Text(t))) => {
-                    let s = Str::from_utf8(Bytes::from(t)).map_err(|_| WsEnd::BadText)?;
-                    return Ok(Frame::Text(s));
+            if self.state != State::Open {
+                return Poll::Ready(Err(WsEnd::Closed));
+            }
+            // A pong owed goes out as we read on; a peer that does not read
+            // does not stop us reading.
+            if let Poll::Ready(Err(_)) = self.poll_flush_control(cx) {
+                self.state = State::Done;
+                return Poll::Ready(Err(WsEnd::Error));
+            }
+            match self.decoder.decode(&mut self.buf) {
+                Ok(Some(event)) => {
+                    self.active = true;
+                    self.release_drained_buffer();
+                    match event {
+                        Event::Text(text) => return Poll::Ready(Ok(Frame::Text(text))),
+                        Event::Binary(data) => return Poll::Ready(Ok(Frame::Binary(data))),
+                        Event::Ping(payload) => {
+                            self.queue_control(control_frame(opcode::PONG, &payload))
+                        }
+                        Event::Pong => {}
+                        Event::Close(frame) => {
+                            // Answer with the same code (RFC 6455, section 5.5.1).
+                            let reply = match frame {
+                                Some(frame) => close_frame(frame.code, ""),
+                                None => control_frame(opcode::CLOSE, &[]),
+                            };
+                            self.queue_control(reply);
+                            self.state = State::ClosedByPeer;
+                            return Poll::Ready(Err(WsEnd::Closed));
+                        }
+                    }
                 }
-                Some(Ok(WsMessage::Binary(b))) => return Ok(Frame::Binary(b)),
-                Some(Ok(WsMessage::Close(_))) | None => return Err(WsEnd::Closed),
-                Some(Ok(_)) => continue,
-                // A peer that goes away, with or without a close frame, is a
-                // close (as for the reference server); only bad frames and
-                // oversized messages are errors.
-                Some(Err(
-                    WsError::ConnectionClosed
-                    | WsError::AlreadyClosed
-                    | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
-                )) => return Err(WsEnd::Closed),
-                Some(Err(WsError::Io(e)))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionReset
-                            | std::io::ErrorKind::BrokenPipe
-                            | std::io::ErrorKind::UnexpectedEof
-                    ) =>
-                {
-                    return Err(WsEnd::Closed)
-                }
-                Some(Err(WsError::Capacity(_))) => return Err(WsEnd::TooBig),
-                Some(Err(WsError::Utf8(_))) => return Err(WsEnd::BadText),
-                Some(Err(e)) => {
-                    tracing::debug!(error = %e, "websocket read failed");
-                    return Err(WsEnd::Error);
+                Ok(None) => match ready!(self.poll_fill(cx)) {
+                    Ok(0) => {
+                        self.state = State::Done;
+                        return Poll::Ready(Err(WsEnd::Closed));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.state = State::Done;
+                        return Poll::Ready(Err(match e.kind() {
+                            io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::BrokenPipe
+                            | io::ErrorKind::UnexpectedEof => WsEnd::Closed,
+                            _ => WsEnd::Error,
+                        }));
+                    }
+                },
+                Err(e) => {
+                    tracing::debug!(error = %e, "websocket frame refused");
+                    // What follows a bad frame cannot be read as frames.
+                    self.buf = BytesMut::new();
+                    self.state = State::Done;
+                    if let FrameError::BadClose(code) = e {
+                        // The peer closed, badly: answer with the code.
+                        self.queue_control(close_frame(code, ""));
+                        self.state = State::ClosedByPeer;
+                    }
+                    return Poll::Ready(Err(match e.close_code() {
+                        1007 => WsEnd::BadText,
+                        1009 => WsEnd::TooBig,
+                        _ => WsEnd::Protocol,
+                    }));
                 }
             }
         }
     }
 
-    /// Writes data frames in order, many per system call (see
-    /// [`vectored`](super::vectored)); payloads are not copied. Whatever
-    /// control frame the library still holds (a pong) goes out whole first.
-    pub(crate) async fn send(&mut self, source: Source<'_>) -> Result<(), WsEnd> {
-        self.inner.flush().await.map_err(|_| WsEnd::Error)?;
-        vectored::write_frames(self.inner.get_mut(), source)
-            .await
-            .map_err(|_| WsEnd::Error)
+    /// Reads what has arrived into the thread's scratch buffer and keeps it
+    /// for the decoder; `Ok(0)` at the end of the stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        SCRATCH_BUFFER.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let mut read = ReadBuf::new(&mut scratch[..]);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            self.buf.extend_from_slice(read.filled());
+            Poll::Ready(Ok(read.filled().len()))
+        })
     }
 
-    /// Ends the connection (errors ignored: the peer may be gone): answers
-    /// the peer's close frame if it sent one, or sends ours, and flushes.
-    /// (`SinkExt::close` does both; the stream's own `close` only sends, and
-    /// fails once the peer has closed, leaving its close unanswered.)
-    pub(crate) async fn close(mut self) {
-        let _ = SinkExt::close(&mut self.inner).await;
+    /// Lets go of the read buffer once every byte in it was decoded.
+    fn release_drained_buffer(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
+
+    /// Queues a control frame. A pong not yet started gives way to a newer
+    /// one (only the latest ping needs an answer); anything else goes after
+    /// what is queued.
+    fn queue_control(&mut self, frame: Vec<u8>) {
+        let is_pong = frame.first() == Some(&(0x80 | opcode::PONG));
+        if self.control.is_empty() || (is_pong && self.control_sent == 0 && self.only_pong_queued())
+        {
+            self.control = frame;
+            self.control_sent = 0;
+        } else {
+            self.control.extend_from_slice(&frame);
+        }
+    }
+
+    fn only_pong_queued(&self) -> bool {
+        self.control.first() == Some(&(0x80 | opcode::PONG))
+            && self.control.len() == 2 + usize::from(self.control[1] & 0x7f)
+    }
+
+    fn poll_flush_control(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.control_sent < self.control.len() {
+            let rest = &self.control[self.control_sent..];
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, rest))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.control_sent += n;
+        }
+        if !self.control.is_empty() {
+            self.control = Vec::new();
+            self.control_sent = 0;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    async fn flush_control(&mut self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_flush_control(cx)).await
+    }
+
+    /// Writes data frames in order, many per system call (see
+    /// [`vectored`](super::vectored)); payloads are not copied. Control
+    /// frames owed to the peer go out whole first.
+    pub(crate) async fn send(&mut self, source: Source<'_>) -> Result<(), WsEnd> {
+        self.flush_control().await.map_err(|_| WsEnd::Error)?;
+        vectored::write_frames(&mut self.io, source)
+            .await
+            .map_err(|_| WsEnd::Error)
     }
 
     /// Whether anything (pongs included) arrived since the last call.
@@ -141,36 +259,74 @@ impl WsConn {
 
     /// Sends a ping frame.
     pub(crate) async fn ping(&mut self) -> Result<(), WsEnd> {
-        self.inner
-            .send(WsMessage::Ping(Bytes::new()))
-            .await
-            .map_err(|_| WsEnd::Error)
+        self.queue_control(control_frame(opcode::PING, &[]));
+        self.flush_control().await.map_err(|_| WsEnd::Error)
     }
 
-    /// Starts the close handshake with a status code and reason, then
-    /// waits briefly for the peer's close frame.
+    /// Ends the connection (errors ignored: the peer may be gone): answers
+    /// the peer's close frame if it sent one, or sends ours, then shuts the
+    /// stream down.
+    pub(crate) async fn close(mut self) {
+        if self.state == State::Open {
+            self.queue_control(control_frame(opcode::CLOSE, &[]));
+        }
+        let _ = self.flush_control().await;
+        let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await;
+    }
+
+    /// Closes with a status code and reason: sends the close frame (unless
+    /// the peer closed first, when its close is answered), waits briefly
+    /// for the peer's close frame, then shuts the stream down.
     pub(crate) async fn close_with(mut self, code: u16, reason: &str) {
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.to_owned().into(),
-        };
-        if self.inner.close(Some(frame)).await.is_err() {
+        let answering = self.state == State::ClosedByPeer;
+        if !answering {
+            self.queue_control(close_frame(code, reason));
+        }
+        if self.flush_control().await.is_err() {
             return;
         }
-        let drain = async { while let Some(Ok(_)) = self.inner.next().await {} };
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+        if !answering {
+            let wait = self.await_peer_close();
+            let _ = tokio::time::timeout(CLOSE_WAIT, wait).await;
+        }
+        let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await;
+    }
+
+    /// Reads (and drops) frames until the peer's close frame or the end of
+    /// the stream. After a refused frame, what follows is read as frames
+    /// afresh: the peer's answer starts a new frame.
+    async fn await_peer_close(&mut self) {
+        if self.state == State::Done {
+            self.decoder = Decoder::new(0);
+        }
+        self.state = State::ClosedByUs;
+        poll_fn(|cx| loop {
+            match self.decoder.decode(&mut self.buf) {
+                Ok(Some(Event::Close(_)))
+                | Err(FrameError::Protocol(_) | FrameError::NotUtf8 | FrameError::BadClose(_)) => {
+                    return Poll::Ready(())
+                }
+                Ok(Some(_)) => {}
+                Err(FrameError::TooBig(_)) => self.buf = BytesMut::new(),
+                Ok(None) => match ready!(self.poll_fill(cx)) {
+                    Ok(0) | Err(_) => return Poll::Ready(()),
+                    Ok(_) => {}
+                },
+            }
+        })
+        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::vectored::head_bytes;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+    use wirehub_proto::websocket::FrameHead;
 
-    /// Our frame headers are byte for byte the library's.
+    /// Our frame headers are byte for byte those of a proven implementation.
     #[test]
-    fn frame_headers_match_the_library() {
+    fn frame_headers_match_tungstenite() {
         for (opcode, data) in [(0x1, Data::Text), (0x2, Data::Binary)] {
             for len in [0, 1, 125, 126, 127, 65_535, 65_536, 1 << 20] {
                 let header = FrameHeader {
@@ -179,7 +335,11 @@ mod tests {
                 };
                 let mut want = Vec::new();
                 header.format(len as u64, &mut want).unwrap();
-                assert_eq!(head_bytes(opcode, len), want, "opcode {opcode} len {len}");
+                assert_eq!(
+                    FrameHead::new(opcode, len).as_bytes(),
+                    want,
+                    "opcode {opcode} len {len}"
+                );
             }
         }
     }

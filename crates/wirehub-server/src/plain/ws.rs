@@ -1,8 +1,9 @@
 //! The plain WebSocket endpoint (`GET /ws?ns=/&auth=...`): one envelope
 //! per text message both ways, WebSocket ping frames every ping interval
 //! (a peer silent for a whole interval after a ping is dropped), and a
-//! close handshake whose code says why (1000 normal, 1003 binary data,
-//! 1007 bad envelope, 1008 refused, 1009 too big, 1011 slow consumer).
+//! close handshake whose code says why (1000 normal, 1002 broken
+//! WebSocket framing, 1003 binary data, 1007 bad envelope or text that is
+//! not UTF-8, 1008 refused, 1009 too big, 1011 slow consumer).
 
 use super::conn::{envelopes, PlainCtl};
 use super::hub::{OpenError, PlainHub};
@@ -44,7 +45,7 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
                 return;
             }
         };
-        let ws = WsConn::accept(upgraded, hub.config().max_payload).await;
+        let ws = WsConn::accept(upgraded, hub.config().max_payload);
         run(hub, ws, parts, q).await;
     });
     match upgrade_response(key) {
@@ -111,6 +112,7 @@ async fn run(
                     break (CloseReason::ParseError, Some(1009));
                 }
                 Err(WsEnd::BadText) => break (CloseReason::ParseError, Some(1007)),
+                Err(WsEnd::Protocol) => break (CloseReason::TransportError, Some(1002)),
                 Err(WsEnd::Error) => break (CloseReason::TransportError, None),
             },
             _ = ticker.tick() => {

@@ -1,8 +1,10 @@
-//! The WebSocket layer's close handshake and failure codes: a peer's close
-//! frame is answered with one (RFC 6455, section 5.5.1) on every WebSocket
-//! endpoint (Engine.IO, plain `/ws`, and the bare echo that the Autobahn
-//! suite runs against); the echo sends messages back as they came and fails
-//! text that is not UTF-8 with 1007 and an oversized message with 1009.
+//! The WebSocket layer (our RFC 6455 framing): a peer's close frame is
+//! answered with one (section 5.5.1) on every WebSocket endpoint (Engine.IO,
+//! plain `/ws`, and the bare echo that the Autobahn suite runs against);
+//! pings are answered with their payload, fragmented messages put together;
+//! the echo fails text that is not UTF-8 with 1007, an oversized message
+//! with 1009, and a frame that breaks the protocol with 1002, each closing
+//! only that connection.
 
 mod common;
 
@@ -103,6 +105,60 @@ async fn echo_sends_messages_back_and_answers_the_close() {
     }
     drop(ws);
     assert_close_is_answered(&url).await;
+}
+
+#[tokio::test]
+async fn pings_are_answered_and_fragments_put_together() {
+    let addr = start_echo(1 << 20).await;
+    let mut ws = open(&format!("ws://{addr}/")).await;
+    ws.send(Message::Ping(Bytes::from_static(b"are you there")))
+        .await
+        .expect("send");
+    let pong = within("the pong", ws.next()).await;
+    assert_eq!(
+        pong.expect("a frame").expect("no error"),
+        Message::Pong(Bytes::from_static(b"are you there"))
+    );
+    let parts = [
+        Frame::message(Bytes::from_static(b"frag"), OpCode::Data(Data::Text), false),
+        Frame::message(
+            Bytes::from_static(b"men"),
+            OpCode::Data(Data::Continue),
+            false,
+        ),
+        Frame::message(
+            Bytes::from_static(b"ted"),
+            OpCode::Data(Data::Continue),
+            true,
+        ),
+    ];
+    for part in parts {
+        ws.send(Message::Frame(part)).await.expect("send");
+    }
+    let back = within("the echo", ws.next()).await;
+    assert_eq!(
+        back.expect("a message").expect("no error"),
+        Message::text("fragmented")
+    );
+}
+
+#[tokio::test]
+async fn a_frame_that_breaks_the_protocol_is_failed_with_1002() {
+    let addr = start_echo(1 << 20).await;
+    let url = format!("ws://{addr}/");
+    let mut ws = open(&url).await;
+    // A continuation with no message to continue.
+    let stray = Frame::message(Bytes::from_static(b"x"), OpCode::Data(Data::Continue), true);
+    ws.send(Message::Frame(stray)).await.expect("send");
+    let close = close_frame(&mut ws).await.expect("a close frame");
+    assert_eq!(close.code, CloseCode::Protocol);
+    let mut other = open(&url).await;
+    other.send(Message::text("fine")).await.expect("send");
+    let back = within("the echo", other.next()).await;
+    assert_eq!(
+        back.expect("a message").expect("no error"),
+        Message::text("fine")
+    );
 }
 
 #[tokio::test]
