@@ -305,6 +305,7 @@ fn unmask(data: &mut [u8], mask: [u8; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -507,5 +508,70 @@ mod tests {
     #[test]
     fn an_idle_decoder_is_small() {
         assert!(std::mem::size_of::<Decoder>() <= 16);
+    }
+
+    /// Messages as (text?, payload, fragment sizes).
+    fn messages() -> impl Strategy<Value = Vec<(bool, Vec<u8>, Vec<usize>)>> {
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                proptest::collection::vec(any::<u8>(), 0..300),
+                proptest::collection::vec(1usize..100, 0..4),
+            ),
+            1..6,
+        )
+    }
+
+    proptest! {
+        /// Any messages, fragmented anyhow, with pings between fragments and
+        /// the bytes arriving in pieces of any size, come out whole.
+        #[test]
+        fn fragmented_messages_in_any_pieces(msgs in messages(), piece in 1usize..64) {
+            let mut wire = Vec::new();
+            let mut want = Vec::new();
+            for (text, payload, cuts) in msgs {
+                let payload = if text {
+                    String::from_utf8_lossy(&payload).into_owned().into_bytes()
+                } else {
+                    payload
+                };
+                let mut rest = &payload[..];
+                let mut op = if text { opcode::TEXT } else { opcode::BINARY };
+                for cut in cuts {
+                    let (head, tail) = rest.split_at(cut.min(rest.len()));
+                    wire.extend(frame(false, op, head));
+                    wire.extend(frame(true, opcode::PING, b"p"));
+                    want.push(Event::Ping(Bytes::from_static(b"p")));
+                    op = opcode::CONTINUATION;
+                    rest = tail;
+                }
+                wire.extend(frame(true, op, rest));
+                want.push(if text {
+                    Event::Text(Str::from(String::from_utf8(payload).unwrap()))
+                } else {
+                    Event::Binary(Bytes::from(payload))
+                });
+            }
+            let mut d = Decoder::new(1 << 16);
+            let mut buf = BytesMut::new();
+            let mut got = Vec::new();
+            for chunk in wire.chunks(piece) {
+                buf.extend_from_slice(chunk);
+                while let Some(e) = d.decode(&mut buf).unwrap() {
+                    got.push(e);
+                }
+            }
+            prop_assert_eq!(got, want);
+            prop_assert!(buf.is_empty());
+        }
+
+        /// Arbitrary bytes never panic the decoder; it either waits for
+        /// more, yields events, or refuses.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let mut d = Decoder::new(256);
+            let mut buf = BytesMut::from(&bytes[..]);
+            while let Ok(Some(_)) = d.decode(&mut buf) {}
+        }
     }
 }
