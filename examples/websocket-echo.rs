@@ -1,5 +1,5 @@
 //! A bare WebSocket echo on wirehub's WebSocket layer, for the
-//! Autobahn|Testsuite (`scripts/autobahn.sh`): every message goes back as it
+//! Autobahn|Testsuite (`tests/autobahn/run.sh`): every message goes back as it
 //! came, on any path. Messages up to 16 MiB (the suite's largest); listens
 //! on 127.0.0.1:9001 (env `PORT`).
 

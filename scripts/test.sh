@@ -11,7 +11,8 @@
 #   4. the WebSocket layer against the Autobahn|Testsuite (cases 1-10; it needs
 #      a Python 2.7, and is reported as skipped on a machine without one);
 #   5. the demo chat page in headless Chromium (Debian's package, Playwright);
-#   6. a seconds-long smoke of the benchmark against its peers, so it cannot rot.
+#   6. a seconds-long smoke of the benchmark against its peers and of the
+#      WebSocket-layer comparison (bench/ws-crates), so they cannot rot.
 # Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,6 +112,7 @@ rm -f "$log"
 
 stage "benchmark smoke (every scenario briefly, no thresholds)"
 if bench/run.sh --smoke; then count "bench-smoke" 1 0; else count "bench-smoke" 0 1; fi
+if bench/ws-crates/run.sh --smoke; then count "ws-crates-smoke" 1 0; else count "ws-crates-smoke" 0 1; fi
 
 stage "summary"
 printf '%s\n' "${summary[@]}"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs the Autobahn|Testsuite (wstest fuzzingclient, cases 1-10) against
 # examples/websocket-echo, the bare echo on wirehub's WebSocket layer: the
-# crate's frame reads and control frames, and our own vectored writes.
+# sans-IO framing of wirehub_proto::websocket (frame decoding, control
+# frames, the close handshake) and the server's vectored writes.
 # Cases 12 and 13 (permessage-deflate) are left out: wirehub does not offer
 # compression, so the suite would only record them as unimplemented.
 #
 # The suite runs on Python 2.7 only. This script looks for python2.7 on PATH,
 # then under pyenv, and installs the pinned packages of requirements.txt into
 # target/autobahn/site (once). Without a Python 2.7 it says so and skips.
+#
+# ECHO_CMD runs another echo server instead (listening on $PORT), and
+# AUTOBAHN_AGENT names it in the report: bench/ws-crates/run.sh puts each
+# WebSocket crate of its comparison under the same suite this way.
 #
 # A case passes when both its behaviour and its close behaviour are OK,
 # NON-STRICT or INFORMATIONAL. Prints `autobahn: N passed, N failed` (or
@@ -17,6 +22,7 @@ cd "$(dirname "$0")/../.."
 
 work=target/autobahn
 port=${AUTOBAHN_PORT:-19001}
+agent=${AUTOBAHN_AGENT:-wirehub}
 
 python2=""
 for candidate in python2.7 python2; do
@@ -46,22 +52,25 @@ if ! cmp -s tests/autobahn/requirements.txt "$stamp"; then
   cp tests/autobahn/requirements.txt "$stamp"
 fi
 
-echo_bin=target/release/examples/websocket-echo
-[[ -x "$echo_bin" ]] || cargo build --release --example websocket-echo --locked
+if [[ -z "${ECHO_CMD:-}" ]]; then
+  ECHO_CMD=target/release/examples/websocket-echo
+  [[ -x "$ECHO_CMD" ]] || cargo build --release --example websocket-echo --locked
+fi
 
 rm -rf "$work/reports"
 mkdir -p "$work/reports"
 cat >"$work/spec.json" <<EOF
 {
   "outdir": "./reports",
-  "servers": [{"agent": "wirehub", "url": "ws://127.0.0.1:$port"}],
+  "servers": [{"agent": "$agent", "url": "ws://127.0.0.1:$port"}],
   "cases": ["*"],
   "exclude-cases": ["12.*", "13.*"],
   "exclude-agent-cases": {}
 }
 EOF
 
-PORT=$port "$echo_bin" >"$work/echo.log" 2>&1 &
+# shellcheck disable=SC2086 # ECHO_CMD is a command line
+PORT=$port $ECHO_CMD >"$work/echo.log" 2>&1 &
 echo_pid=$!
 trap 'kill $echo_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -81,11 +90,11 @@ run()
 " >wstest.log 2>&1
 ) || { tail -n 30 "$work/wstest.log"; echo "autobahn: 0 passed, 1 failed (wstest did not finish)"; exit 1; }
 
-python3 - "$work/reports/index.json" <<'EOF'
+python3 - "$work/reports/index.json" "$agent" <<'EOF'
 import json, sys
 
 ACCEPTED = {"OK", "NON-STRICT", "INFORMATIONAL"}
-cases = json.load(open(sys.argv[1]))["wirehub"]
+cases = json.load(open(sys.argv[1]))[sys.argv[2]]
 
 def key(case_id):
     return [int(part) for part in case_id.split(".")]

@@ -67,11 +67,21 @@ impl Target {
     /// A WebSocket connection straight to the websocket transport (no polling
     /// first, as socket.io-client with `transports: ["websocket"]`).
     pub(crate) async fn websocket(&self) -> Result<Ws> {
+        self.websocket_at("/socket.io/?EIO=4&transport=websocket")
+            .await
+    }
+
+    /// A bare WebSocket connection to `path`, nothing on top (the echo
+    /// servers of the WebSocket-layer comparison, `bench/ws-crates`).
+    pub(crate) async fn bare(&self) -> Result<Ws> {
+        tokio::time::timeout(STEP_TIMEOUT, self.websocket_at("/"))
+            .await
+            .map_err(|_| "timed out in TCP connect + WebSocket upgrade")?
+    }
+
+    async fn websocket_at(&self, path: &str) -> Result<Ws> {
         let tcp = self.tcp().await?;
-        let url = format!(
-            "ws://{}/socket.io/?EIO=4&transport=websocket",
-            self.authority()
-        );
+        let url = format!("ws://{}{path}", self.authority());
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0);

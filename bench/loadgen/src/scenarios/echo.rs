@@ -1,4 +1,6 @@
-//! Echo: N clients in closed loops of `message-with-ack` round-trips.
+//! Echo: N clients in closed loops of `message-with-ack` round-trips, or
+//! (`--bare`) of bare WebSocket text messages against an echo server (the
+//! WebSocket-layer comparison, `bench/ws-crates`).
 
 use super::{wait_until, Counter};
 use crate::stats::{Latencies, Report};
@@ -33,6 +35,10 @@ pub(crate) struct Opts {
     /// Name of the variant in the results.
     #[arg(long)]
     variant: Option<String>,
+    /// Bare WebSocket text messages to `/`, echoed back whole (no
+    /// Engine.IO or Socket.IO).
+    #[arg(long)]
+    bare: bool,
 }
 
 #[derive(Default)]
@@ -61,17 +67,26 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
         super::quoted(&"x".repeat(o.payload))
     )
     .into();
-    let payload = o.payload;
+    let bare_message: Rc<str> = "x".repeat(o.payload).into();
+    let (payload, bare) = (o.payload, o.bare);
     eprintln!(
-        "loadgen: echo: {} clients, {} B payload",
-        o.clients, payload
+        "loadgen: echo: {} clients, {} B payload{}",
+        o.clients,
+        payload,
+        if bare { ", bare WebSocket" } else { "" }
     );
     for _ in 0..o.clients {
         let (target, st, sem, event) = (target.clone(), st.clone(), sem.clone(), event.clone());
+        let bare_message = bare_message.clone();
         let mut start = start_rx.clone();
         tokio::task::spawn_local(async move {
             let permit = sem.acquire().await;
-            let mut ws = match target.socketio().await {
+            let connected = if bare {
+                target.bare().await
+            } else {
+                target.socketio().await
+            };
+            let mut ws = match connected {
                 Ok(ws) => ws,
                 Err(e) => {
                     eprintln!("loadgen: echo: connect failed: {e}");
@@ -95,21 +110,26 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
             let mut id: u64 = 0;
             while !st.stop.get() {
                 id += 1;
-                let prefix = format!("43{id}[");
-                let expected_len = prefix.len() - 1 + payload + 4;
+                let (request, prefix) = if bare {
+                    (bare_message.to_string(), String::new())
+                } else {
+                    (format!("42{id}{event}"), format!("43{id}["))
+                };
+                // The ack is `43<id>["<payload>"]`; a bare echo is the message itself.
+                let expected_len = if bare {
+                    payload
+                } else {
+                    prefix.len() - 1 + payload + 4
+                };
                 let t0 = Instant::now();
-                if ws
-                    .send(Message::text(format!("42{id}{event}")))
-                    .await
-                    .is_err()
-                {
+                if ws.send(Message::text(request)).await.is_err() {
                     st.errors.inc();
                     return;
                 }
                 loop {
                     match ws::next_text(&mut ws).await {
                         Ok(Some(t)) => {
-                            if t == "2" {
+                            if t == "2" && !bare {
                                 let _ = ws.send(Message::text("3")).await;
                                 st.pings.inc();
                             } else if t.starts_with(&prefix) {
@@ -158,8 +178,9 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
         .variant
         .clone()
         .unwrap_or_else(|| format!("{}B", o.payload));
+    let scenario = if bare { "bare-echo" } else { "echo" };
     let mut r = Report::new(
-        "echo",
+        scenario,
         &variant,
         &common,
         json!({ "clients": o.clients, "payload": o.payload, "warmup_s": o.warmup, "duration_s": o.duration }),

@@ -1,5 +1,7 @@
 //! Idle memory: N WebSocket connections that only answer pings; server RSS
-//! before and after, per connection.
+//! before and after, per connection. With `--bare`, plain WebSocket
+//! connections to an echo server (the WebSocket-layer comparison,
+//! `bench/ws-crates`).
 
 use super::{wait_until, Counter};
 use crate::stats::{round, Report};
@@ -28,6 +30,9 @@ pub(crate) struct Opts {
     /// Connections being set up at once.
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
+    /// Bare WebSocket connections to `/` (no Engine.IO or Socket.IO).
+    #[arg(long)]
+    bare: bool,
 }
 
 #[derive(Default)]
@@ -50,24 +55,31 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let base = procfs::sample(Some(pid));
     let rss_before = base.server_rss_kib.ok_or("cannot read the server RSS")?;
     let started = Instant::now();
+    let bare = o.bare;
     for _ in 0..o.clients {
         let (target, st, sem) = (target.clone(), st.clone(), sem.clone());
         tokio::task::spawn_local(async move {
             let permit = sem.acquire().await;
-            let mut ws =
-                match tokio::time::timeout(Duration::from_secs(20), target.socketio()).await {
-                    Ok(Ok(ws)) => ws,
-                    other => {
-                        if st.failed.get() < 5 {
-                            match other {
-                                Ok(Err(e)) => eprintln!("loadgen: idle: connect failed: {e}"),
-                                _ => eprintln!("loadgen: idle: connect timed out"),
-                            }
+            let connect = async {
+                if bare {
+                    target.bare().await
+                } else {
+                    target.socketio().await
+                }
+            };
+            let mut ws = match tokio::time::timeout(Duration::from_secs(20), connect).await {
+                Ok(Ok(ws)) => ws,
+                other => {
+                    if st.failed.get() < 5 {
+                        match other {
+                            Ok(Err(e)) => eprintln!("loadgen: idle: connect failed: {e}"),
+                            _ => eprintln!("loadgen: idle: connect timed out"),
                         }
-                        st.failed.inc();
-                        return;
                     }
-                };
+                    st.failed.inc();
+                    return;
+                }
+            };
             drop(permit);
             st.ready.inc();
             loop {
@@ -127,7 +139,7 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let alive = connected - (st.closed.get().min(connected));
 
     let mut r = Report::new(
-        "idle",
+        if bare { "bare-idle" } else { "idle" },
         &format!("{}", o.clients),
         &common,
         json!({ "clients": o.clients, "settle_s": o.settle }),
