@@ -16,6 +16,8 @@
 # Ends with one line `total: N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where cargo puts the binaries the suites run (CARGO_TARGET_DIR if set).
+bin="${CARGO_TARGET_DIR:-target}/release"
 
 declare -a summary=()
 passed=0
@@ -60,7 +62,7 @@ rm -f "$log"
 stage "interop: official clients vs the conformance example"
 log=$(mktemp)
 set +e
-SERVER_CMD="target/release/examples/conformance" tests/interop/run.sh 2>&1 | tee "$log"
+SERVER_CMD="$bin/examples/conformance" tests/interop/run.sh 2>&1 | tee "$log"
 set -e
 line=$(grep -E "^interop: [0-9]+ passed" "$log" | tail -n 1 || true)
 if [[ -n "$line" ]]; then
@@ -74,7 +76,7 @@ rm -f "$log"
 stage "plain: cross-transport matrix vs wirehub serve"
 log=$(mktemp)
 set +e
-tests/plain/run.sh 2>&1 | tee "$log"
+WIREHUB_BIN="$bin/wirehub" tests/plain/run.sh 2>&1 | tee "$log"
 set -e
 line=$(grep -E "^plain: [0-9]+ passed" "$log" | tail -n 1 || true)
 if [[ -n "$line" ]]; then
@@ -103,10 +105,10 @@ rm -f "$log"
 stage "browser: demo chat in headless Chromium"
 log=$(mktemp)
 set +e
-SERVER_CMD="target/release/wirehub serve" tests/browser/run.sh 2>&1 | tee "$log"
+SERVER_CMD="$bin/wirehub serve" tests/browser/run.sh 2>&1 | tee "$log"
 set -e
-p=$(grep -E "^# pass " "$log" | tail -n 1 | awk '{print $3}')
-f=$(grep -E "^# fail " "$log" | tail -n 1 | awk '{print $3}')
+p=$(grep -E "^# pass " "$log" | tail -n 1 | awk '{print $3}' || true)
+f=$(grep -E "^# fail " "$log" | tail -n 1 | awk '{print $3}' || true)
 if [[ -n "$p" ]]; then count "browser" "$p" "${f:-0}"; else count "browser" 0 1; fi
 rm -f "$log"
 

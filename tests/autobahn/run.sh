@@ -53,7 +53,7 @@ if ! cmp -s tests/autobahn/requirements.txt "$stamp"; then
 fi
 
 if [[ -z "${ECHO_CMD:-}" ]]; then
-  ECHO_CMD=target/release/examples/websocket-echo
+  ECHO_CMD="${CARGO_TARGET_DIR:-target}/release/examples/websocket-echo"
   [[ -x "$ECHO_CMD" ]] || cargo build --release --example websocket-echo --locked
 fi
 
@@ -94,7 +94,11 @@ python3 - "$work/reports/index.json" "$agent" <<'EOF'
 import json, sys
 
 ACCEPTED = {"OK", "NON-STRICT", "INFORMATIONAL"}
-cases = json.load(open(sys.argv[1]))[sys.argv[2]]
+cases = json.load(open(sys.argv[1])).get(sys.argv[2])
+if not cases:
+    print(f"no results for {sys.argv[2]}: did the echo server start? (target/autobahn/echo.log)")
+    print("autobahn: 0 passed, 1 failed")
+    sys.exit(1)
 
 def key(case_id):
     return [int(part) for part in case_id.split(".")]
