@@ -42,6 +42,7 @@ pub mod websocket_echo;
 mod builder;
 mod serve;
 mod service;
+mod sync;
 
 pub use builder::SocketIoBuilder;
 pub use config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};

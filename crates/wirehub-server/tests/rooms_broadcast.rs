@@ -10,7 +10,7 @@ use common::{ack_id, register_echo, start, start_default, TestServer, WsClient};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use wirehub_server::io::{AckSender, Data, SocketRef};
+use wirehub_server::io::{AckSender, AdapterError, Data, RemoteSocket, SocketRef};
 use wirehub_server::SocketIo;
 
 const MARKER: &str = r#"42["marker",0]"#;
@@ -49,6 +49,11 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 fn ids(sockets: &[SocketRef]) -> BTreeSet<String> {
+    sockets.iter().map(|s| s.id().to_string()).collect()
+}
+
+fn fetched(sockets: Result<Vec<RemoteSocket>, AdapterError>) -> BTreeSet<String> {
+    let sockets = sockets.expect("a single node answers at once");
     sockets.iter().map(|s| s.id().to_string()).collect()
 }
 
@@ -218,7 +223,12 @@ async fn broadcast_acks_collect_every_answer() {
         let mut who: Vec<String> = answers
             .responses
             .iter()
-            .map(|(s, _)| s.to_string())
+            .map(|a| {
+                a.sid
+                    .as_ref()
+                    .expect("a local answer names its socket")
+                    .to_string()
+            })
             .collect();
         who.sort();
         let mut want: Vec<String> = all.iter().map(|(_, id)| id.clone()).collect();
@@ -239,21 +249,21 @@ async fn fetch_sockets_and_bulk_join_leave() {
     let server = start_default().await;
     let all = clients(&server, 3).await;
     let every: BTreeSet<String> = all.iter().map(|(_, id)| id.clone()).collect();
-    assert_eq!(ids(&server.io.fetch_sockets().await), every);
+    assert_eq!(fetched(server.io.fetch_sockets().await), every);
     let s = |i: usize| server.socket("/", &all[i].1);
     s(0).join("a");
     s(1).join("a");
-    let in_a = ids(&server.io.to("a").fetch_sockets().await);
+    let in_a = fetched(server.io.to("a").fetch_sockets().await);
     assert_eq!(in_a, [all[0].1.clone(), all[1].1.clone()].into());
 
-    server.io.to("a").sockets_join("b");
+    server.io.to("a").sockets_join("b").unwrap();
     assert_eq!(ids(&server.io.to("b").sockets()), in_a);
     assert!(s(0).rooms().iter().any(|r| r.as_str() == "b"));
-    server.io.to("b").sockets_leave("a");
+    server.io.to("b").sockets_leave("a").unwrap();
     assert!(server.io.to("a").sockets().is_empty());
-    server.io.broadcast().sockets_join("everyone");
+    server.io.broadcast().sockets_join("everyone").unwrap();
     assert_eq!(ids(&server.io.to("everyone").sockets()), every);
-    server.io.except("b").sockets_leave("everyone");
+    server.io.except("b").sockets_leave("everyone").unwrap();
     assert_eq!(ids(&server.io.to("everyone").sockets()), in_a);
     server.assert_healthy().await;
 }
@@ -265,7 +275,7 @@ async fn operator_disconnects_selected_sockets() {
     for (_, id) in all.iter().take(2) {
         server.socket("/", id).join("kick");
     }
-    server.io.to("kick").disconnect_sockets(false);
+    server.io.to("kick").disconnect_sockets(false).unwrap();
     for (ws, id) in all.iter_mut().take(2) {
         ws.expect("41").await;
         assert_eq!(server.reasons.wait(id).await, "server namespace disconnect");
@@ -279,7 +289,7 @@ async fn operator_disconnects_selected_sockets() {
     // With `close`, the whole connection goes.
     let id = all[2].1.clone();
     server.socket("/", &id).join("close");
-    server.io.to("close").disconnect_sockets(true);
+    server.io.to("close").disconnect_sockets(true).unwrap();
     all[2].0.expect_closed().await;
     assert_eq!(server.reasons.wait(&id).await, "forced server close");
     all[0].0.assert_echo().await;

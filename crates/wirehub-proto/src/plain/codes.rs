@@ -31,3 +31,5 @@ pub const NOT_FOUND: &str = "not_found";
 pub const API_DISABLED: &str = "api_disabled";
 /// The client sent nothing for the idle timeout (TCP, UDP).
 pub const IDLE_TIMEOUT: &str = "idle_timeout";
+/// The cluster could not take a publish (its engine is unreachable).
+pub const UNAVAILABLE: &str = "unavailable";

@@ -1,14 +1,13 @@
 //! Acknowledgements: answering a client's ack request ([`AckSender`]) and
-//! awaiting the client's answers to ours (one socket, or every recipient of
-//! a broadcast: [`AckResponses`]).
+//! awaiting the client's answers to ours (one socket here; every recipient
+//! of a broadcast: [`super::adapter::AckStream`]).
 
 use super::error::EmitError;
 use super::socket::SocketRef;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wirehub_proto::socketio::{Args, Packet};
-use wirehub_proto::Str;
 
 /// Why an awaited acknowledgement did not arrive.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +33,7 @@ pub(crate) enum AckSink {
     /// A single emit awaits it.
     One(oneshot::Sender<Args>),
     /// A broadcast collects answers from every recipient.
-    Many(mpsc::UnboundedSender<(Str, Args)>),
+    Many(super::adapter::AckSink),
 }
 
 /// Answers the client's acknowledgement request for the current event.
@@ -77,24 +76,6 @@ impl AckSender {
     }
 }
 
-/// The answers to a broadcast with acknowledgement.
-#[derive(Debug, Clone, Default)]
-pub struct AckResponses {
-    /// Each answering socket's id and answer, in arrival order.
-    pub responses: Vec<(Str, Args)>,
-    /// How many sockets the event was sent to.
-    pub expected: usize,
-    /// Whether the timeout passed before every recipient answered.
-    pub timed_out: bool,
-}
-
-impl AckResponses {
-    /// The first argument of every answer, deserialised.
-    pub fn first_args<T: DeserializeOwned>(&self) -> Result<Vec<T>, serde_json::Error> {
-        self.responses.iter().map(|(_, args)| args.get(0)).collect()
-    }
-}
-
 /// Awaits one socket's answer, cleaning up its pending entry on timeout.
 pub(crate) async fn await_one(
     socket: SocketRef,
@@ -126,33 +107,4 @@ impl AckArgs for Args {
             self.to_seq()
         }
     }
-}
-
-/// Collects broadcast answers until every recipient answered or time is up.
-pub(crate) async fn collect_many(
-    mut rx: mpsc::UnboundedReceiver<(Str, Args)>,
-    expected: usize,
-    timeout: std::time::Duration,
-) -> AckResponses {
-    let mut out = AckResponses {
-        responses: Vec::with_capacity(expected),
-        expected,
-        timed_out: false,
-    };
-    let deadline = tokio::time::Instant::now() + timeout;
-    while out.responses.len() < expected {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(answer)) => out.responses.push(answer),
-            Ok(None) => {
-                // Every pending recipient disconnected: the set is incomplete.
-                out.timed_out = true;
-                break;
-            }
-            Err(_) => {
-                out.timed_out = true;
-                break;
-            }
-        }
-    }
-    out
 }

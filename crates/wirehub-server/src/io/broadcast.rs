@@ -1,19 +1,19 @@
 //! Broadcast operators: pick recipients (`to`, `except`, `local`), set
 //! delivery flags (`volatile`, `compress`, `timeout`), then emit once —
 //! the packet is encoded a single time and its frames shared by every
-//! recipient — or act on the selected sockets in bulk.
+//! recipient — or act on the selected sockets in bulk. Every operation goes
+//! through the namespace's adapter, so with a cluster adapter it reaches
+//! the sockets of every node (unless [`BroadcastOperator::local`]).
 
-use super::ack::{collect_many, AckResponses, AckSink};
-use super::adapter::BroadcastOptions;
-use super::delivery::Delivery;
+use super::adapter::{AckResponses, AdapterError, BroadcastOptions, Message, Published};
 use super::error::EmitError;
 use super::namespace::Namespace;
+use super::remote::RemoteSocket;
 use super::rooms::IntoRooms;
 use super::socket::SocketRef;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
@@ -61,7 +61,8 @@ impl BroadcastOperator {
         self
     }
 
-    /// This node only.
+    /// This node only: with a cluster adapter, nothing is published to the
+    /// other nodes (on a single node it changes nothing).
     pub fn local(mut self) -> Self {
         self.opts.local = true;
         self
@@ -73,7 +74,8 @@ impl BroadcastOperator {
         self
     }
 
-    /// Whether compression may be used.
+    /// Whether compression may be used (carried to other nodes; wirehub
+    /// does not compress frames, so it changes nothing on the wire).
     pub fn compress(mut self, compress: bool) -> Self {
         self.opts.compress = compress;
         self
@@ -85,7 +87,13 @@ impl BroadcastOperator {
         self
     }
 
-    /// Emits `event` with one argument; returns the number of recipients.
+    /// The options selected so far.
+    pub fn options(&self) -> &BroadcastOptions {
+        &self.opts
+    }
+
+    /// Emits `event` with one argument; returns the number of recipients
+    /// on this node.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<usize, EmitError> {
         self.emit_raw(event, Args::one(data)?)
     }
@@ -99,23 +107,30 @@ impl BroadcastOperator {
         self.emit_raw(event, Args::many(data)?)
     }
 
-    /// Emits `event` with arguments as they are; returns the number of recipients.
+    /// Emits `event` with arguments as they are; returns the number of
+    /// recipients on this node.
     pub fn emit_raw(&self, event: &str, args: Args) -> Result<usize, EmitError> {
-        Ok(self.publish(event, args).0)
+        Ok(self.publish(event, args)?.recipients)
     }
 
-    /// Like [`Self::emit_raw`], and also returns the room-history offset the
+    /// Like [`Self::emit_raw`], and also tells the room-history offset the
     /// message was recorded under (room broadcasts that are not volatile,
-    /// when history is enabled).
-    pub fn publish(&self, event: &str, args: Args) -> (usize, Option<u64>) {
-        let event = Str::from(event.to_owned());
-        let delivery = self.ns.record(&self.opts, event, args);
-        let sent = self.ns.adapter().broadcast(&delivery, &self.opts);
-        (sent, delivery.offset())
+    /// when history is enabled): at once on a single node, once the cluster
+    /// sequence gave it with a cluster adapter.
+    pub fn publish(&self, event: &str, args: Args) -> Result<Published, EmitError> {
+        let msg = Message {
+            event: Str::from(event.to_owned()),
+            args,
+        };
+        match self.ns.adapter().broadcast(msg, &self.opts) {
+            Ok(published) => Ok(published),
+            Err(e) => Err(EmitError::Adapter(e)),
+        }
     }
 
-    /// Emits `event` with one argument and collects every recipient's answer
-    /// until all answered or the timeout (default: the ack timeout) passed.
+    /// Emits `event` with one argument and collects every recipient's
+    /// answer, on every node, until all answered or the timeout (default:
+    /// the ack timeout) passed.
     pub async fn emit_with_ack<T: Serialize + ?Sized>(
         &self,
         event: &str,
@@ -126,65 +141,60 @@ impl BroadcastOperator {
 
     /// Emits `event` with arguments as they are and collects the answers.
     pub async fn emit_raw_with_ack(&self, event: &str, args: Args) -> AckResponses {
-        let id = self.ns.next_ack_id();
-        let delivery = Arc::new(Delivery::new(
-            self.ns.name().clone(),
-            Str::from(event.to_owned()),
+        let msg = Message {
+            event: Str::from(event.to_owned()),
             args,
-            Some(id),
-            single_room(&self.opts.rooms),
-            None,
-        ));
-        let (tx, rx) = mpsc::unbounded_channel();
-        let mut expected = 0;
-        for socket in self.ns.adapter().sockets(&self.opts) {
-            socket.register_ack(id, AckSink::Many(tx.clone()));
-            if socket.deliver(&delivery, self.opts.volatile).is_ok() {
-                expected += 1;
-            } else {
-                socket.forget_ack(id);
-            }
-        }
-        drop(tx);
+        };
         let timeout = self.opts.timeout.unwrap_or(self.ns.config().ack_timeout);
-        collect_many(rx, expected, timeout).await
+        let mut opts = self.opts.clone();
+        opts.timeout = Some(timeout);
+        self.ns
+            .adapter()
+            .broadcast_with_ack(msg, &opts, timeout)
+            .collect()
+            .await
     }
 
-    /// The selected sockets.
+    /// The selected sockets connected to this node.
     pub fn sockets(&self) -> Vec<SocketRef> {
-        self.ns.adapter().sockets(&self.opts)
-    }
-
-    /// The selected sockets (Node's `fetchSockets`).
-    pub async fn fetch_sockets(&self) -> Vec<SocketRef> {
-        self.sockets()
-    }
-
-    /// Makes the selected sockets join rooms (Node's `socketsJoin`).
-    pub fn sockets_join(&self, rooms: impl IntoRooms) {
         self.ns
             .adapter()
-            .add_sockets(&self.opts, &rooms.into_rooms());
+            .local()
+            .sids(&self.opts)
+            .iter()
+            .filter_map(|sid| self.ns.get_socket(sid))
+            .collect()
     }
 
-    /// Makes the selected sockets leave rooms (Node's `socketsLeave`).
-    pub fn sockets_leave(&self, rooms: impl IntoRooms) {
+    /// The selected sockets on every node (Node's `fetchSockets`); fails if
+    /// some node did not answer within the adapter's request timeout.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        let found = self.ns.adapter().fetch_sockets(&self.opts).await?;
+        Ok(found
+            .into_iter()
+            .map(|data| RemoteSocket::new(self.ns.clone(), data))
+            .collect())
+    }
+
+    /// Makes the selected sockets, on every node, join rooms (Node's
+    /// `socketsJoin`). The sockets of this node have joined when it returns.
+    pub fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
         self.ns
             .adapter()
-            .del_sockets(&self.opts, &rooms.into_rooms());
+            .add_sockets(&self.opts, &rooms.into_rooms())
     }
 
-    /// Disconnects the selected sockets; `close` closes their connections
-    /// (Node's `disconnectSockets`).
-    pub fn disconnect_sockets(&self, close: bool) {
-        self.ns.adapter().disconnect_sockets(&self.opts, close);
+    /// Makes the selected sockets, on every node, leave rooms (Node's
+    /// `socketsLeave`).
+    pub fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        self.ns
+            .adapter()
+            .del_sockets(&self.opts, &rooms.into_rooms())
     }
-}
 
-/// The room a broadcast targets, when exactly one (told to plain clients).
-pub(crate) fn single_room(rooms: &[super::rooms::Room]) -> Option<super::rooms::Room> {
-    match rooms {
-        [room] => Some(room.clone()),
-        _ => None,
+    /// Disconnects the selected sockets, on every node; `close` closes
+    /// their connections (Node's `disconnectSockets`).
+    pub fn disconnect_sockets(&self, close: bool) -> Result<(), AdapterError> {
+        self.ns.adapter().disconnect_sockets(&self.opts, close)
     }
 }

@@ -25,17 +25,34 @@ pub struct Delivery {
     sse: OnceLock<Bytes>,
 }
 
+/// What a [`Delivery`] is made of.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// The namespace.
+    pub ns: Str,
+    /// The event name.
+    pub event: Str,
+    /// The arguments.
+    pub args: Args,
+    /// The ack id every recipient answers to, for a broadcast with acks.
+    pub ack_id: Option<u64>,
+    /// The room it was published to, when exactly one (told to plain clients).
+    pub room: Option<Room>,
+    /// Its room-history position (told to plain clients).
+    pub offset: Option<u64>,
+}
+
 impl Delivery {
-    /// An event for namespace `ns`; `room` and `offset` tell plain clients
-    /// where it was published and its room-history position.
-    pub fn new(
-        ns: Str,
-        event: Str,
-        args: Args,
-        ack_id: Option<u64>,
-        room: Option<Room>,
-        offset: Option<u64>,
-    ) -> Self {
+    /// A broadcast event, not encoded yet.
+    pub fn new(parts: Parts) -> Self {
+        let Parts {
+            ns,
+            event,
+            args,
+            ack_id,
+            room,
+            offset,
+        } = parts;
         Delivery {
             ns,
             event,
@@ -47,6 +64,16 @@ impl Delivery {
             plain: OnceLock::new(),
             sse: OnceLock::new(),
         }
+    }
+
+    /// The namespace.
+    pub fn ns(&self) -> &Str {
+        &self.ns
+    }
+
+    /// The ack id recipients answer to, if the broadcast asks for answers.
+    pub fn ack_id(&self) -> Option<u64> {
+        self.ack_id
     }
 
     /// The event name.

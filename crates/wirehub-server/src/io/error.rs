@@ -15,6 +15,9 @@ pub enum EmitError {
     /// The connection's queue was full (see the slow-consumer policy).
     #[error("the connection's outbound queue is full")]
     QueueFull,
+    /// The adapter could not take the broadcast (see [`super::adapter::AdapterError`]).
+    #[error(transparent)]
+    Adapter(#[from] super::adapter::AdapterError),
 }
 
 impl From<SendError> for EmitError {

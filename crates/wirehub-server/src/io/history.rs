@@ -248,14 +248,14 @@ mod tests {
     fn msg(h: &RoomHistory, rooms: &[&str]) -> u64 {
         let offset = h.reserve();
         let rooms: Vec<Room> = rooms.iter().map(|r| Str::from(r.to_string())).collect();
-        let d = Delivery::new(
-            "/".into(),
-            "e".into(),
-            Args::empty(),
-            None,
-            None,
-            Some(offset),
-        );
+        let d = Delivery::new(crate::io::delivery::Parts {
+            ns: "/".into(),
+            event: "e".into(),
+            args: Args::empty(),
+            ack_id: None,
+            room: None,
+            offset: Some(offset),
+        });
         h.record(&rooms, offset, Arc::new(d));
         offset
     }

@@ -1,23 +1,35 @@
-//! Namespaces: their sockets, connect handler, middlewares and adapter.
+//! Namespaces: their sockets, connect handler, middlewares, server-side
+//! event handlers, room history and adapter.
 
-use super::adapter::{Adapter, BroadcastOptions};
-use super::broadcast::{single_room, BroadcastOperator};
+use super::adapter::{
+    AckSink, Adapter, AdapterCx, AdapterError, AdapterFactory, BroadcastOptions, LocalEmitter,
+    Message, RemoteSocketData, ServerAckReply, ServerAcks,
+};
+use super::broadcast::BroadcastOperator;
 use super::delivery::Delivery;
 use super::error::ConnectError;
+use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use super::history::RoomHistory;
 use super::link::Link;
-use super::rooms::IntoRooms;
+use super::rooms::{IntoRooms, Room};
+use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
 use super::socket::{Socket, SocketRef};
 use crate::config::Config;
+use crate::sync::{read, write};
 use futures_util::FutureExt;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use wirehub_proto::socketio::{Args, Packet};
 use wirehub_proto::Str;
+
+/// The middlewares of a namespace (or of a dynamic namespace pattern),
+/// shared with every handle on it.
+pub(crate) type Middlewares = Arc<RwLock<Vec<BoxedMiddleware>>>;
 
 /// One namespace.
 pub(crate) struct Namespace {
@@ -25,35 +37,59 @@ pub(crate) struct Namespace {
     config: Arc<Config>,
     adapter: Arc<dyn Adapter>,
     on_connect: BoxedHandler,
-    middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+    middlewares: Middlewares,
+    server_handlers: RwLock<Vec<(Str, BoxedServerHandler)>>,
     sockets: RwLock<HashMap<Str, SocketRef>>,
     ack_ids: AtomicU64,
     history: RoomHistory,
 }
 
 impl Namespace {
+    /// A namespace whose adapter `factory` builds; the adapter is started
+    /// on the current runtime (if any).
     pub(crate) fn new(
         name: Str,
         config: Arc<Config>,
-        adapter: Arc<dyn Adapter>,
+        factory: &AdapterFactory,
         on_connect: BoxedHandler,
-        middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+        middlewares: Middlewares,
     ) -> Arc<Self> {
         let history = RoomHistory::new(
             config.history_size,
             config.history_ttl,
             config.history_max_rooms,
         );
-        Arc::new(Namespace {
-            name,
-            history,
-            config,
-            adapter,
-            on_connect,
-            middlewares,
-            sockets: RwLock::default(),
-            ack_ids: AtomicU64::new(0),
-        })
+        let ns = Arc::new_cyclic(|weak: &Weak<Namespace>| {
+            let emitter = Arc::new(NsEmitter {
+                name: name.clone(),
+                ns: weak.clone(),
+            });
+            let adapter = factory(AdapterCx {
+                ns: name.clone(),
+                emitter,
+                ack_timeout: config.ack_timeout,
+            });
+            Namespace {
+                name,
+                history,
+                config,
+                adapter,
+                on_connect,
+                middlewares,
+                server_handlers: RwLock::default(),
+                sockets: RwLock::default(),
+                ack_ids: AtomicU64::new(0),
+            }
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (name, init) = (ns.name.clone(), ns.adapter.clone().init());
+            runtime.spawn(async move {
+                if let Err(e) = init.await {
+                    tracing::warn!(ns = %name, error = %e, "adapter did not start; serving local sockets only");
+                }
+            });
+        }
+        ns
     }
 
     pub(crate) fn name(&self) -> &Str {
@@ -72,32 +108,8 @@ impl Namespace {
         &self.history
     }
 
-    /// Builds a broadcast event and, when it goes to rooms and is not
-    /// volatile, records it in their history (socket-id rooms excluded).
-    pub(crate) fn record(&self, opts: &BroadcastOptions, event: Str, args: Args) -> Arc<Delivery> {
-        let rooms: Vec<_> = if self.history.enabled() && !opts.volatile {
-            let sockets = self.sockets.read().ok();
-            opts.rooms
-                .iter()
-                .filter(|r| !sockets.as_ref().is_some_and(|s| s.contains_key(r.as_str())))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let offset = (!rooms.is_empty()).then(|| self.history.reserve());
-        let delivery = Arc::new(Delivery::new(
-            self.name.clone(),
-            event,
-            args,
-            None,
-            single_room(&opts.rooms),
-            offset,
-        ));
-        if let Some(offset) = offset {
-            self.history.record(&rooms, offset, delivery.clone());
-        }
-        delivery
+    pub(crate) fn middlewares(&self) -> &Middlewares {
+        &self.middlewares
     }
 
     /// A fresh ack id, unique in the namespace, so one broadcast packet can
@@ -107,31 +119,41 @@ impl Namespace {
     }
 
     pub(crate) fn get_socket(&self, sid: &str) -> Option<SocketRef> {
-        self.sockets.read().ok()?.get(sid).cloned()
+        read(&self.sockets).get(sid).cloned()
     }
 
     pub(crate) fn remove_socket(&self, sid: &str) {
-        if let Ok(mut s) = self.sockets.write() {
-            s.remove(sid);
-        }
+        write(&self.sockets).remove(sid);
     }
 
     pub(crate) fn socket_count(&self) -> usize {
-        self.sockets.read().map(|s| s.len()).unwrap_or(0)
+        read(&self.sockets).len()
     }
 
-    fn middlewares(&self) -> Vec<BoxedMiddleware> {
-        self.middlewares
-            .read()
-            .map(|m| m.clone())
-            .unwrap_or_default()
+    /// The sockets of `sids` that are connected here.
+    fn resolve(&self, sids: &[Str]) -> Vec<SocketRef> {
+        let sockets = read(&self.sockets);
+        sids.iter()
+            .filter_map(|s| sockets.get(s).cloned())
+            .collect()
+    }
+
+    fn on_server_event(&self, event: impl Into<String>, handler: BoxedServerHandler) {
+        let event = Str::from(event.into());
+        let mut handlers = write(&self.server_handlers);
+        handlers.retain(|(name, _)| *name != event);
+        handlers.push((event, handler));
+    }
+
+    fn middleware_list(&self) -> Vec<BoxedMiddleware> {
+        read(&self.middlewares).clone()
     }
 
     /// Starts a client's connection: runs middlewares (possibly later, on a
     /// task), then accepts. Returns the socket, still connecting.
     pub(crate) fn connect(self: &Arc<Self>, link: Link, auth: Option<Str>) -> SocketRef {
         let socket = Socket::new(self.clone(), link, auth);
-        let middlewares = self.middlewares();
+        let middlewares = self.middleware_list();
         if middlewares.is_empty() {
             self.accept(&socket);
         } else {
@@ -155,7 +177,7 @@ impl Namespace {
         auth: Option<Str>,
     ) -> Result<SocketRef, ConnectError> {
         let socket = Socket::new(self.clone(), link, auth);
-        match self.authorize(&socket, self.middlewares()).await {
+        match self.authorize(&socket, self.middleware_list()).await {
             Ok(()) => {
                 self.accept(&socket);
                 Ok(socket)
@@ -200,14 +222,11 @@ impl Namespace {
     }
 
     fn accept(&self, socket: &SocketRef) {
-        if let Ok(mut s) = self.sockets.write() {
-            s.insert(socket.id().clone(), socket.clone());
-        }
-        self.adapter.add_socket(socket);
+        write(&self.sockets).insert(socket.id().clone(), socket.clone());
         let _ = socket.send_connect_answer();
         if !socket.set_connected() {
-            self.adapter.del_all(socket.id());
             self.remove_socket(socket.id());
+            self.adapter.local().forget(socket.id());
             return;
         }
         let auth = Args::from_raw(vec![socket.auth_raw().clone()]);
@@ -221,11 +240,122 @@ impl Namespace {
     }
 }
 
-/// A handle on a namespace: middlewares, broadcasts, bulk operations.
+/// The namespace's side of its local adapter. It holds the namespace
+/// weakly: the namespace owns the adapter, which owns this.
+struct NsEmitter {
+    name: Str,
+    ns: Weak<Namespace>,
+}
+
+impl NsEmitter {
+    fn with<R: Default>(&self, f: impl FnOnce(&Namespace) -> R) -> R {
+        self.ns.upgrade().map(|ns| f(&ns)).unwrap_or_default()
+    }
+}
+
+impl LocalEmitter for NsEmitter {
+    fn ns(&self) -> &Str {
+        &self.name
+    }
+
+    fn has_socket(&self, sid: &str) -> bool {
+        self.with(|ns| read(&ns.sockets).contains_key(sid))
+    }
+
+    fn all_sids(&self) -> Vec<Str> {
+        self.with(|ns| read(&ns.sockets).keys().cloned().collect())
+    }
+
+    fn deliver(&self, sids: &[Str], delivery: &Arc<Delivery>, volatile: bool) -> usize {
+        // Resolved under the lock, delivered outside it: a full queue may
+        // close its socket, which takes the lock to leave the namespace.
+        let sockets = self.with(|ns| ns.resolve(sids));
+        sockets
+            .iter()
+            .filter(|s| s.deliver(delivery, volatile).is_ok())
+            .count()
+    }
+
+    fn deliver_with_ack(
+        &self,
+        sids: &[Str],
+        delivery: &Arc<Delivery>,
+        volatile: bool,
+        sink: &AckSink,
+    ) -> usize {
+        let Some(id) = delivery.ack_id() else {
+            return self.deliver(sids, delivery, volatile);
+        };
+        let sockets = self.with(|ns| ns.resolve(sids));
+        let mut sent = 0;
+        for socket in sockets {
+            socket.register_ack(id, super::ack::AckSink::Many(sink.clone()));
+            if socket.deliver(delivery, volatile).is_ok() {
+                sent += 1;
+            } else {
+                socket.forget_ack(id);
+            }
+        }
+        sent
+    }
+
+    fn next_ack_id(&self) -> u64 {
+        self.with(|ns| ns.next_ack_id())
+    }
+
+    fn recorded_rooms(&self, opts: &BroadcastOptions) -> Vec<Room> {
+        self.with(|ns| {
+            if !ns.history.enabled() || opts.volatile {
+                return Vec::new();
+            }
+            let sockets = read(&ns.sockets);
+            opts.rooms
+                .iter()
+                .filter(|r| !sockets.contains_key(r.as_str()))
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn next_offset(&self) -> u64 {
+        self.with(|ns| ns.history.reserve())
+    }
+
+    fn record(&self, rooms: &[Room], offset: u64, delivery: &Arc<Delivery>) {
+        self.with(|ns| ns.history.record(rooms, offset, delivery.clone()))
+    }
+
+    fn describe(&self, sids: &[Str]) -> Vec<RemoteSocketData> {
+        let sockets = self.with(|ns| ns.resolve(sids));
+        sockets.iter().map(|s| s.describe()).collect()
+    }
+
+    fn disconnect(&self, sids: &[Str], close: bool) {
+        for socket in self.with(|ns| ns.resolve(sids)) {
+            socket.disconnect_with(close);
+        }
+    }
+
+    fn server_event(&self, msg: Message, reply: Option<ServerAckReply>) {
+        let handler = self.with(|ns| {
+            read(&ns.server_handlers)
+                .iter()
+                .find(|(name, _)| *name == msg.event)
+                .map(|(_, h)| h.clone())
+        });
+        match handler {
+            Some(h) => h.call(msg.args, ServerAck::new(reply)),
+            None => tracing::trace!(ns = %self.name, event = %msg.event, "no server-side handler"),
+        }
+    }
+}
+
+/// A handle on a namespace: middlewares, server-side events, broadcasts and
+/// bulk operations.
 #[derive(Clone)]
 pub struct NamespaceRef {
     pub(crate) ns: Option<Arc<Namespace>>,
-    pub(crate) middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+    pub(crate) middlewares: Middlewares,
 }
 
 impl std::fmt::Debug for NamespaceRef {
@@ -237,12 +367,75 @@ impl std::fmt::Debug for NamespaceRef {
 }
 
 impl NamespaceRef {
+    /// A handle on an existing namespace (its own middleware list).
+    pub(crate) fn of(ns: Arc<Namespace>) -> Self {
+        NamespaceRef {
+            middlewares: ns.middlewares().clone(),
+            ns: Some(ns),
+        }
+    }
+
     /// Adds a middleware, run in order before each connection is accepted.
     pub fn use_middleware<M: Middleware<T>, T: 'static>(&self, middleware: M) -> &Self {
-        if let Ok(mut m) = self.middlewares.write() {
-            m.push(boxed_middleware(middleware));
+        write(&self.middlewares).push(boxed_middleware(middleware));
+        self
+    }
+
+    /// Handles a server-side event that another node emitted
+    /// (`server_side_emit`), as Node's `io.of(ns).on(event, handler)`.
+    /// Does nothing on a dynamic namespace pattern.
+    pub fn on_server_event<H: ServerEventHandler>(
+        &self,
+        event: impl Into<String>,
+        handler: H,
+    ) -> &Self {
+        if let Some(ns) = &self.ns {
+            ns.on_server_event(event, Arc::new(handler));
         }
         self
+    }
+
+    /// Emits an event to this namespace's server-side handlers on the other
+    /// nodes (Node's `serverSideEmit`); nothing on a pattern or a single node.
+    pub fn server_side_emit_raw(&self, event: &str, args: Args) -> Result<(), EmitError> {
+        let Some(ns) = &self.ns else {
+            return Ok(());
+        };
+        let msg = Message {
+            event: Str::from(event.to_owned()),
+            args,
+        };
+        Ok(ns.adapter().server_side_emit(msg)?)
+    }
+
+    /// [`Self::server_side_emit_raw`] with one argument.
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        self.server_side_emit_raw(event, Args::one(data)?)
+    }
+
+    /// Emits a server-side event and gathers one answer per other node
+    /// (Node's `serverSideEmitWithAck`), within the adapter's request timeout.
+    pub async fn server_side_emit_with_ack(&self, event: &str, args: Args) -> ServerAcks {
+        let Some(ns) = &self.ns else {
+            return ServerAcks::default();
+        };
+        let msg = Message {
+            event: Str::from(event.to_owned()),
+            args,
+        };
+        ns.adapter().server_side_emit_with_ack(msg).await
+    }
+
+    /// The number of servers serving this namespace, this one included.
+    pub async fn server_count(&self) -> Result<usize, AdapterError> {
+        match &self.ns {
+            Some(ns) => ns.adapter().server_count().await,
+            None => Ok(1),
+        }
     }
 
     /// The namespace name (`None` for a dynamic namespace pattern).
@@ -250,7 +443,8 @@ impl NamespaceRef {
         self.ns.as_ref().map(|n| n.name())
     }
 
-    /// The number of connected sockets (0 for a dynamic namespace pattern).
+    /// The number of sockets connected to this node (0 for a dynamic
+    /// namespace pattern).
     pub fn socket_count(&self) -> usize {
         self.ns.as_ref().map_or(0, |n| n.socket_count())
     }

@@ -3,18 +3,22 @@
 //! which plugs the Socket.IO layer into the engine.
 
 use super::adapter::AdapterFactory;
+use super::adapter::{AdapterError, ServerAcks};
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
 use super::handler::{boxed, BoxedHandler, BoxedMiddleware, Handler};
 use super::namespace::{Namespace, NamespaceRef};
+use super::remote::RemoteSocket;
 use super::rooms::IntoRooms;
-use super::socket::SocketRef;
+use super::server_event::ServerEventHandler;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConn, EngineHandler};
+use crate::sync::write;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
+use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
 type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -65,7 +69,7 @@ impl ServerInner {
         let ns = Namespace::new(
             name.clone(),
             self.config.clone(),
-            (self.adapter)(name),
+            &self.adapter,
             found.on_connect.clone(),
             found.middlewares.clone(),
         );
@@ -134,17 +138,14 @@ impl SocketIo {
             name.insert(0, '/');
         }
         let name = Str::from(name);
-        let adapter = (self.0.adapter)(&name);
         let ns = Namespace::new(
             name.clone(),
             self.0.config.clone(),
-            adapter,
+            &self.0.adapter,
             handler,
             middlewares,
         );
-        if let Ok(mut all) = self.0.namespaces.write() {
-            all.insert(name, ns.clone());
-        }
+        write(&self.0.namespaces).insert(name, ns.clone());
         ns
     }
 
@@ -182,22 +183,48 @@ impl SocketIo {
     /// The namespace called `name`, if it exists (or a dynamic pattern matches).
     pub fn of(&self, name: &str) -> Option<NamespaceRef> {
         let ns = self.0.namespace(&Str::from(name.to_owned()))?;
-        let middlewares = Arc::new(RwLock::new(Vec::new()));
-        Some(NamespaceRef {
-            ns: Some(ns),
-            middlewares,
-        })
+        Some(NamespaceRef::of(ns))
+    }
+
+    /// The main namespace `/` (created, with no connection handler, if it
+    /// was not registered).
+    pub fn main(&self) -> NamespaceRef {
+        NamespaceRef::of(self.main_ns())
+    }
+
+    fn main_ns(&self) -> Arc<Namespace> {
+        let main = Str::from_static("/");
+        match self.0.namespace(&main) {
+            Some(ns) => ns,
+            None => self.register("/".into(), boxed(|| async {}), Arc::default()),
+        }
+    }
+
+    /// Handles a server-side event of `/` emitted by another node (Node's
+    /// `io.on(event, handler)` for `serverSideEmit`).
+    pub fn on_server_event<H: ServerEventHandler>(&self, event: impl Into<String>, handler: H) {
+        self.main().on_server_event(event, handler);
+    }
+
+    /// Emits a server-side event to `/` on the other nodes.
+    pub fn server_side_emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), super::EmitError> {
+        self.main().server_side_emit(event, data)
+    }
+
+    /// Emits a server-side event to `/` on the other nodes and gathers one
+    /// answer per node (Node's `serverSideEmitWithAck`).
+    pub async fn server_side_emit_with_ack(&self, event: &str, args: Args) -> ServerAcks {
+        self.main().server_side_emit_with_ack(event, args).await
     }
 
     /// A broadcast operator over the main namespace `/` (created, with no
     /// connection handler, if it was not registered).
     pub fn broadcast(&self) -> BroadcastOperator {
-        let main = Str::from_static("/");
-        let ns = match self.0.namespace(&main) {
-            Some(ns) => ns,
-            None => self.register("/".into(), boxed(|| async {}), Arc::default()),
-        };
-        BroadcastOperator::new(ns)
+        BroadcastOperator::new(self.main_ns())
     }
 
     /// Emits to every socket of `/` (one argument).
@@ -229,8 +256,8 @@ impl SocketIo {
         self.broadcast().timeout(timeout)
     }
 
-    /// Every socket of `/`.
-    pub async fn fetch_sockets(&self) -> Vec<SocketRef> {
+    /// Every socket of `/`, on every node.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
         self.broadcast().fetch_sockets().await
     }
 

@@ -1,6 +1,7 @@
 //! One socket: a client's connection to one namespace.
 
 use super::ack::{await_one, AckArgs, AckError, AckSink};
+use super::adapter::{AckAnswer, AckEvent, RemoteSocketData};
 use super::broadcast::BroadcastOperator;
 use super::delivery::Delivery;
 use super::error::EmitError;
@@ -10,6 +11,7 @@ use super::link::{Link, Transport};
 use super::namespace::{Namespace, NamespaceRef};
 use super::reason::DisconnectReason;
 use super::rooms::{IntoRooms, Room};
+use crate::sync::{lock, read, write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::{Any, TypeId};
@@ -18,7 +20,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::socketio::{Args, Packet};
@@ -42,7 +44,18 @@ pub struct Socket {
     handlers: RwLock<Vec<(Str, BoxedHandler)>>,
     on_disconnect: Mutex<Option<BoxedHandler>>,
     acks: Mutex<HashMap<u64, AckSink>>,
-    extensions: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    extensions: Mutex<Extensions>,
+    /// When it connected, in milliseconds since the Unix epoch.
+    issued: u64,
+}
+
+/// What users store on a socket: typed values, and serialisable `data`
+/// that other nodes can read (`fetch_sockets`). A short list is smaller
+/// than a map, and sockets hold few values.
+#[derive(Default)]
+struct Extensions {
+    typed: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
+    data: Option<Box<serde_json::Value>>,
 }
 
 impl fmt::Debug for Socket {
@@ -66,6 +79,9 @@ impl Socket {
             on_disconnect: Mutex::default(),
             acks: Mutex::default(),
             extensions: Mutex::default(),
+            issued: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         })
     }
 
@@ -129,23 +145,20 @@ impl Socket {
     /// Registers the handler of `event` (replacing any previous one).
     pub fn on<H: Handler<T>, T: 'static>(&self, event: impl Into<String>, handler: H) {
         let event = Str::from(event.into());
-        if let Ok(mut list) = self.handlers.write() {
-            let handler = boxed(handler);
-            match list.iter_mut().find(|(name, _)| *name == event) {
-                Some(slot) => slot.1 = handler,
-                None => {
-                    list.reserve_exact(1);
-                    list.push((event, handler));
-                }
+        let mut list = write(&self.handlers);
+        let handler = boxed(handler);
+        match list.iter_mut().find(|(name, _)| *name == event) {
+            Some(slot) => slot.1 = handler,
+            None => {
+                list.reserve_exact(1);
+                list.push((event, handler));
             }
         }
     }
 
     /// Registers the disconnect handler; it can take [`DisconnectReason`].
     pub fn on_disconnect<H: Handler<T>, T: 'static>(&self, handler: H) {
-        if let Ok(mut slot) = self.on_disconnect.lock() {
-            *slot = Some(boxed(handler));
-        }
+        *lock(&self.on_disconnect) = Some(boxed(handler));
     }
 
     /// Emits `event` with one argument.
@@ -209,34 +222,36 @@ impl Socket {
         }
     }
 
-    /// Joins rooms.
-    pub fn join(self: &Arc<Self>, rooms: impl IntoRooms) {
-        self.ns.adapter().add_all(self, &rooms.into_rooms());
+    /// Joins rooms (on this node: the socket's rooms live where it is
+    /// connected).
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.ns
+            .adapter()
+            .local()
+            .add_all(&self.id, &rooms.into_rooms());
     }
 
     /// Leaves rooms.
     pub fn leave(&self, rooms: impl IntoRooms) {
         for room in rooms.into_rooms() {
-            self.ns.adapter().del(&self.id, &room);
+            self.ns.adapter().local().del(&self.id, &room);
         }
     }
 
-    /// Leaves every room (including its own id room).
+    /// Leaves every room, its own id's included (it stays in the namespace:
+    /// broadcasts to the whole namespace still reach it).
     pub fn leave_all(&self) {
-        self.ns.adapter().del_all(&self.id);
+        self.ns.adapter().local().del_all(&self.id);
     }
 
-    /// The rooms this socket is in.
+    /// The rooms this socket is in, its own id first.
     pub fn rooms(&self) -> Vec<Room> {
-        self.ns.adapter().socket_rooms(&self.id)
+        self.ns.adapter().local().socket_rooms(&self.id)
     }
 
     /// A handle on this socket's namespace (broadcasts including this socket).
     pub fn namespace(&self) -> NamespaceRef {
-        NamespaceRef {
-            ns: Some(self.ns.clone()),
-            middlewares: Arc::default(),
-        }
+        NamespaceRef::of(self.ns.clone())
     }
 
     /// Broadcast to these rooms, excluding this socket.
@@ -276,26 +291,58 @@ impl Socket {
         }
     }
 
-    /// Stores a value of type `T` on the socket (replacing any previous one).
+    /// Stores a value of type `T` on the socket (replacing any previous
+    /// one). It stays on this node; see [`Self::set_data`] for data that
+    /// other nodes can read.
     pub fn insert<T: Any + Send + Sync>(&self, value: T) {
-        if let Ok(mut ext) = self.extensions.lock() {
-            ext.insert(TypeId::of::<T>(), Box::new(value));
+        let mut ext = lock(&self.extensions);
+        let id = TypeId::of::<T>();
+        match ext.typed.iter_mut().find(|(t, _)| *t == id) {
+            Some(slot) => slot.1 = Box::new(value),
+            None => ext.typed.push((id, Box::new(value))),
         }
     }
 
     /// A clone of the stored value of type `T`.
     pub fn get<T: Any + Send + Sync + Clone>(&self) -> Option<T> {
-        let ext = self.extensions.lock().ok()?;
-        ext.get(&TypeId::of::<T>())?.downcast_ref::<T>().cloned()
+        let ext = lock(&self.extensions);
+        let id = TypeId::of::<T>();
+        let (_, value) = ext.typed.iter().find(|(t, _)| *t == id)?;
+        value.downcast_ref::<T>().cloned()
     }
 
     /// Removes and returns the stored value of type `T`.
     pub fn remove<T: Any + Send + Sync>(&self) -> Option<T> {
-        let mut ext = self.extensions.lock().ok()?;
-        ext.remove(&TypeId::of::<T>())?
-            .downcast::<T>()
-            .ok()
-            .map(|b| *b)
+        let mut ext = lock(&self.extensions);
+        let id = TypeId::of::<T>();
+        let at = ext.typed.iter().position(|(t, _)| *t == id)?;
+        ext.typed.swap_remove(at).1.downcast::<T>().ok().map(|b| *b)
+    }
+
+    /// Sets the socket's serialisable data (Node's `socket.data`), which
+    /// other nodes see in `fetch_sockets`.
+    pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
+        let value = serde_json::to_value(data)?;
+        lock(&self.extensions).data = Some(Box::new(value));
+        Ok(())
+    }
+
+    /// The socket's serialisable data (`{}` if never set, as in Node).
+    pub fn data(&self) -> serde_json::Value {
+        match &lock(&self.extensions).data {
+            Some(value) => (**value).clone(),
+            None => serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    /// The socket as another node sees it: id, handshake, rooms, data.
+    pub fn describe(&self) -> RemoteSocketData {
+        RemoteSocketData {
+            id: self.id.clone(),
+            handshake: super::handshake::describe(self.handshake(), &self.auth, self.issued),
+            rooms: self.rooms(),
+            data: self.data(),
+        }
     }
 
     /// Encodes and queues a packet.
@@ -330,24 +377,19 @@ impl Socket {
     }
 
     pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
-        if let Ok(mut acks) = self.acks.lock() {
-            acks.insert(id, sink);
-        }
+        lock(&self.acks).insert(id, sink);
     }
 
     pub(crate) fn forget_ack(&self, id: u64) {
-        if let Ok(mut acks) = self.acks.lock() {
-            acks.remove(&id);
-        }
+        lock(&self.acks).remove(&id);
     }
 
     /// A client event: runs its handler, if one is registered.
     pub(crate) fn on_event(self: &Arc<Self>, event: &Str, args: &Args, ack_id: Option<u64>) {
-        let handler = self.handlers.read().ok().and_then(|list| {
-            list.iter()
-                .find(|(name, _)| name == event)
-                .map(|(_, h)| h.clone())
-        });
+        let handler = read(&self.handlers)
+            .iter()
+            .find(|(name, _)| name == event)
+            .map(|(_, h)| h.clone());
         match handler {
             Some(h) => h.call(&HandlerCx {
                 socket: self,
@@ -362,13 +404,16 @@ impl Socket {
 
     /// A client ack: hands the answer to whoever awaits it.
     pub(crate) fn on_ack(&self, id: u64, args: Args) {
-        let sink = self.acks.lock().ok().and_then(|mut a| a.remove(&id));
+        let sink = lock(&self.acks).remove(&id);
         match sink {
             Some(AckSink::One(tx)) => {
                 let _ = tx.send(args);
             }
-            Some(AckSink::Many(tx)) => {
-                let _ = tx.send((self.id.clone(), args));
+            Some(AckSink::Many(sink)) => {
+                sink.send(AckEvent::Answer(AckAnswer {
+                    sid: Some(self.id.clone()),
+                    args,
+                }));
             }
             None => tracing::trace!(socket = %self.id, id, "ack for unknown id"),
         }
@@ -380,10 +425,8 @@ impl Socket {
         if was != CONNECTED {
             return;
         }
-        if let Ok(mut acks) = self.acks.lock() {
-            acks.clear();
-        }
-        let handler = self.on_disconnect.lock().ok().and_then(|mut h| h.take());
+        lock(&self.acks).clear();
+        let handler = lock(&self.on_disconnect).take();
         if let Some(socket) = self.ns.get_socket(&self.id) {
             if let Some(h) = handler {
                 h.call(&HandlerCx {
@@ -395,10 +438,8 @@ impl Socket {
                 });
             }
         }
-        self.ns.adapter().del_all(&self.id);
         self.ns.remove_socket(&self.id);
-        if let Ok(mut h) = self.handlers.write() {
-            *h = Vec::new();
-        }
+        self.ns.adapter().local().forget(&self.id);
+        *write(&self.handlers) = Vec::new();
     }
 }

@@ -137,9 +137,21 @@ where
     let Some(operator) = hub.io().of(&ns).and_then(|n| n.broadcast()) else {
         return unknown_namespace(&ns);
     };
-    let (delivered, offset) = operator
+    let published = match operator
         .to(rooms)
-        .publish(&request.event, Args::from_raw(args));
+        .publish(&request.event, Args::from_raw(args))
+    {
+        Ok(published) => published,
+        Err(e) => {
+            return reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::UNAVAILABLE,
+                &e.to_string(),
+            )
+        }
+    };
+    let delivered = published.recipients;
+    let offset = published.offset().await;
     reply::value(
         StatusCode::OK,
         &json!({ "delivered": delivered, "offset": offset }),
@@ -150,17 +162,12 @@ fn rooms(hub: &Arc<PlainHub>, ns: &str) -> Resp {
     let Some(namespace) = hub.io().0.namespace(&Str::from(ns.to_owned())) else {
         return unknown_namespace(ns);
     };
-    let adapter = namespace.adapter();
-    let mut list: Vec<(Room, usize)> = adapter
+    let local = namespace.adapter().local();
+    let mut list: Vec<(Room, usize)> = local
         .rooms()
         .into_iter()
-        .filter(|room| namespace.get_socket(room).is_none())
         .map(|room| {
-            let opts = BroadcastOptions {
-                rooms: vec![room.clone()],
-                ..BroadcastOptions::default()
-            };
-            let members = adapter.sockets(&opts).len();
+            let members = local.sids(&BroadcastOptions::to(vec![room.clone()])).len();
             (room, members)
         })
         .collect();
@@ -176,14 +183,13 @@ fn members(hub: &Arc<PlainHub>, ns: &str, room: &str) -> Resp {
     let Some(namespace) = hub.io().0.namespace(&Str::from(ns.to_owned())) else {
         return unknown_namespace(ns);
     };
-    let opts = BroadcastOptions {
-        rooms: vec![Str::from(room.to_owned())],
-        ..BroadcastOptions::default()
-    };
+    let opts = BroadcastOptions::to(vec![Str::from(room.to_owned())]);
     let mut members: Vec<_> = namespace
         .adapter()
-        .sockets(&opts)
-        .into_iter()
+        .local()
+        .sids(&opts)
+        .iter()
+        .filter_map(|sid| namespace.get_socket(sid))
         .map(|s| {
             let transport = s.transport().map(|t| t.as_str());
             json!({ "sid": s.id(), "transport": transport })

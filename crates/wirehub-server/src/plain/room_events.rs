@@ -50,7 +50,7 @@ pub fn install_room_events(socket: &SocketRef) {
     socket.on(
         "hub:publish",
         |s: SocketRef, Data(request): Data<Value>, ack: AckSender| async move {
-            let _ = ack.send(&publish(&s, request));
+            let _ = ack.send(&publish(&s, request).await);
         },
     );
 }
@@ -68,7 +68,7 @@ struct Publish {
     args: Option<Vec<Value>>,
 }
 
-fn publish(s: &SocketRef, request: Value) -> Value {
+async fn publish(s: &SocketRef, request: Value) -> Value {
     let request: Publish = match serde_json::from_value(request) {
         Ok(r) => r,
         Err(e) => return error(codes::BAD_FIELD, &e.to_string()),
@@ -98,8 +98,13 @@ fn publish(s: &SocketRef, request: Value) -> Value {
     let Ok(args) = args else {
         return error(codes::BAD_FIELD, "data: not serialisable");
     };
-    let (delivered, offset) = s.to(rooms).publish(&event, args);
-    json!({ "delivered": delivered, "offset": offset })
+    match s.to(rooms).publish(&event, args) {
+        Ok(published) => {
+            let delivered = published.recipients;
+            json!({ "delivered": delivered, "offset": published.offset().await })
+        }
+        Err(e) => error(codes::UNAVAILABLE, &e.to_string()),
+    }
 }
 
 /// The rooms named by a string or a list of strings, within the limits.

@@ -5,9 +5,11 @@
 
 use super::conn::PlainConn;
 use super::room_events::own_rooms;
+use crate::io::adapter::OffsetReceipt;
 use crate::io::SocketRef;
 use bytes::Bytes;
 use serde_json::json;
+use std::sync::Arc;
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::plain::{codes, encode_pong, parse_client, ClientMsg, EnvelopeError};
 use wirehub_proto::Str;
@@ -33,7 +35,11 @@ impl Refusal {
 /// Decodes one envelope and acts on it. An invalid envelope queues an
 /// `error` envelope and returns [`Refusal::Invalid`]: the caller closes
 /// the connection after flushing.
-pub(crate) fn on_envelope(socket: &SocketRef, conn: &PlainConn, msg: Bytes) -> Result<(), Refusal> {
+pub(crate) fn on_envelope(
+    socket: &SocketRef,
+    conn: &Arc<PlainConn>,
+    msg: Bytes,
+) -> Result<(), Refusal> {
     match parse_client(msg) {
         Ok(msg) => on_message(socket, conn, msg),
         Err(e) => {
@@ -46,7 +52,7 @@ pub(crate) fn on_envelope(socket: &SocketRef, conn: &PlainConn, msg: Bytes) -> R
 /// Acts on one decoded envelope.
 pub(crate) fn on_message(
     socket: &SocketRef,
-    conn: &PlainConn,
+    conn: &Arc<PlainConn>,
     msg: ClientMsg,
 ) -> Result<(), Refusal> {
     let client_rooms = socket.config().plain_client_rooms;
@@ -85,9 +91,27 @@ pub(crate) fn on_message(
             id,
             rooms,
         } => {
-            let (delivered, offset) = socket.to(rooms).publish(&event, args);
+            let published = match socket.to(rooms).publish(&event, args) {
+                Ok(published) => published,
+                Err(e) => {
+                    conn.send_error(codes::UNAVAILABLE, &e.to_string(), id);
+                    return Ok(());
+                }
+            };
             if let Some(id) = id {
-                conn.send_ack(id, &json!({ "delivered": delivered, "offset": offset }));
+                let delivered = published.recipients;
+                match published.offset {
+                    OffsetReceipt::Ready(offset) => {
+                        conn.send_ack(id, &json!({ "delivered": delivered, "offset": offset }));
+                    }
+                    pending => {
+                        let conn = conn.clone();
+                        tokio::spawn(async move {
+                            let offset = pending.get().await;
+                            conn.send_ack(id, &json!({ "delivered": delivered, "offset": offset }));
+                        });
+                    }
+                }
             }
         }
         ClientMsg::Ack { id, args } => socket.on_ack(id, args),

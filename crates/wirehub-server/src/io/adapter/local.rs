@@ -1,0 +1,280 @@
+//! [`LocalAdapter`]: this node's room index for one namespace, keyed by
+//! socket id, and the local half of every adapter operation.
+//!
+//! Room and socket maps are split into shards, each under its own short
+//! read/write lock, never held while delivering. A socket that joined no
+//! room but its own is not stored at all: the room named after a socket id
+//! and "every socket" are answered by the namespace ([`LocalEmitter`]),
+//! which spares every idle connection an entry here.
+
+use super::acks::{AckEvent, AckSink};
+use super::{BroadcastOptions, LocalEmitter, Message, OffsetReceipt, Published, RemoteSocketData};
+use crate::io::delivery::Delivery;
+use crate::io::rooms::Room;
+use crate::sync::{read, write};
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::{Arc, RwLock};
+use wirehub_proto::Str;
+
+const SHARDS: usize = 16;
+
+/// Room → its members (socket-id rooms are not stored).
+type RoomShard = RwLock<HashMap<Room, HashSet<Str>>>;
+/// Socket → the rooms it joined besides its own.
+type SocketShard = RwLock<HashMap<Str, Vec<Room>>>;
+
+/// This node's rooms of one namespace, and the local half of each operation.
+pub struct LocalAdapter {
+    emitter: Arc<dyn LocalEmitter>,
+    hasher: RandomState,
+    rooms: Box<[RoomShard]>,
+    sockets: Box<[SocketShard]>,
+    /// Sockets that left the room named after themselves (rare).
+    left_own: RwLock<HashSet<Str>>,
+}
+
+impl std::fmt::Debug for LocalAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalAdapter")
+            .field("ns", self.emitter.ns())
+            .finish()
+    }
+}
+
+impl LocalAdapter {
+    /// An empty index acting on sockets through `emitter`.
+    pub fn new(emitter: Arc<dyn LocalEmitter>) -> Self {
+        LocalAdapter {
+            emitter,
+            hasher: RandomState::new(),
+            rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            sockets: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            left_own: RwLock::default(),
+        }
+    }
+
+    /// The namespace's side.
+    pub fn emitter(&self) -> &Arc<dyn LocalEmitter> {
+        &self.emitter
+    }
+
+    fn shard(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    /// Adds a socket to rooms (its own room needs no entry).
+    pub fn add_all(&self, sid: &Str, rooms: &[Room]) {
+        if rooms.contains(sid) && !read(&self.left_own).is_empty() {
+            write(&self.left_own).remove(sid);
+        }
+        let rooms: Vec<&Room> = rooms.iter().filter(|r| *r != sid).collect();
+        if rooms.is_empty() {
+            return;
+        }
+        for room in rooms.iter().copied() {
+            write(&self.rooms[self.shard(room)])
+                .entry(room.clone())
+                .or_default()
+                .insert(sid.clone());
+        }
+        let mut shard = write(&self.sockets[self.shard(sid)]);
+        let joined = shard.entry(sid.clone()).or_default();
+        for room in rooms {
+            if !joined.contains(room) {
+                joined.push(room.clone());
+            }
+        }
+    }
+
+    /// Removes a socket from one room (its own included: `to(id)` then no
+    /// longer reaches it).
+    pub fn del(&self, sid: &str, room: &str) {
+        if sid == room {
+            write(&self.left_own).insert(Str::from(sid.to_owned()));
+            return;
+        }
+        self.leave_room(sid, room);
+        let mut shard = write(&self.sockets[self.shard(sid)]);
+        if let Some(joined) = shard.get_mut(sid) {
+            joined.retain(|r| &**r != room);
+            if joined.is_empty() {
+                shard.remove(sid);
+            }
+        }
+    }
+
+    /// Removes a socket from every room, its own included. It stays in the
+    /// namespace: broadcasts to the whole namespace still reach it.
+    pub fn del_all(&self, sid: &str) {
+        self.forget(sid);
+        write(&self.left_own).insert(Str::from(sid.to_owned()));
+    }
+
+    /// Forgets a socket that left the namespace.
+    pub fn forget(&self, sid: &str) {
+        let joined = write(&self.sockets[self.shard(sid)]).remove(sid);
+        for room in joined.unwrap_or_default() {
+            self.leave_room(sid, &room);
+        }
+        if !read(&self.left_own).is_empty() {
+            write(&self.left_own).remove(sid);
+        }
+    }
+
+    /// Whether `room` is the room of a connected socket still in it.
+    fn is_own_room(&self, room: &str) -> bool {
+        self.emitter.has_socket(room) && !read(&self.left_own).contains(room)
+    }
+
+    fn leave_room(&self, sid: &str, room: &str) {
+        let mut shard = write(&self.rooms[self.shard(room)]);
+        if let Some(members) = shard.get_mut(room) {
+            members.remove(sid);
+            if members.is_empty() {
+                shard.remove(room);
+            }
+        }
+    }
+
+    /// The rooms a socket is in, its own first (empty if it is not connected).
+    pub fn socket_rooms(&self, sid: &str) -> Vec<Room> {
+        let shard = read(&self.sockets[self.shard(sid)]);
+        let joined = shard.get(sid).map_or(&[][..], |j| j.as_slice());
+        let mut all = Vec::with_capacity(joined.len() + 1);
+        if self.is_own_room(sid) {
+            all.push(Str::from(sid.to_owned()));
+        }
+        all.extend(joined.iter().cloned());
+        all
+    }
+
+    /// Every non-empty room (socket-id rooms excluded).
+    pub fn rooms(&self) -> Vec<Room> {
+        let mut all = Vec::new();
+        for shard in self.rooms.iter() {
+            all.extend(read(shard).keys().cloned());
+        }
+        all
+    }
+
+    fn room_members(&self, room: &Room, out: &mut Vec<Str>) {
+        if let Some(members) = read(&self.rooms[self.shard(room)]).get(room) {
+            out.extend(members.iter().cloned());
+            return;
+        }
+        if self.is_own_room(room) {
+            out.push(room.clone());
+        }
+    }
+
+    /// The ids of this node's sockets `opts` selects.
+    pub fn sids(&self, opts: &BroadcastOptions) -> Vec<Str> {
+        let mut out = Vec::new();
+        if opts.rooms.is_empty() {
+            out = self.emitter.all_sids();
+        } else {
+            for room in &opts.rooms {
+                self.room_members(room, &mut out);
+            }
+            if opts.rooms.len() > 1 {
+                let mut seen = HashSet::with_capacity(out.len());
+                out.retain(|s| seen.insert(s.clone()));
+            }
+        }
+        if !opts.except.is_empty() {
+            let mut excluded = Vec::new();
+            for room in &opts.except {
+                self.room_members(room, &mut excluded);
+            }
+            let excluded: HashSet<Str> = excluded.into_iter().collect();
+            out.retain(|s| !excluded.contains(s));
+        }
+        out
+    }
+
+    /// Delivers a broadcast to this node's sockets, recording it in room
+    /// history under the next offset of this node's own sequence.
+    pub fn broadcast(&self, msg: Message, opts: &BroadcastOptions) -> Published {
+        let recorded = self.emitter.recorded_rooms(opts);
+        let offset = (!recorded.is_empty()).then(|| self.emitter.next_offset());
+        let recipients = self.broadcast_recorded(msg, opts, &recorded, offset);
+        Published {
+            recipients,
+            offset: OffsetReceipt::Ready(offset),
+        }
+    }
+
+    /// Delivers a broadcast to this node's sockets and records it in the
+    /// history of `recorded` under `offset` (when given); returns how many
+    /// sockets took it. Cluster adapters call it with the cluster's offset,
+    /// and with a message from another node.
+    pub fn broadcast_recorded(
+        &self,
+        msg: Message,
+        opts: &BroadcastOptions,
+        recorded: &[Room],
+        offset: Option<u64>,
+    ) -> usize {
+        let delivery = Arc::new(Delivery::new(crate::io::delivery::Parts {
+            ns: self.emitter.ns().clone(),
+            event: msg.event,
+            args: msg.args,
+            ack_id: None,
+            room: opts.single_room().cloned(),
+            offset,
+        }));
+        if let Some(offset) = offset {
+            if !recorded.is_empty() {
+                self.emitter.record(recorded, offset, &delivery);
+            }
+        }
+        let sids = self.sids(opts);
+        self.emitter.deliver(&sids, &delivery, opts.volatile)
+    }
+
+    /// Delivers a broadcast asking every recipient for an answer: sends this
+    /// node's recipient count, then each answer, to `sink`.
+    pub fn broadcast_with_ack(&self, msg: Message, opts: &BroadcastOptions, sink: &AckSink) {
+        let delivery = Arc::new(Delivery::new(crate::io::delivery::Parts {
+            ns: self.emitter.ns().clone(),
+            event: msg.event,
+            args: msg.args,
+            ack_id: Some(self.emitter.next_ack_id()),
+            room: opts.single_room().cloned(),
+            offset: None,
+        }));
+        let sids = self.sids(opts);
+        let sent = self
+            .emitter
+            .deliver_with_ack(&sids, &delivery, opts.volatile, sink);
+        sink.send(AckEvent::Count(sent));
+    }
+
+    /// Describes this node's sockets `opts` selects.
+    pub fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<RemoteSocketData> {
+        self.emitter.describe(&self.sids(opts))
+    }
+
+    /// Makes this node's sockets `opts` selects join rooms.
+    pub fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.sids(opts) {
+            self.add_all(&sid, rooms);
+        }
+    }
+
+    /// Makes this node's sockets `opts` selects leave rooms.
+    pub fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.sids(opts) {
+            for room in rooms {
+                self.del(&sid, room);
+            }
+        }
+    }
+
+    /// Disconnects this node's sockets `opts` selects.
+    pub fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
+        self.emitter.disconnect(&self.sids(opts), close);
+    }
+}
