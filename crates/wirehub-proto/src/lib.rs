@@ -16,11 +16,15 @@
 //! - [`plain`]: the plain envelope protocol (v1) of the non-Socket.IO
 //!   transports: JSON envelopes both ways, NDJSON line framing and
 //!   Server-Sent Events framing.
+//! - [`cluster`]: messages between the nodes of a cluster, as Node's
+//!   Socket.IO adapters write them (the classic and the sharded Redis
+//!   adapter's protocols), so wirehub and Node nodes can share a cluster.
 //! - [`websocket`]: WebSocket framing (RFC 6455), server side: the frame
 //!   decoder, frame headers, control frames and the handshake's accept key.
 
 mod str;
 
+pub mod cluster;
 pub mod engineio;
 pub mod plain;
 pub mod socketio;

@@ -18,6 +18,8 @@
 //! ```
 //!
 //! # Layout
+//! - [`cluster`]: cluster adapters (Node's Redis adapter protocols over a
+//!   [`cluster::Driver`]) so several nodes act as one server.
 //! - [`config`]: limits and timers ([`Config`], [`ConfigBuilder`]).
 //! - [`engine`]: Engine.IO sessions over long-polling and WebSocket, driving
 //!   the sans-IO state machine of `wirehub-proto`.
@@ -32,6 +34,7 @@
 //! - [`websocket_echo`]: a bare WebSocket echo on the server's WebSocket
 //!   layer, for the Autobahn|Testsuite.
 
+pub mod cluster;
 pub mod config;
 pub mod conformance;
 pub mod engine;

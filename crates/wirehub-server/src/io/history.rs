@@ -151,6 +151,8 @@ impl RoomHistory {
                 }
             }
         }
+        // An offset from the cluster's sequence may be ahead of this node's.
+        self.next.fetch_max(offset + 1, Ordering::Relaxed);
         self.latest.send_modify(|l| *l = (*l).max(offset));
         if offset % SWEEP_EVERY == 0 {
             self.sweep(now);

@@ -11,19 +11,21 @@ use super::error::ConnectError;
 use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
-use super::history::RoomHistory;
+use super::history::{HistoryRead, RoomHistory};
 use super::link::Link;
 use super::rooms::{IntoRooms, Room};
 use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
 use super::socket::{Socket, SocketRef};
 use crate::config::Config;
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use tokio::sync::watch;
 use wirehub_proto::socketio::{Args, Packet};
 use wirehub_proto::Str;
 
@@ -42,6 +44,11 @@ pub(crate) struct Namespace {
     sockets: RwLock<HashMap<Str, SocketRef>>,
     ack_ids: AtomicU64,
     history: RoomHistory,
+    /// Whether the adapter finished starting (its subscriptions are up, or
+    /// it failed and the namespace serves local sockets).
+    started: watch::Sender<bool>,
+    /// The adapter's start, until a runtime runs it.
+    init: Mutex<Option<BoxFuture<'static, Result<(), AdapterError>>>>,
 }
 
 impl Namespace {
@@ -73,23 +80,41 @@ impl Namespace {
                 name,
                 history,
                 config,
+                init: Mutex::new(Some(adapter.clone().init())),
                 adapter,
                 on_connect,
                 middlewares,
                 server_handlers: RwLock::default(),
                 sockets: RwLock::default(),
                 ack_ids: AtomicU64::new(0),
+                started: watch::channel(false).0,
             }
         });
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (name, init) = (ns.name.clone(), ns.adapter.clone().init());
-            runtime.spawn(async move {
-                if let Err(e) = init.await {
-                    tracing::warn!(ns = %name, error = %e, "adapter did not start; serving local sockets only");
-                }
-            });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            ns.start();
         }
         ns
+    }
+
+    /// Starts the adapter on the current runtime, once.
+    pub(crate) fn start(&self) {
+        let Some(init) = lock(&self.init).take() else {
+            return;
+        };
+        let (name, started) = (self.name.clone(), self.started.clone());
+        tokio::spawn(async move {
+            if let Err(e) = init.await {
+                tracing::warn!(ns = %name, error = %e, "adapter did not start; serving local sockets only");
+            }
+            started.send_replace(true);
+        });
+    }
+
+    /// Waits until the adapter started (or failed to).
+    pub(crate) async fn started(&self) {
+        self.start();
+        let mut rx = self.started.subscribe();
+        let _ = rx.wait_for(|started| *started).await;
     }
 
     pub(crate) fn name(&self) -> &Str {
@@ -435,6 +460,15 @@ impl NamespaceRef {
         match &self.ns {
             Some(ns) => ns.adapter().server_count().await,
             None => Ok(1),
+        }
+    }
+
+    /// The messages this node's room history holds for `rooms` after offset
+    /// `since` (at most `max`); empty for a dynamic namespace pattern.
+    pub fn read_history(&self, rooms: &[Room], since: u64, max: usize) -> HistoryRead {
+        match &self.ns {
+            Some(ns) => ns.history().read(rooms, since, max),
+            None => HistoryRead::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConn, EngineHandler};
-use crate::sync::write;
+use crate::sync::{read, write};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
@@ -259,6 +259,17 @@ impl SocketIo {
     /// Every socket of `/`, on every node.
     pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
         self.broadcast().fetch_sockets().await
+    }
+
+    /// Waits until the adapter of every namespace registered so far has
+    /// started (with a cluster adapter: subscribed to the other nodes, or
+    /// failed to and serves local sockets). Call it before listening, so
+    /// the first client finds the node in the cluster.
+    pub async fn ready(&self) {
+        let all: Vec<Arc<Namespace>> = read(&self.0.namespaces).values().cloned().collect();
+        for ns in all {
+            ns.started().await;
+        }
     }
 
     /// Closes every connection ("server shutting down").

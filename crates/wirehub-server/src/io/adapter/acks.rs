@@ -74,6 +74,17 @@ impl AckStream {
         (AckStream { rx, timeout }, AckSink(tx))
     }
 
+    /// The next event, in arrival order (`None` once every sender is gone).
+    /// For relaying events; [`Self::collect`] applies the timeout.
+    pub async fn recv(&mut self) -> Option<AckEvent> {
+        self.rx.recv().await
+    }
+
+    /// How long the stream waits for answers.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Collects every answer until complete or timed out.
     pub async fn collect(mut self) -> AckResponses {
         let mut out = AckResponses::default();

@@ -25,9 +25,14 @@ type RoomShard = RwLock<HashMap<Room, HashSet<Str>>>;
 /// Socket → the rooms it joined besides its own.
 type SocketShard = RwLock<HashMap<Str, Vec<Room>>>;
 
+/// Told when a room gets its first member here (`true`) or loses its last
+/// (`false`); called outside the index's locks.
+pub type RoomWatcher = Arc<dyn Fn(&Room, bool) + Send + Sync>;
+
 /// This node's rooms of one namespace, and the local half of each operation.
 pub struct LocalAdapter {
     emitter: Arc<dyn LocalEmitter>,
+    watcher: Option<RoomWatcher>,
     hasher: RandomState,
     rooms: Box<[RoomShard]>,
     sockets: Box<[SocketShard]>,
@@ -46,8 +51,19 @@ impl std::fmt::Debug for LocalAdapter {
 impl LocalAdapter {
     /// An empty index acting on sockets through `emitter`.
     pub fn new(emitter: Arc<dyn LocalEmitter>) -> Self {
+        Self::build(emitter, None)
+    }
+
+    /// An empty index that tells `watcher` when rooms appear and disappear
+    /// (socket-id rooms excepted), e.g. to subscribe to their channels.
+    pub fn with_room_watcher(emitter: Arc<dyn LocalEmitter>, watcher: RoomWatcher) -> Self {
+        Self::build(emitter, Some(watcher))
+    }
+
+    fn build(emitter: Arc<dyn LocalEmitter>, watcher: Option<RoomWatcher>) -> Self {
         LocalAdapter {
             emitter,
+            watcher,
             hasher: RandomState::new(),
             rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
             sockets: (0..SHARDS).map(|_| RwLock::default()).collect(),
@@ -74,10 +90,22 @@ impl LocalAdapter {
             return;
         }
         for room in rooms.iter().copied() {
-            write(&self.rooms[self.shard(room)])
-                .entry(room.clone())
-                .or_default()
-                .insert(sid.clone());
+            let created = {
+                let mut shard = write(&self.rooms[self.shard(room)]);
+                match shard.get_mut(room) {
+                    Some(members) => {
+                        members.insert(sid.clone());
+                        false
+                    }
+                    None => {
+                        shard.insert(room.clone(), HashSet::from([sid.clone()]));
+                        true
+                    }
+                }
+            };
+            if let (true, Some(watch)) = (created, &self.watcher) {
+                watch(room, true);
+            }
         }
         let mut shard = write(&self.sockets[self.shard(sid)]);
         let joined = shard.entry(sid.clone()).or_default();
@@ -129,12 +157,18 @@ impl LocalAdapter {
     }
 
     fn leave_room(&self, sid: &str, room: &str) {
-        let mut shard = write(&self.rooms[self.shard(room)]);
-        if let Some(members) = shard.get_mut(room) {
-            members.remove(sid);
-            if members.is_empty() {
-                shard.remove(room);
+        let emptied = {
+            let mut shard = write(&self.rooms[self.shard(room)]);
+            match shard.get_mut(room) {
+                Some(members) => {
+                    members.remove(sid);
+                    members.is_empty() && shard.remove_entry(room).is_some()
+                }
+                None => false,
             }
+        };
+        if let (true, Some(watch)) = (emptied, &self.watcher) {
+            watch(&Str::from(room.to_owned()), false);
         }
     }
 

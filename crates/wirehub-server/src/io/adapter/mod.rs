@@ -27,7 +27,7 @@ mod remote;
 
 pub use acks::{AckAnswer, AckEvent, AckResponses, AckSink, AckStream, ServerAckReply, ServerAcks};
 pub use emitter::LocalEmitter;
-pub use local::LocalAdapter;
+pub use local::{LocalAdapter, RoomWatcher};
 pub use options::BroadcastOptions;
 pub use remote::RemoteSocketData;
 

@@ -1,0 +1,108 @@
+//! What both cluster protocols do alike: options and sockets as they
+//! travel, answers as values, and relaying this node's acknowledgements of
+//! another node's broadcast.
+
+use crate::io::adapter::{AckEvent, AckStream, BroadcastOptions, LocalAdapter, Message};
+use crate::io::RemoteSocketData;
+use std::time::Duration;
+use wirehub_proto::cluster::value::{args_to_values, from_json, to_json_value, values_to_args};
+use wirehub_proto::cluster::{EventPacket, Value, WireOptions};
+use wirehub_proto::socketio::Args;
+use wirehub_proto::Str;
+
+/// Options as they travel, with the broadcast's cluster offset.
+pub(crate) fn wire_options(opts: &BroadcastOptions, offset: Option<u64>) -> WireOptions {
+    WireOptions {
+        rooms: opts.rooms.clone(),
+        except: opts.except.clone(),
+        volatile: opts.volatile,
+        compress: (!opts.compress).then_some(false),
+        timeout: opts.timeout.map(|t| t.as_millis() as u64),
+        offset,
+    }
+}
+
+/// Options another node sent, applied to this node's sockets only.
+pub(crate) fn local_options(wire: &WireOptions) -> BroadcastOptions {
+    BroadcastOptions {
+        rooms: wire.rooms.clone(),
+        except: wire.except.clone(),
+        volatile: wire.volatile,
+        local: true,
+        compress: wire.compress.unwrap_or(true),
+        timeout: wire.timeout.map(Duration::from_millis),
+    }
+}
+
+/// An event packet for namespace `ns`.
+pub(crate) fn packet(ns: &Str, msg: &Message) -> EventPacket {
+    EventPacket {
+        nsp: ns.clone(),
+        event: msg.event.clone(),
+        args: msg.args.clone(),
+    }
+}
+
+/// The event of a packet.
+pub(crate) fn message(packet: EventPacket) -> Message {
+    Message {
+        event: packet.event,
+        args: packet.args,
+    }
+}
+
+/// A socket description as a value.
+pub(crate) fn socket_value(socket: &RemoteSocketData) -> Value {
+    serde_json::to_value(socket).map_or(Value::Nil, |json| from_json(&json))
+}
+
+/// A socket description from a value (`None` if it is not one).
+pub(crate) fn socket_from_value(value: &Value) -> Option<RemoteSocketData> {
+    serde_json::from_value(to_json_value(value)).ok()
+}
+
+/// The first argument of an answer as a value (Node relays only that one).
+pub(crate) fn first_arg(args: &Args) -> Value {
+    args_to_values(args)
+        .into_iter()
+        .next()
+        .unwrap_or(Value::Nil)
+}
+
+/// One relayed answer as arguments.
+pub(crate) fn answer_args(value: Value) -> Args {
+    values_to_args(&[value])
+}
+
+/// What a node sends back for another node's broadcast with acks.
+pub(crate) enum Relay {
+    /// This node's recipient count (sent once, even when 0).
+    Count(u64),
+    /// One recipient's answer (its first argument).
+    Answer(Value),
+}
+
+/// Delivers another node's broadcast with acks to this node's sockets and
+/// relays the recipient count, then each answer, through `send`, until
+/// every recipient answered or `timeout` passed.
+pub(crate) fn relay_acks(
+    local: &LocalAdapter,
+    msg: Message,
+    opts: &BroadcastOptions,
+    timeout: Duration,
+    send: impl Fn(Relay) + Send + 'static,
+) {
+    let (mut stream, sink) = AckStream::new(timeout);
+    local.broadcast_with_ack(msg, opts, &sink);
+    drop(sink);
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + stream.timeout();
+        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, stream.recv()).await {
+            match event {
+                AckEvent::Count(n) => send(Relay::Count(n as u64)),
+                AckEvent::Answer(answer) => send(Relay::Answer(first_arg(&answer.args))),
+                AckEvent::Servers(_) => {}
+            }
+        }
+    });
+}

@@ -1,0 +1,48 @@
+//! [`Driver`]: how a cluster adapter reaches the other nodes: publish to
+//! named channels, receive what is published on the channels it subscribed
+//! to, count a channel's subscribers, draw from a cluster-wide sequence.
+//! Implemented over Redis (classic or sharded pub/sub), NATS, and an
+//! in-process bus for tests ([`super::MemoryBus`]).
+
+use crate::io::AdapterError;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
+/// Receives the messages of a subscription: the channel and the payload.
+/// Called on the driver's receiving task: it must not block.
+pub type Handler = Arc<dyn Fn(&str, Bytes) + Send + Sync>;
+
+/// A connection to the cluster's engine.
+pub trait Driver: Send + Sync + 'static {
+    /// Queues `payload` for `channel`. Never waits for the network: the
+    /// message leaves in order with the node's other messages, or is lost
+    /// if the engine is down (an error when it cannot even be queued).
+    fn publish(&self, channel: &str, payload: Bytes) -> Result<(), AdapterError>;
+
+    /// Subscribes `handler` to exact channels, and keeps the subscription
+    /// across reconnections. Each channel counts once in [`Self::listeners`].
+    fn subscribe(
+        &self,
+        channels: Vec<String>,
+        handler: Handler,
+    ) -> BoxFuture<'static, Result<(), AdapterError>>;
+
+    /// Subscribes `handler` to every channel that starts with `prefix`
+    /// (not counted by [`Self::listeners`]).
+    fn subscribe_prefix(
+        &self,
+        prefix: String,
+        handler: Handler,
+    ) -> BoxFuture<'static, Result<(), AdapterError>>;
+
+    /// Ends subscriptions (exact channels, or prefixes).
+    fn unsubscribe(&self, channels: Vec<String>) -> BoxFuture<'static, Result<(), AdapterError>>;
+
+    /// How many connections are subscribed to `channel`, across the
+    /// cluster (Redis `PUBSUB NUMSUB` / `SHARDNUMSUB`).
+    fn listeners(&self, channel: String) -> BoxFuture<'static, Result<usize, AdapterError>>;
+
+    /// The next number of the cluster-wide sequence `name` (1, 2, ...).
+    fn next_in_sequence(&self, name: String) -> BoxFuture<'static, Result<u64, AdapterError>>;
+}
