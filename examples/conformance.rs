@@ -17,7 +17,12 @@
 //!
 //! Plus additive events used only by the interop suites: `server-ack`,
 //! `collect-acks`, `disconnect-me`, `watch-disconnects` (see
-//! `tests/interop/reference/server.mjs` for their Node equivalent).
+//! `tests/interop/reference/server.mjs` for their Node equivalent), and the
+//! cluster contract of `wirehub_server::conformance::cluster_contract`.
+//!
+//! Clustering: env `WIREHUB_ADAPTER` (`memory`, the default;
+//! `redis://HOST:PORT`, `redis-sharded://HOST:PORT`, `nats://HOST:PORT`)
+//! and `WIREHUB_ADAPTER_KEY` (default `socket.io`), as `wirehub serve`.
 
 use std::time::Duration;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
@@ -28,7 +33,11 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    let adapter = wirehub::adapters::from_env()
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let (service, io) = SocketIo::builder()
+        .adapter(adapter.factory)
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
         .max_payload(1_000_000)
@@ -36,6 +45,7 @@ async fn main() -> std::io::Result<()> {
         .cors(CorsOrigins::Any)
         .build_service();
     conformance::register(&io, true);
+    io.ready().await;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("conformance server listening on http://127.0.0.1:{port}");

@@ -80,6 +80,14 @@ pub(crate) struct ServeArgs {
     /// Largest UDP datagram accepted or sent, in bytes.
     #[arg(long, env = "WIREHUB_MAX_DATAGRAM", default_value_t = 8192)]
     max_datagram: usize,
+    /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
+    /// `redis-sharded://HOST:PORT` or `nats://HOST:PORT`.
+    #[arg(long, env = "WIREHUB_ADAPTER", default_value = "memory")]
+    adapter: String,
+    /// Key prefix of the cluster's channels (Node's default, so Node nodes
+    /// join without settings).
+    #[arg(long, env = "WIREHUB_ADAPTER_KEY", default_value = wirehub::adapters::DEFAULT_KEY)]
+    adapter_key: String,
 }
 
 impl ServeArgs {
@@ -120,7 +128,9 @@ impl ServeArgs {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let adapter = wirehub::adapters::from_url(&args.adapter, &args.adapter_key).await?;
     let (layer, io) = SocketIo::builder()
+        .adapter(adapter.factory)
         .path(args.path.clone())
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
@@ -141,6 +151,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     demo::chat::register(&io);
     crate::hub::register(&io)?;
     let hub = PlainHub::new(io.clone());
+    if adapter.clustered {
+        io.ready().await;
+        tracing::info!(adapter = %args.adapter, key = %args.adapter_key, "clustered");
+    }
     let service = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
 
     let addr = format!("{}:{}", args.host, args.port()?);

@@ -18,28 +18,46 @@
 //!
 //! [`interop_extensions`] adds events used only by our interop suites
 //! (`server-ack`, `collect-acks`, `disconnect-me`, `watch-disconnects`; see
-//! `tests/interop/reference/server.mjs` for their Node equivalent).
+//! `tests/interop/reference/server.mjs` for their Node equivalent), and
+//! [`cluster_contract`] the events of the cluster suites (see
+//! `tests/cluster/node-server.mjs`):
+//!
+//! ```js
+//! socket.on("room-size", async (room, ack) => ack((await io.in(room).fetchSockets()).length));
+//! socket.on("to-room-except", (room, except, ...args) => io.to(room).except(except).emit("room-message", ...args));
+//! socket.on("make-join", (from, to, ack) => { io.in(from).socketsJoin(to); ack("ok"); });
+//! socket.on("make-leave", (from, room, ack) => { io.in(from).socketsLeave(room); ack("ok"); });
+//! socket.on("kick-room", (room, ack) => { ack("ok"); io.in(room).disconnectSockets(); });
+//! socket.on("nodes-ping", async (ack) => ack((await io.serverSideEmitWithAck("node-ping")).length));
+//! io.on("node-ping", (cb) => cb("pong"));
+//! ```
 
-use crate::io::{AckSender, Data, DisconnectReason, RawArgs, SocketRef};
+use crate::io::{AckSender, Data, DisconnectReason, RawArgs, Seq, ServerAck, SocketRef};
 use crate::proto::socketio::Args;
 use crate::SocketIo;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Registers `/` (auth echo + [`contract`], and [`interop_extensions`] when
-/// asked) and `/custom` (auth echo) on `io`.
+/// Registers `/` (auth echo + [`contract`], and [`interop_extensions`]
+/// and [`cluster_contract`] when asked) and `/custom` (auth echo) on `io`.
 pub fn register(io: &SocketIo, with_extensions: bool) {
     let server = io.clone();
     io.ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
         let io = server.clone();
         async move {
             let _ = socket.emit("auth", &auth);
-            contract(&socket, io);
+            contract(&socket, io.clone());
             if with_extensions {
                 interop_extensions(&socket);
+                cluster_contract(&socket, io);
             }
         }
     });
+    if with_extensions {
+        io.on_server_event("node-ping", |_: Args, ack: ServerAck| async move {
+            let _ = ack.send("pong");
+        });
+    }
     io.ns(
         "/custom",
         |socket: SocketRef, Data(auth): Data<Value>| async move {
@@ -94,6 +112,82 @@ pub fn contract(socket: &SocketRef, io: SocketIo) {
             let _ = io.broadcast().emit_raw("broadcast-message", args);
         }
     });
+}
+
+/// The cluster suites' events on one socket: operations on the sockets of
+/// every node.
+pub fn cluster_contract(socket: &SocketRef, io: SocketIo) {
+    let server = io.clone();
+    socket.on(
+        "room-size",
+        move |Data(room): Data<String>, ack: AckSender| {
+            let io = server.clone();
+            async move {
+                let _ = match io.to(room).fetch_sockets().await {
+                    Ok(found) => ack.send(&found.len()),
+                    Err(e) => ack.send(&json!({ "error": e.to_string() })),
+                };
+            }
+        },
+    );
+    let server = io.clone();
+    socket.on("to-room-except", move |RawArgs(mut args): RawArgs| {
+        let io = server.clone();
+        async move {
+            let (Some(room), Some(except)) = (string_arg(&mut args), string_arg(&mut args)) else {
+                return;
+            };
+            let _ = io.to(room).except(except).emit_raw("room-message", args);
+        }
+    });
+    let server = io.clone();
+    socket.on(
+        "make-join",
+        move |Seq((from, to)): Seq<(String, String)>, ack: AckSender| {
+            let io = server.clone();
+            async move {
+                let _ = io.to(from).sockets_join(to);
+                let _ = ack.send("ok");
+            }
+        },
+    );
+    let server = io.clone();
+    socket.on(
+        "make-leave",
+        move |Seq((from, room)): Seq<(String, String)>, ack: AckSender| {
+            let io = server.clone();
+            async move {
+                let _ = io.to(from).sockets_leave(room);
+                let _ = ack.send("ok");
+            }
+        },
+    );
+    let server = io.clone();
+    socket.on(
+        "kick-room",
+        move |Data(room): Data<String>, ack: AckSender| {
+            let io = server.clone();
+            async move {
+                let _ = ack.send("ok");
+                let _ = io.to(room).disconnect_sockets(false);
+            }
+        },
+    );
+    socket.on("nodes-ping", move |ack: AckSender| {
+        let io = io.clone();
+        async move {
+            let answers = io
+                .server_side_emit_with_ack("node-ping", Args::empty())
+                .await;
+            let _ = ack.send(&answers.responses.len());
+        }
+    });
+}
+
+/// Takes the first argument off `args` if it is a string.
+fn string_arg(args: &mut Args) -> Option<String> {
+    args.shift()
+        .and_then(|r| serde_json::from_str::<String>(&r).ok())
 }
 
 /// The interop suites' additional events on one socket.
