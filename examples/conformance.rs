@@ -22,7 +22,9 @@
 //!
 //! Clustering: env `WIREHUB_ADAPTER` (`memory`, the default;
 //! `redis://HOST:PORT`, `redis-sharded://HOST:PORT`, `nats://HOST:PORT`)
-//! and `WIREHUB_ADAPTER_KEY` (default `socket.io`), as `wirehub serve`.
+//! and `WIREHUB_ADAPTER_KEY` (default `socket.io`), as `wirehub serve`;
+//! `WIREHUB_ADVERTISE` (default `http://127.0.0.1:$PORT`) is where the
+//! other nodes forward requests for this node's sessions.
 
 use std::time::Duration;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
@@ -36,8 +38,15 @@ async fn main() -> std::io::Result<()> {
     let adapter = wirehub::adapters::from_env()
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let (service, io) = SocketIo::builder()
-        .adapter(adapter.factory)
+    let advertise =
+        std::env::var("WIREHUB_ADVERTISE").unwrap_or_else(|_| format!("http://127.0.0.1:{port}"));
+    let mut builder = SocketIo::builder().adapter(adapter.factory.clone());
+    match adapter.directory(&advertise).await {
+        Ok(Some(directory)) => builder = builder.session_locator(directory),
+        Ok(None) => {}
+        Err(e) => eprintln!("cluster engine unreachable ({e}); requests for other nodes' sessions are not forwarded"),
+    }
+    let (service, io) = builder
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
         .max_payload(1_000_000)

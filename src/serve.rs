@@ -88,6 +88,11 @@ pub(crate) struct ServeArgs {
     /// join without settings).
     #[arg(long, env = "WIREHUB_ADAPTER_KEY", default_value = wirehub::adapters::DEFAULT_KEY)]
     adapter_key: String,
+    /// Where the other nodes of a cluster reach this one
+    /// (`http://host:port`), to forward requests for its sessions [default:
+    /// http://HOST:PORT of the listener; 127.0.0.1 for a wildcard host].
+    #[arg(long, env = "WIREHUB_ADVERTISE")]
+    advertise: Option<String>,
 }
 
 impl ServeArgs {
@@ -129,8 +134,26 @@ impl ServeArgs {
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let adapter = wirehub::adapters::from_url(&args.adapter, &args.adapter_key).await?;
-    let (layer, io) = SocketIo::builder()
-        .adapter(adapter.factory)
+    let port = args.port()?;
+    let advertise = args.advertise.clone().unwrap_or_else(|| {
+        let host = match args.host.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+            host => host,
+        };
+        format!("http://{host}:{port}")
+    });
+    let directory = match adapter.directory(&advertise).await {
+        Ok(directory) => directory,
+        Err(e) => {
+            tracing::warn!(error = %e, "the cluster's engine is unreachable; serving local clients until it is back");
+            None
+        }
+    };
+    let mut builder = SocketIo::builder().adapter(adapter.factory.clone());
+    if let Some(directory) = directory {
+        builder = builder.session_locator(directory);
+    }
+    let (layer, io) = builder
         .path(args.path.clone())
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
@@ -151,13 +174,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     demo::chat::register(&io);
     crate::hub::register(&io)?;
     let hub = PlainHub::new(io.clone());
-    if adapter.clustered {
+    if adapter.clustered() {
         io.ready().await;
-        tracing::info!(adapter = %args.adapter, key = %args.adapter_key, "clustered");
+        tracing::info!(adapter = %args.adapter, key = %args.adapter_key, %advertise, "clustered");
     }
     let service = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
 
-    let addr = format!("{}:{}", args.host, args.port()?);
+    let addr = format!("{}:{port}", args.host);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

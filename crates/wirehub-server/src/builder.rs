@@ -2,7 +2,7 @@
 //! layer or a service plus the [`SocketIo`] handle.
 
 use crate::config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
-use crate::engine::{AllowRequest, Engine};
+use crate::engine::{AllowRequest, Engine, SessionLocator};
 use crate::io::{AdapterFactory, MemoryAdapter, SocketIo};
 use crate::service::{EngineLayer, NotFound, SocketIoLayer, SocketIoService};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ pub struct SocketIoBuilder {
     config: ConfigBuilder,
     adapter: AdapterFactory,
     allow_request: Option<AllowRequest>,
+    locator: Option<Arc<dyn SessionLocator>>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
@@ -31,6 +32,7 @@ impl SocketIo {
             config: Config::builder(),
             adapter: MemoryAdapter::factory(),
             allow_request: None,
+            locator: None,
         }
     }
 }
@@ -110,12 +112,20 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Serves requests for other nodes' sessions by forwarding them to the
+    /// node that `locator` names (no sticky sessions needed in a cluster;
+    /// see [`crate::cluster::NodeDirectory`]).
+    pub fn session_locator(mut self, locator: Arc<dyn SessionLocator>) -> Self {
+        self.locator = Some(locator);
+        self
+    }
+
     /// A tower layer to wrap an existing service (e.g. an axum router),
     /// and the server handle.
     pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
         let config = self.config.build();
         let io = SocketIo::new(Arc::new(config.clone()), self.adapter);
-        let engine = Engine::with_allow_request(config, io.handler(), self.allow_request);
+        let engine = Engine::with_options(config, io.handler(), self.allow_request, self.locator);
         io.attach_engine(&engine);
         (EngineLayer::new(engine), io)
     }

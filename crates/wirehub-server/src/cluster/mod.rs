@@ -16,6 +16,8 @@
 //! - `ordered`: broadcasts recorded in room history take their offset from
 //!   the cluster-wide sequence, in order.
 //! - `pending`: requests waiting for the other nodes' answers.
+//! - [`NodeDirectory`]: where each node is, so a request for a session that
+//!   another node owns is forwarded there (no sticky sessions).
 //!
 //! Delivery guarantee: a broadcast reaches the other nodes' sockets at most
 //! once. While the engine is unreachable, each node keeps serving its own
@@ -27,11 +29,13 @@
 mod classic;
 mod clustered;
 mod common;
+mod directory;
 mod driver;
 mod memory_bus;
 mod ordered;
 mod pending;
 
+pub use directory::NodeDirectory;
 pub use driver::{Driver, Handler};
 pub use memory_bus::{MemoryBus, MemoryDriver};
 

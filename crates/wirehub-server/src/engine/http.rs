@@ -4,7 +4,7 @@
 
 use super::conn::{Ctl, EngineConn};
 use super::ws::{accept_key, Source, WsConn};
-use super::{actor, random_id, Engine, EngineHandler};
+use super::{actor, Engine, EngineHandler};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -72,7 +72,16 @@ impl<H: EngineHandler> Engine<H> {
                 TransportKind::WebSocket => self.open_websocket(req, WsTarget::New),
             };
         };
-        let conn = self.get(sid).ok_or(EngineError::UnknownSid)?;
+        let Some(conn) = self.get(sid) else {
+            let owner = self
+                .forwarder
+                .as_ref()
+                .and_then(|f| Some((f, f.target(sid, &req)?)));
+            return match owner {
+                Some((forwarder, owner)) => Ok(forwarder.forward(&owner, req).await),
+                None => Err(EngineError::UnknownSid),
+            };
+        };
         match query.transport {
             TransportKind::WebSocket => {
                 if conn.transport() != Some(TransportKind::Polling) || conn.is_upgrading() {
@@ -113,7 +122,7 @@ impl<H: EngineHandler> Engine<H> {
     fn open_polling<B>(self: &Arc<Self>, req: Request<B>) -> Resp {
         let (parts, _) = req.into_parts();
         let conn = EngineConn::new(
-            random_id(),
+            self.new_sid(),
             TransportKind::Polling,
             self.config.queue_capacity,
             self.config.slow_consumer,
@@ -324,7 +333,7 @@ async fn start_websocket<H: EngineHandler>(
     }
     let config = &engine.config;
     let conn = EngineConn::new(
-        random_id(),
+        engine.new_sid(),
         TransportKind::WebSocket,
         config.queue_capacity,
         config.slow_consumer,

@@ -10,6 +10,7 @@
 
 mod actor;
 mod conn;
+mod forward;
 mod http;
 pub(crate) mod mailbox;
 mod request;
@@ -19,6 +20,7 @@ pub(crate) mod ws;
 
 pub(crate) use conn::queue;
 pub use conn::{EngineConn, Outgoing, SendError};
+pub use forward::{SessionLocator, FORWARDED};
 pub use http::ResponseBody;
 pub(crate) use http::{upgrade_response, websocket_key};
 pub(crate) use request::StoredRequest;
@@ -69,6 +71,8 @@ pub struct Engine<H: EngineHandler> {
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Str, Arc<EngineConn>>>,
     allow_request: Option<AllowRequest>,
+    /// Forwards requests for other nodes' sessions (in a cluster).
+    forwarder: Option<forward::Forwarder>,
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -83,12 +87,39 @@ impl<H: EngineHandler> Engine<H> {
         handler: H,
         allow_request: Option<AllowRequest>,
     ) -> Arc<Self> {
+        Self::with_options(config, handler, allow_request, None)
+    }
+
+    /// Like [`Engine::new`], with a handshake hook and a session locator
+    /// (requests for other nodes' sessions are forwarded to them).
+    pub fn with_options(
+        config: Config,
+        handler: H,
+        allow_request: Option<AllowRequest>,
+        locator: Option<Arc<dyn SessionLocator>>,
+    ) -> Arc<Self> {
         Arc::new(Engine {
             config: Arc::new(config),
             handler,
             sessions: RwLock::new(HashMap::new()),
             allow_request,
+            forwarder: locator.map(forward::Forwarder::new),
         })
+    }
+
+    /// A fresh session id: this node's tag (in a cluster), then random.
+    fn new_sid(&self) -> Str {
+        let id = random_id();
+        match self
+            .forwarder
+            .as_ref()
+            .and_then(|f| f.locator().sid_prefix())
+        {
+            Some(prefix) if prefix.len() < id.len() => {
+                Str::from(format!("{prefix}{}", &id[prefix.len()..]))
+            }
+            _ => id,
+        }
     }
 
     /// The configuration.
