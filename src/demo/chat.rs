@@ -6,37 +6,31 @@
 //! `chat {id, room, nick, text, ts}`, `typing {nick, typing}`.
 //! On connection the server emits `news {"hello":"world"}`, as in the
 //! classic Socket.IO example.
+//!
+//! Who is in which room lives in each socket's serialisable data
+//! (`{nick, room, since}`), and the member and room lists are read with
+//! `fetch_sockets`, so with several nodes the demo shows everyone, whichever
+//! node they are connected to.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
-use wirehub_server::io::{AckSender, Data, SocketRef, TryData};
+use wirehub_server::io::{AckSender, Data, RemoteSocket, SocketRef, TryData};
 use wirehub_server::plain::install_room_events;
 use wirehub_server::SocketIo;
 
 const MAX_NICK: usize = 32;
 const MAX_TEXT: usize = 2000;
 
-/// Who is in which chat room, in join order.
-#[derive(Default)]
-struct ChatState {
-    rooms: Mutex<BTreeMap<String, Vec<Member>>>,
-    next_id: AtomicU64,
-}
-
-struct Member {
-    sid: String,
-    nick: String,
-}
-
-/// Stored on a socket once it joined a room.
-#[derive(Clone)]
+/// Stored as a socket's data once it joined a room.
+#[derive(Clone, Serialize, Deserialize)]
 struct Joined {
     nick: String,
     room: String,
+    /// When it joined (ms since the epoch): member lists are in join order.
+    since: u64,
 }
 
 #[derive(Deserialize)]
@@ -50,82 +44,96 @@ struct ChatRequest {
     text: String,
 }
 
-impl ChatState {
-    fn members(&self, room: &str) -> Vec<String> {
-        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms
-            .get(room)
-            .map(|m| m.iter().map(|m| m.nick.clone()).collect())
-            .unwrap_or_default()
-    }
+/// Message ids: the sender's socket id and this counter, unique across nodes.
+static MESSAGES: AtomicU64 = AtomicU64::new(0);
 
-    fn room_list(&self) -> Value {
-        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms
-            .iter()
-            .map(|(room, m)| json!({ "room": room, "members": m.len() }))
-            .collect()
-    }
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
-    fn remove(&self, sid: &str, room: &str) {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(members) = rooms.get_mut(room) {
-            members.retain(|m| m.sid != sid);
-            if members.is_empty() {
-                rooms.remove(room);
-            }
+fn joined(data: &Value) -> Option<Joined> {
+    serde_json::from_value(data.clone()).ok()
+}
+
+/// The sockets `op` selects on every node; this node's alone if the
+/// cluster cannot answer (its engine down).
+async fn fetch(op: wirehub_server::io::BroadcastOperator) -> Vec<RemoteSocket> {
+    match op.fetch_sockets().await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "chat: other nodes unreachable; showing this node's members");
+            op.local().fetch_sockets().await.unwrap_or_default()
         }
     }
+}
 
-    fn add(&self, sid: &str, room: &str, nick: &str) {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        let members = rooms.entry(room.to_owned()).or_default();
-        members.retain(|m| m.sid != sid);
-        members.push(Member {
-            sid: sid.to_owned(),
-            nick: nick.to_owned(),
-        });
+/// The nicks in `room`, in join order, without socket `gone`.
+async fn members(io: &SocketIo, room: &str, gone: Option<&str>) -> Vec<String> {
+    let mut found: Vec<(u64, String, String)> = fetch(io.to(room.to_owned()))
+        .await
+        .iter()
+        .filter(|s| Some(s.id().as_str()) != gone)
+        .filter_map(|s| {
+            let j = joined(s.data())?;
+            (j.room == room).then(|| (j.since, s.id().to_string(), j.nick))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, _, nick)| nick).collect()
+}
+
+/// Every room with members, and how many, without socket `gone`.
+async fn room_list(io: &SocketIo, gone: Option<&str>) -> Value {
+    let mut rooms: BTreeMap<String, usize> = BTreeMap::new();
+    for s in fetch(io.broadcast()).await {
+        if Some(s.id().as_str()) == gone {
+            continue;
+        }
+        if let Some(j) = joined(s.data()) {
+            *rooms.entry(j.room).or_default() += 1;
+        }
     }
+    rooms
+        .into_iter()
+        .map(|(room, members)| json!({ "room": room, "members": members }))
+        .collect()
 }
 
 /// Registers the chat on `io`'s main namespace.
 pub(crate) fn register(io: &SocketIo) {
-    let state = Arc::new(ChatState::default());
     let server = io.clone();
     io.ns("/", move |socket: SocketRef| {
-        let state = state.clone();
         let io = server.clone();
-        async move { on_connect(socket, io, state) }
+        async move { on_connect(socket, io).await }
     });
 }
 
-fn on_connect(socket: SocketRef, io: SocketIo, state: Arc<ChatState>) {
+async fn on_connect(socket: SocketRef, io: SocketIo) {
     install_room_events(&socket);
     let _ = socket.emit("news", &json!({ "hello": "world" }));
-    let _ = socket.emit("rooms", &state.room_list());
     socket.on("my other event", |Data(data): Data<Value>| async move {
         tracing::info!(%data, "my other event");
     });
-    let (st, server) = (state.clone(), io.clone());
+    let server = io.clone();
     socket.on(
         "join",
         move |s: SocketRef, TryData(req): TryData<JoinRequest>, ack: AckSender| {
-            let (state, io) = (st.clone(), server.clone());
-            async move { join(&s, &io, &state, req.ok(), ack) }
+            let io = server.clone();
+            async move { join(&s, &io, req.ok(), ack).await }
         },
     );
-    let st = state.clone();
     socket.on(
         "chat",
-        move |s: SocketRef, TryData(req): TryData<ChatRequest>, ack: AckSender| {
-            let state = st.clone();
-            async move { chat(&s, &state, req.ok(), ack) }
+        |s: SocketRef, TryData(req): TryData<ChatRequest>, ack: AckSender| async move {
+            chat(&s, req.ok(), ack)
         },
     );
     socket.on(
         "typing",
         |s: SocketRef, Data(typing): Data<Value>| async move {
-            if let Some(me) = s.get::<Joined>() {
+            if let Some(me) = joined(&s.data()) {
                 let _ = s.to(me.room).volatile().emit(
                     "typing",
                     &json!({ "nick": me.nick, "typing": typing == Value::Bool(true) }),
@@ -133,19 +141,20 @@ fn on_connect(socket: SocketRef, io: SocketIo, state: Arc<ChatState>) {
             }
         },
     );
+    let server = io.clone();
     socket.on_disconnect(move |s: SocketRef| {
-        let (state, io) = (state.clone(), io.clone());
+        let io = server.clone();
         async move {
-            if let Some(me) = s.remove::<Joined>() {
-                state.remove(s.id(), &me.room);
-                send_presence(&io, &state, &me.room);
-                let _ = io.emit("rooms", &state.room_list());
+            if let Some(me) = joined(&s.data()) {
+                send_presence(&io, &me.room, Some(s.id())).await;
+                let _ = io.emit("rooms", &room_list(&io, Some(s.id())).await);
             }
         }
     });
+    let _ = socket.emit("rooms", &room_list(&io, None).await);
 }
 
-fn join(s: &SocketRef, io: &SocketIo, state: &ChatState, req: Option<JoinRequest>, ack: AckSender) {
+async fn join(s: &SocketRef, io: &SocketIo, req: Option<JoinRequest>, ack: AckSender) {
     let Some(req) = req else {
         let _ = ack.send(&json!({ "ok": false, "error": "expected {nick, room}" }));
         return;
@@ -162,27 +171,30 @@ fn join(s: &SocketRef, io: &SocketIo, state: &ChatState, req: Option<JoinRequest
         );
         return;
     }
-    let previous = s.get::<Joined>();
+    let previous = joined(&s.data());
     if let Some(prev) = &previous {
-        state.remove(s.id(), &prev.room);
         s.leave(prev.room.clone());
     }
-    state.add(s.id(), &room, &nick);
     s.join(room.clone());
-    s.insert(Joined {
+    let me = Joined {
         nick,
         room: room.clone(),
-    });
-    let _ = ack.send(&json!({ "ok": true, "room": room, "members": state.members(&room) }));
-    send_presence(io, state, &room);
-    if let Some(prev) = previous.filter(|p| p.room != room) {
-        send_presence(io, state, &prev.room);
+        since: now_ms(),
+    };
+    if s.set_data(&me).is_err() {
+        return;
     }
-    let _ = io.emit("rooms", &state.room_list());
+    let members = members(io, &room, None).await;
+    let _ = ack.send(&json!({ "ok": true, "room": room, "members": members }));
+    send_presence(io, &room, None).await;
+    if let Some(prev) = previous.filter(|p| p.room != room) {
+        send_presence(io, &prev.room, None).await;
+    }
+    let _ = io.emit("rooms", &room_list(io, None).await);
 }
 
-fn chat(s: &SocketRef, state: &ChatState, req: Option<ChatRequest>, ack: AckSender) {
-    let Some(me) = s.get::<Joined>() else {
+fn chat(s: &SocketRef, req: Option<ChatRequest>, ack: AckSender) {
+    let Some(me) = joined(&s.data()) else {
         let _ = ack.send(&json!({ "ok": false, "error": "join a room first" }));
         return;
     };
@@ -191,22 +203,23 @@ fn chat(s: &SocketRef, state: &ChatState, req: Option<ChatRequest>, ack: AckSend
         let _ = ack.send(&json!({ "ok": false, "error": "text must be 1-2000 characters" }));
         return;
     }
-    let id = state.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let ts = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let message = json!({ "id": id, "room": me.room, "nick": me.nick, "text": text, "ts": ts });
+    let id = format!(
+        "{}-{}",
+        s.id(),
+        MESSAGES.fetch_add(1, Ordering::Relaxed) + 1
+    );
+    let message =
+        json!({ "id": id, "room": me.room, "nick": me.nick, "text": text, "ts": now_ms() });
     if let Some(room) = s.namespace().to(me.room) {
         let _ = room.emit("chat", &message);
     }
     let _ = ack.send(&json!({ "ok": true, "id": id }));
 }
 
-fn send_presence(io: &SocketIo, state: &ChatState, room: &str) {
-    let members = state.members(room);
+async fn send_presence(io: &SocketIo, room: &str, gone: Option<&str>) {
+    let members = members(io, room, gone).await;
     let _ = io
-        .to(room)
+        .to(room.to_owned())
         .emit("presence", &json!({ "room": room, "members": members }));
 }
 
@@ -232,14 +245,9 @@ mod tests {
     }
 
     #[test]
-    fn membership_in_join_order() {
-        let st = ChatState::default();
-        st.add("s1", "r", "ann");
-        st.add("s2", "r", "bob");
-        st.add("s1", "r", "ann");
-        assert_eq!(st.members("r"), ["bob", "ann"]);
-        st.remove("s2", "r");
-        st.remove("s1", "r");
-        assert_eq!(st.room_list(), json!([]));
+    fn joined_reads_only_its_shape() {
+        let j = joined(&json!({"nick": "ann", "room": "r", "since": 1})).unwrap();
+        assert_eq!((j.nick.as_str(), j.room.as_str()), ("ann", "r"));
+        assert!(joined(&json!({})).is_none());
     }
 }

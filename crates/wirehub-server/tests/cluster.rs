@@ -470,3 +470,67 @@ async fn middleware_added_through_of_applies() {
     ws.send(r#"40{"ok":1}"#);
     assert!(ws.recv_text().await.starts_with("40"));
 }
+
+/// Two nodes that know each other's address: requests for a session sent
+/// to the node that does not own it are forwarded (polling and upgrade).
+#[tokio::test]
+async fn requests_for_another_nodes_session_are_forwarded() {
+    use common::{Polling, WsClient};
+    use wirehub_server::cluster::NodeDirectory;
+    let bus = MemoryBus::new();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let driver = bus.driver();
+        // The address is known once the listener is bound: reserve it first.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let directory = NodeDirectory::start(driver.clone(), "fwd", &format!("http://{addr}"))
+            .await
+            .unwrap();
+        let (service, io) = SocketIo::builder()
+            .adapter(cluster::classic(driver, options()))
+            .session_locator(directory.clone())
+            .build_service();
+        common::echo_ns(&io, "/", &common::Reasons::default());
+        io.ready().await;
+        tokio::spawn(wirehub_server::serve(
+            listener,
+            service,
+            std::future::pending(),
+        ));
+        nodes.push((addr, directory));
+    }
+    let (a, b) = (nodes[0].0, nodes[1].0);
+    let dirs = (nodes[0].1.clone(), nodes[1].1.clone());
+    within("the nodes to know each other", async move {
+        while dirs.0.nodes().is_empty() || dirs.1.nodes().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+
+    // A polling session of node A, driven entirely through node B.
+    let owned_by_a = Polling::open(a).await;
+    assert!(owned_by_a.sid.starts_with(nodes[0].1.tag().as_str()));
+    let via_b = Polling {
+        addr: b,
+        ..owned_by_a.clone()
+    };
+    via_b.connect_ns("/", None).await;
+    via_b.send(r#"42["message","through b"]"#).await;
+    assert_eq!(via_b.poll().await, [r#"42["message-back","through b"]"#]);
+    // A forwarded request is never forwarded again.
+    let looped = common::http(
+        b,
+        "GET",
+        &owned_by_a.target(),
+        &[("x-wirehub-forwarded", "1")],
+        b"",
+    )
+    .await;
+    looped.assert_error(400, 1, "Session ID unknown");
+
+    // The upgrade of A's session, sent to B, is piped to A.
+    let mut ws = WsClient::upgrade(b, &owned_by_a.sid).await;
+    ws.assert_echo().await;
+}
