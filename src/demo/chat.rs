@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wirehub_server::io::{AckSender, Data, RemoteSocket, SocketRef, TryData};
 use wirehub_server::plain::install_room_events;
 use wirehub_server::SocketIo;
@@ -29,7 +29,7 @@ const MAX_TEXT: usize = 2000;
 struct Joined {
     nick: String,
     room: String,
-    /// When it joined (ms since the epoch): member lists are in join order.
+    /// When it joined (µs since the epoch): member lists are in join order.
     since: u64,
 }
 
@@ -47,10 +47,10 @@ struct ChatRequest {
 /// Message ids: the sender's socket id and this counter, unique across nodes.
 static MESSAGES: AtomicU64 = AtomicU64::new(0);
 
-fn now_ms() -> u64 {
+fn since_epoch() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .unwrap_or_default()
 }
 
 fn joined(data: &Value) -> Option<Joined> {
@@ -179,7 +179,7 @@ async fn join(s: &SocketRef, io: &SocketIo, req: Option<JoinRequest>, ack: AckSe
     let me = Joined {
         nick,
         room: room.clone(),
-        since: now_ms(),
+        since: since_epoch().as_micros() as u64,
     };
     if s.set_data(&me).is_err() {
         return;
@@ -208,8 +208,7 @@ fn chat(s: &SocketRef, req: Option<ChatRequest>, ack: AckSender) {
         s.id(),
         MESSAGES.fetch_add(1, Ordering::Relaxed) + 1
     );
-    let message =
-        json!({ "id": id, "room": me.room, "nick": me.nick, "text": text, "ts": now_ms() });
+    let message = json!({ "id": id, "room": me.room, "nick": me.nick, "text": text, "ts": since_epoch().as_millis() as u64 });
     if let Some(room) = s.namespace().to(me.room) {
         let _ = room.emit("chat", &message);
     }

@@ -20,6 +20,8 @@
 //! # Layout
 //! - [`cluster`]: cluster adapters (Node's Redis adapter protocols over a
 //!   [`cluster::Driver`]) so several nodes act as one server.
+//! - [`conn`]: what a socket's packets travel over (an Engine.IO session or
+//!   a plain connection) and the shared encoding of broadcasts.
 //! - [`config`]: limits and timers ([`Config`], [`ConfigBuilder`]).
 //! - [`engine`]: Engine.IO sessions over long-polling and WebSocket, driving
 //!   the sans-IO state machine of `wirehub-proto`.
@@ -37,6 +39,7 @@
 pub mod cluster;
 pub mod config;
 pub mod conformance;
+pub mod conn;
 pub mod engine;
 pub mod io;
 pub mod plain;

@@ -6,10 +6,13 @@
 //!   binary packet's attachments.
 //! - [`args`]: event arguments as raw JSON slices, with serde in and out.
 //! - [`binary`]: [`Binary`], which (de)serialises to attachment placeholders.
+//! - [`extract`]: the argument types handlers take (`Data`, `Seq`, ...), on
+//!   the server and the client alike.
 
 pub mod args;
 pub mod binary;
 pub mod decode;
+pub mod extract;
 pub mod packet;
 
 pub use args::Args;

@@ -2,10 +2,10 @@
 //! binary packets, the socket of each joined namespace, and the connect
 //! timeout. Owned by the session task, so it needs no lock.
 
-use super::link::{outgoing, Link};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
 use super::socket::SocketRef;
+use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
 use std::sync::Arc;
 use std::time::Instant;

@@ -15,7 +15,6 @@
 use super::ack::AckSender;
 use super::reason::DisconnectReason;
 use super::socket::SocketRef;
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
@@ -48,29 +47,7 @@ pub trait FromCx: Sized {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError>;
 }
 
-/// The first argument (or the auth payload), deserialised.
-#[derive(Debug, Clone)]
-pub struct Data<T>(pub T);
-
-/// The first argument, or why it did not deserialise.
-#[derive(Debug)]
-pub struct TryData<T>(pub Result<T, serde_json::Error>);
-
-/// Every argument, deserialised as one sequence (tuple, `Vec`, array...).
-#[derive(Debug, Clone)]
-pub struct Seq<T>(pub T);
-
-/// The arguments as received: raw JSON plus attachments.
-#[derive(Debug, Clone)]
-pub struct RawArgs(pub Args);
-
-/// The binary attachments of the event.
-#[derive(Debug, Clone)]
-pub struct Bin(pub Vec<Bytes>);
-
-/// The event's name.
-#[derive(Debug, Clone)]
-pub struct Event(pub Str);
+pub use wirehub_proto::socketio::extract::{Bin, Data, Event, RawArgs, Seq, TryData};
 
 impl FromCx for SocketRef {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
@@ -80,31 +57,31 @@ impl FromCx for SocketRef {
 
 impl<T: DeserializeOwned> FromCx for Data<T> {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
-        Ok(Data(cx.args.get(0)?))
+        Ok(Data::from_args(cx.args)?)
     }
 }
 
 impl<T: DeserializeOwned> FromCx for TryData<T> {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
-        Ok(TryData(cx.args.get(0)))
+        Ok(TryData::from_args(cx.args))
     }
 }
 
 impl<T: DeserializeOwned> FromCx for Seq<T> {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
-        Ok(Seq(cx.args.to_seq()?))
+        Ok(Seq::from_args(cx.args)?)
     }
 }
 
 impl FromCx for RawArgs {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
-        Ok(RawArgs(cx.args.clone()))
+        Ok(RawArgs::from_args(cx.args))
     }
 }
 
 impl FromCx for Bin {
     fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
-        Ok(Bin(cx.args.attachments().to_vec()))
+        Ok(Bin::from_args(cx.args))
     }
 }
 

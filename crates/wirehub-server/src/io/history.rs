@@ -8,8 +8,8 @@
 //! is capped: past the cap, expired rooms are swept, and if none can go, a
 //! new room's messages are delivered without being recorded.
 
-use super::delivery::Delivery;
 use super::rooms::Room;
+use crate::conn::Delivery;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -250,7 +250,7 @@ mod tests {
     fn msg(h: &RoomHistory, rooms: &[&str]) -> u64 {
         let offset = h.reserve();
         let rooms: Vec<Room> = rooms.iter().map(|r| Str::from(r.to_string())).collect();
-        let d = Delivery::new(crate::io::delivery::Parts {
+        let d = Delivery::new(crate::conn::DeliveryParts {
             ns: "/".into(),
             event: "e".into(),
             args: Args::empty(),

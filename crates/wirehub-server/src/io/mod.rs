@@ -15,21 +15,17 @@
 //! - `remote`: [`RemoteSocket`], a socket found on any node.
 //! - `server_event`: server-side events between nodes.
 //! - `handshake`: a socket's handshake as Node describes it.
-//! - `link`: what a socket's packets travel over (Engine.IO or a plain transport).
-//! - `delivery`: a broadcast event, encoded at most once per wire format.
 //! - `history`: each namespace's room history (replay for plain transports).
 
 mod ack;
 pub mod adapter;
 mod broadcast;
 mod client;
-pub(crate) mod delivery;
 mod error;
 mod extract;
 mod handler;
 mod handshake;
 mod history;
-mod link;
 mod namespace;
 mod reason;
 mod remote;
@@ -38,6 +34,9 @@ mod server;
 mod server_event;
 mod socket;
 
+pub use crate::conn::Delivery;
+pub(crate) use crate::conn::Link;
+pub use crate::conn::Transport;
 pub use ack::{AckError, AckSender};
 pub use adapter::{
     AckAnswer, AckResponses, Adapter, AdapterCx, AdapterError, AdapterFactory, BroadcastOptions,
@@ -45,13 +44,10 @@ pub use adapter::{
 };
 pub use broadcast::BroadcastOperator;
 pub use client::Client;
-pub use delivery::Delivery;
 pub use error::{ConnectError, EmitError};
 pub use extract::{Bin, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData};
 pub use handler::{Handler, Middleware, MiddlewareFuture};
 pub use history::{HistoryRead, RoomHistory};
-pub(crate) use link::Link;
-pub use link::Transport;
 pub use namespace::NamespaceRef;
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;

@@ -6,17 +6,17 @@ use super::adapter::{
     Message, RemoteSocketData, ServerAckReply, ServerAcks,
 };
 use super::broadcast::BroadcastOperator;
-use super::delivery::Delivery;
 use super::error::ConnectError;
 use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use super::history::{HistoryRead, RoomHistory};
-use super::link::Link;
 use super::rooms::{IntoRooms, Room};
 use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
 use super::socket::{Socket, SocketRef};
 use crate::config::Config;
+use crate::conn::Delivery;
+use crate::conn::Link;
 use crate::sync::{lock, read, write};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;

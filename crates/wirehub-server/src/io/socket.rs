@@ -3,14 +3,14 @@
 use super::ack::{await_one, AckArgs, AckError, AckSink};
 use super::adapter::{AckAnswer, AckEvent, RemoteSocketData};
 use super::broadcast::BroadcastOperator;
-use super::delivery::Delivery;
 use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed, BoxedHandler, Handler};
-use super::link::{Link, Transport};
 use super::namespace::{Namespace, NamespaceRef};
 use super::reason::DisconnectReason;
 use super::rooms::{IntoRooms, Room};
+use crate::conn::Delivery;
+use crate::conn::{Link, Transport};
 use crate::sync::{lock, read, write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -3,8 +3,8 @@
 //! requested namespace), finds them again by token for `POST /send`, and
 //! closes their sockets when their driver ends ([`PlainSession`]'s drop).
 
-use super::conn::{HelloInfo, PlainConn};
 use crate::config::Config;
+use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

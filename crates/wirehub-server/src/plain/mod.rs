@@ -3,7 +3,7 @@
 //! the codec is `wirehub_proto::plain`).
 //!
 //! - [`PlainHub`]: opens plain connections as sockets of a namespace.
-//! - `conn`: [`PlainConn`], one connection's bounded outbound queue.
+//! - [`PlainConn`] (in `crate::conn`): one connection's bounded outbound queue.
 //! - `session`: what an envelope does (join, leave, emit, publish, ack, ping).
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
 //!   endpoints, routed by [`PlainService`] / [`PlainLayer`].
@@ -12,7 +12,6 @@
 
 mod api;
 mod body;
-mod conn;
 mod hub;
 mod poll;
 mod query;
@@ -26,9 +25,8 @@ mod tcp;
 mod udp;
 mod ws;
 
+pub use crate::conn::PlainConn;
 pub use body::PlainBody;
-pub use conn::PlainConn;
-pub(crate) use conn::PlainOut;
 pub use hub::{OpenError, PlainHub};
 pub use room_events::install_room_events;
 pub use service::{PlainLayer, PlainService};

@@ -3,8 +3,8 @@
 //! answer acks, ping. Shared by every plain transport's driver and by
 //! `POST /send`.
 
-use super::conn::PlainConn;
 use super::room_events::own_rooms;
+use crate::conn::PlainConn;
 use crate::io::adapter::OffsetReceipt;
 use crate::io::SocketRef;
 use bytes::Bytes;

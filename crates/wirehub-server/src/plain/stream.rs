@@ -9,10 +9,10 @@
 //! memory stays bounded.
 
 use super::body::PlainBody;
-use super::conn::{PlainConn, PlainCtl, PlainOut};
 use super::hub::{OpenError, PlainHub};
 use super::query::{self, PlainQuery};
 use super::reply::{self, Resp};
+use crate::conn::{PlainConn, PlainCtl, PlainOut};
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
 use bytes::{Bytes, BytesMut};

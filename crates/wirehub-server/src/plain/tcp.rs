@@ -7,9 +7,9 @@
 //! driver and is closed after the write timeout or when its bounded queue
 //! overflows.
 
-use super::conn::{envelopes, PlainConn, PlainCtl};
 use super::hub::PlainHub;
 use super::session::on_envelope;
+use crate::conn::{envelopes, PlainConn, PlainCtl};
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
 use crate::RemoteAddr;

@@ -8,10 +8,10 @@
 //! sessions is capped (source addresses are cheap to forge): past the cap a
 //! new address gets a `not_allowed` error and no session.
 
-use super::conn::PlainCtl;
 use super::hub::PlainHub;
 use super::session::on_envelope;
 use super::tcp::synthetic_request;
+use crate::conn::PlainCtl;
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
 use bytes::Bytes;

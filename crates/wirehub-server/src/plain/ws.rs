@@ -5,11 +5,11 @@
 //! WebSocket framing, 1003 binary data, 1007 bad envelope or text that is
 //! not UTF-8, 1008 refused, 1009 too big, 1011 slow consumer).
 
-use super::conn::{envelopes, PlainCtl};
 use super::hub::{OpenError, PlainHub};
 use super::query;
 use super::reply::{self, Resp};
 use super::session::{on_envelope, Refusal};
+use crate::conn::{envelopes, PlainCtl};
 use crate::engine::mailbox::Taken;
 use crate::engine::ws::{Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};

@@ -3,7 +3,7 @@
 
 use super::acks::{AckSink, ServerAckReply};
 use super::{BroadcastOptions, Message, RemoteSocketData};
-use crate::io::delivery::Delivery;
+use crate::conn::Delivery;
 use crate::io::rooms::Room;
 use std::sync::Arc;
 use wirehub_proto::Str;

@@ -9,7 +9,7 @@
 
 use super::acks::{AckEvent, AckSink};
 use super::{BroadcastOptions, LocalEmitter, Message, OffsetReceipt, Published, RemoteSocketData};
-use crate::io::delivery::Delivery;
+use crate::conn::Delivery;
 use crate::io::rooms::Room;
 use crate::sync::{read, write};
 use std::collections::hash_map::RandomState;
@@ -251,7 +251,7 @@ impl LocalAdapter {
         recorded: &[Room],
         offset: Option<u64>,
     ) -> usize {
-        let delivery = Arc::new(Delivery::new(crate::io::delivery::Parts {
+        let delivery = Arc::new(Delivery::new(crate::conn::DeliveryParts {
             ns: self.emitter.ns().clone(),
             event: msg.event,
             args: msg.args,
@@ -271,7 +271,7 @@ impl LocalAdapter {
     /// Delivers a broadcast asking every recipient for an answer: sends this
     /// node's recipient count, then each answer, to `sink`.
     pub fn broadcast_with_ack(&self, msg: Message, opts: &BroadcastOptions, sink: &AckSink) {
-        let delivery = Arc::new(Delivery::new(crate::io::delivery::Parts {
+        let delivery = Arc::new(Delivery::new(crate::conn::DeliveryParts {
             ns: self.emitter.ns().clone(),
             event: msg.event,
             args: msg.args,

@@ -3,12 +3,12 @@
 //! recipient of that format — and kept in room history for replay.
 
 use super::link::outgoing;
-use super::rooms::Room;
 use crate::engine::Outgoing;
 use bytes::Bytes;
 use std::sync::OnceLock;
 use wirehub_proto::plain::{encode_event, sse_event, EventMeta};
 use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::Str as Room;
 use wirehub_proto::Str;
 
 /// One broadcast event.

@@ -3,11 +3,11 @@
 //! HTTP `POST /send` endpoint queue envelopes on it; the transport's driver
 //! task drains them to the wire.
 
+use super::{Delivery, Transport};
 use crate::config::SlowConsumerPolicy;
 use crate::engine::mailbox::Mailbox;
 use crate::engine::StoredRequest;
 use crate::engine::{queue, SendError};
-use crate::io::{Delivery, Transport};
 use bytes::Bytes;
 use std::sync::Arc;
 use wirehub_proto::engineio::CloseReason;

@@ -7,8 +7,8 @@
 //! ([`Delivery`]) is encoded at most once per format and shared.
 
 use super::delivery::Delivery;
+use super::plain::{PlainConn, PlainOut};
 use crate::engine::{EngineConn, Outgoing, SendError};
-use crate::plain::{PlainConn, PlainOut};
 use std::sync::Arc;
 use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
 use wirehub_proto::socketio::Packet;
