@@ -57,14 +57,14 @@ fn joined(data: &Value) -> Option<Joined> {
     serde_json::from_value(data.clone()).ok()
 }
 
-/// The sockets `op` selects on every node; this node's alone if the
-/// cluster cannot answer (its engine down).
+/// The sockets `op` selects on every node; those of the nodes that
+/// answered if some did not (an engine outage: this node's alone).
 async fn fetch(op: wirehub_server::io::BroadcastOperator) -> Vec<RemoteSocket> {
     match op.fetch_sockets().await {
         Ok(found) => found,
-        Err(e) => {
-            tracing::warn!(error = %e, "chat: other nodes unreachable; showing this node's members");
-            op.local().fetch_sockets().await.unwrap_or_default()
+        Err(partial) => {
+            tracing::warn!(error = %partial, "chat: member list from the nodes that answered");
+            partial.items
         }
     }
 }

@@ -453,6 +453,39 @@ async fn a_node_that_left_is_not_waited_for() {
     assert!(found.is_empty());
 }
 
+/// A node that stops answering mid-request (still counted as a
+/// subscriber): fetches and broadcast acks complete with what arrived once
+/// the timeout passed.
+#[tokio::test]
+async fn requests_complete_with_what_arrived_when_a_node_goes_silent() {
+    for protocol in [Protocol::Classic, Protocol::Sharded] {
+        let c = cluster(protocol, 3).await;
+        let mut all = c.clients().await;
+        c.nodes[2].driver.set_cut(true);
+        let partial = within("the fetch", c.io(0).fetch_sockets())
+            .await
+            .unwrap_err();
+        assert_eq!(partial.items.len(), 4, "{protocol:?}: nodes 0 and 1");
+        assert!(
+            matches!(
+                partial.error,
+                wirehub_server::io::AdapterError::Timeout {
+                    received: 1,
+                    expected: 2
+                }
+            ),
+            "{protocol:?}: {}",
+            partial.error
+        );
+        let op = c.io(0).broadcast().timeout(Duration::from_millis(800));
+        let pending = tokio::spawn(async move { op.emit_with_ack("collect", &0).await });
+        answer_collect(&mut all[..4]).await;
+        let answers = within("the acks", pending).await.unwrap().unwrap();
+        assert!(answers.timed_out, "{protocol:?}");
+        assert_eq!((answers.expected, answers.responses.len()), (4, 4));
+    }
+}
+
 #[tokio::test]
 async fn middleware_added_through_of_applies() {
     let server = common::start_default().await;

@@ -10,7 +10,7 @@ use common::{ack_id, register_echo, start, start_default, TestServer, WsClient};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use wirehub_server::io::{AckSender, AdapterError, Data, RemoteSocket, SocketRef};
+use wirehub_server::io::{AckSender, Data, Partial, RemoteSocket, SocketRef};
 use wirehub_server::SocketIo;
 
 const MARKER: &str = r#"42["marker",0]"#;
@@ -52,7 +52,7 @@ fn ids(sockets: &[SocketRef]) -> BTreeSet<String> {
     sockets.iter().map(|s| s.id().to_string()).collect()
 }
 
-fn fetched(sockets: Result<Vec<RemoteSocket>, AdapterError>) -> BTreeSet<String> {
+fn fetched(sockets: Result<Vec<RemoteSocket>, Partial<RemoteSocket>>) -> BTreeSet<String> {
     let sockets = sockets.expect("a single node answers at once");
     sockets.iter().map(|s| s.id().to_string()).collect()
 }

@@ -19,7 +19,8 @@ use super::pending::{request_id, Expect, Table};
 use super::ClusterOptions;
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
-    LocalAdapter, Message, OffsetReceipt, Published, RemoteSocketData, ServerAckReply, ServerAcks,
+    LocalAdapter, Message, OffsetReceipt, Partial, Published, RemoteSocketData, ServerAckReply,
+    ServerAcks,
 };
 use crate::io::rooms::Room;
 use crate::sync::lock;
@@ -289,6 +290,24 @@ impl Inner {
     }
 }
 
+/// A fetch's result: every answer, or what arrived and why not all did.
+pub(super) fn gathered_sockets(
+    gathered: super::pending::Gathered<RemoteSocketData>,
+    failed: Option<AdapterError>,
+) -> Result<Vec<RemoteSocketData>, Partial<RemoteSocketData>> {
+    if gathered.complete {
+        return Ok(gathered.items);
+    }
+    let error = failed.unwrap_or(AdapterError::Timeout {
+        received: gathered.received,
+        expected: gathered.expected,
+    });
+    Err(Partial {
+        items: gathered.items,
+        error,
+    })
+}
+
 fn handler(inner: &Arc<Inner>, on: fn(&Arc<Inner>, &str, Bytes)) -> Handler {
     let weak: Weak<Inner> = Arc::downgrade(inner);
     Arc::new(move |channel, payload| {
@@ -408,7 +427,7 @@ impl Adapter for ClassicAdapter {
     fn fetch_sockets(
         &self,
         opts: &BroadcastOptions,
-    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, AdapterError>> {
+    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, Partial<RemoteSocketData>>> {
         let inner = self.inner.clone();
         let found = inner.local.fetch_sockets(opts);
         let (local, wire) = (opts.local, wire_options(opts, None));
@@ -416,21 +435,28 @@ impl Adapter for ClassicAdapter {
             if local {
                 return Ok(found);
             }
-            let others = inner.others().await?;
+            let others = match inner.others().await {
+                Ok(others) => others,
+                Err(error) => {
+                    return Err(Partial {
+                        items: found,
+                        error,
+                    })
+                }
+            };
             if others == 0 {
                 return Ok(found);
             }
             let id = request_id();
             let rx = inner.fetches.open(id.clone(), Expect::Count(others), found);
-            inner.publish_request(Some(id.clone()), RequestKind::Fetch { opts: wire })?;
-            let gathered = inner.fetches.wait(&id, rx, inner.requests_timeout).await;
-            match gathered.complete {
-                true => Ok(gathered.items),
-                false => Err(AdapterError::Timeout {
-                    received: gathered.received,
-                    expected: gathered.expected,
-                }),
-            }
+            let sent = inner.publish_request(Some(id.clone()), RequestKind::Fetch { opts: wire });
+            let timeout = if sent.is_ok() {
+                inner.requests_timeout
+            } else {
+                Duration::ZERO
+            };
+            let gathered = inner.fetches.wait(&id, rx, timeout).await;
+            gathered_sockets(gathered, sent.err())
         })
     }
 

@@ -20,7 +20,8 @@ use super::pending::{Expect, Table};
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
-    LocalAdapter, Message, OffsetReceipt, Published, RemoteSocketData, ServerAckReply, ServerAcks,
+    LocalAdapter, Message, OffsetReceipt, Partial, Published, RemoteSocketData, ServerAckReply,
+    ServerAcks,
 };
 use crate::io::rooms::Room;
 use crate::sync::lock;
@@ -491,7 +492,7 @@ impl Adapter for ClusteredAdapter {
     fn fetch_sockets(
         &self,
         opts: &BroadcastOptions,
-    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, AdapterError>> {
+    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, Partial<RemoteSocketData>>> {
         let inner = self.inner.clone();
         let found = inner.local.fetch_sockets(opts);
         let (local, wire) = (opts.local, wire_options(opts, None));
@@ -500,24 +501,31 @@ impl Adapter for ClusteredAdapter {
             if local {
                 return Ok(found);
             }
-            let expect = inner.expected().await?;
+            let expect = match inner.expected().await {
+                Ok(expect) => expect,
+                Err(error) => {
+                    return Err(Partial {
+                        items: found,
+                        error,
+                    })
+                }
+            };
             if is_empty(&expect) {
                 return Ok(found);
             }
             let request_id = super::pending::request_id();
             let rx = inner.fetches.open(request_id.clone(), expect, found);
-            inner.publish(Kind::FetchSockets {
+            let sent = inner.publish(Kind::FetchSockets {
                 opts: wire,
                 request_id: request_id.clone(),
-            })?;
+            });
+            let timeout = if sent.is_ok() {
+                timeout
+            } else {
+                Duration::ZERO
+            };
             let gathered = inner.fetches.wait(&request_id, rx, timeout).await;
-            match gathered.complete {
-                true => Ok(gathered.items),
-                false => Err(AdapterError::Timeout {
-                    received: gathered.received,
-                    expected: gathered.expected,
-                }),
-            }
+            super::classic::gathered_sockets(gathered, sent.err())
         })
     }
 

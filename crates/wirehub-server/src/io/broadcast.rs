@@ -5,7 +5,9 @@
 //! through the namespace's adapter, so with a cluster adapter it reaches
 //! the sockets of every node (unless [`BroadcastOperator::local`]).
 
-use super::adapter::{AckResponses, AdapterError, BroadcastOptions, Message, Published};
+use super::adapter::{
+    AckResponses, AdapterError, BroadcastOptions, Message, Partial, Published, RemoteSocketData,
+};
 use super::error::EmitError;
 use super::namespace::Namespace;
 use super::remote::RemoteSocket;
@@ -166,14 +168,24 @@ impl BroadcastOperator {
             .collect()
     }
 
-    /// The selected sockets on every node (Node's `fetchSockets`); fails if
-    /// some node did not answer within the adapter's request timeout.
-    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
-        let found = self.ns.adapter().fetch_sockets(&self.opts).await?;
-        Ok(found
-            .into_iter()
-            .map(|data| RemoteSocket::new(self.ns.clone(), data))
-            .collect())
+    /// The selected sockets on every node (Node's `fetchSockets`). If some
+    /// node did not answer within the adapter's request timeout (a node
+    /// that died mid-request, an engine outage), the error carries the
+    /// sockets that were found (`.unwrap_or_else(|p| p.items)` takes them).
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, Partial<RemoteSocket>> {
+        let wrap = |found: Vec<RemoteSocketData>| -> Vec<RemoteSocket> {
+            found
+                .into_iter()
+                .map(|data| RemoteSocket::new(self.ns.clone(), data))
+                .collect()
+        };
+        match self.ns.adapter().fetch_sockets(&self.opts).await {
+            Ok(found) => Ok(wrap(found)),
+            Err(partial) => Err(Partial {
+                items: wrap(partial.items),
+                error: partial.error,
+            }),
+        }
     }
 
     /// Makes the selected sockets, on every node, join rooms (Node's

@@ -40,7 +40,8 @@ pub use crate::conn::Transport;
 pub use ack::{AckError, AckSender};
 pub use adapter::{
     AckAnswer, AckResponses, Adapter, AdapterCx, AdapterError, AdapterFactory, BroadcastOptions,
-    LocalAdapter, LocalEmitter, MemoryAdapter, Message, Published, RemoteSocketData, ServerAcks,
+    LocalAdapter, LocalEmitter, MemoryAdapter, Message, Partial, Published, RemoteSocketData,
+    ServerAcks,
 };
 pub use broadcast::BroadcastOperator;
 pub use client::Client;

@@ -3,7 +3,7 @@
 //! which plugs the Socket.IO layer into the engine.
 
 use super::adapter::AdapterFactory;
-use super::adapter::{AdapterError, ServerAcks};
+use super::adapter::{Partial, ServerAcks};
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
 use super::handler::{boxed, BoxedHandler, BoxedMiddleware, Handler};
@@ -257,7 +257,7 @@ impl SocketIo {
     }
 
     /// Every socket of `/`, on every node.
-    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, Partial<RemoteSocket>> {
         self.broadcast().fetch_sockets().await
     }
 

@@ -61,6 +61,24 @@ pub enum AdapterError {
     Closed,
 }
 
+/// What a request that did not fully succeed still got (the answers of the
+/// nodes that answered, this node's included), and why it is incomplete.
+#[derive(Debug, Clone)]
+pub struct Partial<T> {
+    /// What arrived.
+    pub items: Vec<T>,
+    /// Why not everything did.
+    pub error: AdapterError,
+}
+
+impl<T> std::fmt::Display for Partial<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} results arrived)", self.error, self.items.len())
+    }
+}
+
+impl<T: std::fmt::Debug> std::error::Error for Partial<T> {}
+
 /// One event to broadcast: its name and arguments.
 #[derive(Debug, Clone)]
 pub struct Message {
@@ -170,11 +188,13 @@ pub trait Adapter: Send + Sync + 'static {
         stream
     }
 
-    /// Describes the sockets `opts` selects, on every node.
+    /// Describes the sockets `opts` selects, on every node. If some node
+    /// did not answer within the request timeout (or the engine is down),
+    /// the error carries what did arrive.
     fn fetch_sockets(
         &self,
         opts: &BroadcastOptions,
-    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, AdapterError>> {
+    ) -> BoxFuture<'static, Result<Vec<RemoteSocketData>, Partial<RemoteSocketData>>> {
         let sockets = self.local().fetch_sockets(opts);
         Box::pin(async move { Ok(sockets) })
     }
