@@ -567,3 +567,43 @@ async fn requests_for_another_nodes_session_are_forwarded() {
     let mut ws = WsClient::upgrade(b, &owned_by_a.sid).await;
     ws.assert_echo().await;
 }
+
+/// A dynamic namespace dropped to make room for another takes its cluster
+/// subscriptions with it.
+#[tokio::test]
+async fn a_dropped_dynamic_namespace_leaves_the_cluster() {
+    use wirehub_server::cluster::Driver;
+    let bus = MemoryBus::new();
+    let driver = bus.driver();
+    let builder = SocketIo::builder()
+        .adapter(cluster::classic(driver.clone(), options()))
+        .config_with(|c| c.max_dynamic_namespaces(1));
+    let server = start(builder).await;
+    server
+        .io
+        .dyn_ns(r"/d\d", |_: wirehub_server::io::SocketRef| async {})
+        .unwrap();
+    let subscribers = |ns: &str| {
+        let driver = driver.clone();
+        let channel = format!("test-request#{ns}#");
+        async move { driver.listeners(channel).await.unwrap() }
+    };
+    let mut ws = server.ws().await;
+    ws.connect_ns("/d1", None).await;
+    ws.send("41/d1,");
+    within("/d1 to subscribe", async {
+        while subscribers("/d1").await != 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    // /d2 takes the only place: /d1, unused now, goes, and so do its channels.
+    ws.connect_ns("/d2", None).await;
+    within("/d1 to unsubscribe", async {
+        while subscribers("/d1").await != 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(subscribers("/d2").await, 1);
+}

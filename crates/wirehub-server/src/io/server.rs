@@ -62,8 +62,11 @@ impl ServerInner {
             let unused = created
                 .iter()
                 .position(|n| all.get(n).is_none_or(|ns| Arc::strong_count(ns) == 1))?;
-            if let Some(gone) = created.remove(unused) {
-                all.remove(&gone);
+            if let Some(gone) = created.remove(unused).and_then(|name| all.remove(&name)) {
+                // Its cluster subscriptions go with it.
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(gone.adapter().close());
+                }
             }
         }
         let ns = Namespace::new(
