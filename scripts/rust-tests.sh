@@ -63,9 +63,16 @@ if cargo nextest --version >/dev/null 2>&1; then
     total=${BASH_REMATCH[3]:-$run}
     passed=${BASH_REMATCH[4]}
     skipped=$(grep -oE '[0-9]+ skipped' <<<"$line" | awk '{print $1}')
+    skipped=${skipped:-0}
+    if (($# > 0)); then
+      # A filter of ours (ARGS): nextest counts what it filtered out as skipped.
+      echo "rust: $skipped test(s) left out by the arguments $*" >&2
+      skipped=0
+    elif ((skipped > 0)); then
+      echo "rust: $skipped test(s) skipped (#[ignore]): counted as failed" >&2
+    fi
     # Not passed (failed, timed out, exec failed, leaky), not run, or skipped.
-    failed=$((run - passed + total - run + ${skipped:-0}))
-    ((${skipped:-0} > 0)) && echo "rust: ${skipped} test(s) skipped (#[ignore]): counted as failed" >&2
+    failed=$((run - passed + total - run + skipped))
   else
     echo "rust: no nextest summary line" >&2
     passed=0 failed=1

@@ -259,7 +259,9 @@ fn check_settings(server: &Server) {
     assert_eq!(server.get("/api/v1/rooms").status, 401);
 
     // --queue-capacity 4: a polling member of room q that does not poll is
-    // dropped as a slow consumer by the 5th message queued for it.
+    // dropped as a slow consumer by the 5th message queued for it: the
+    // publishes' `delivered` counts show the drop, before the heartbeat
+    // (1234 + 2345 ms) could end the session on its own.
     let (sid, _) = open(server, "/rt/", &[]);
     post(server, &sid, "40/q,");
     let joined = poll(server, &sid).expect("connected");
@@ -269,15 +271,22 @@ fn check_settings(server: &Server) {
         poll(server, &sid).expect("join ack"),
         [r#"43/q,0[{"rooms":["q"]}]"#]
     );
-    for i in 0..6 {
-        let resp = api(
-            server,
-            "POST",
-            "/api/v1/publish",
-            &json!({"ns": "/q", "room": "q", "event": "m", "data": i}),
-        );
-        assert_eq!(resp.status, 200, "{}", resp.body);
-    }
+    let delivered: Vec<u64> = (0..6)
+        .map(|i| {
+            let resp = api(
+                server,
+                "POST",
+                "/api/v1/publish",
+                &json!({"ns": "/q", "room": "q", "event": "m", "data": i}),
+            );
+            assert_eq!(resp.status, 200, "{}", resp.body);
+            resp.json()["delivered"].as_u64().expect("delivered")
+        })
+        .collect();
+    // [1, 1, 1, 1, 0, 0] (fewer 1s if a ping took a place in the queue).
+    assert_eq!(delivered[0], 1, "{delivered:?}");
+    assert!(delivered.iter().sum::<u64>() <= 4, "{delivered:?}");
+    assert_eq!(delivered[5], 0, "{delivered:?}");
     eventually("the slow consumer to leave room q", || {
         let members = api(
             server,
