@@ -57,6 +57,8 @@ async fn main() -> std::io::Result<()> {
     io.ready().await;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // The bound port (PORT=0 picks a free one): scripts read it from this line.
+    let port = listener.local_addr()?.port();
     eprintln!("conformance server listening on http://127.0.0.1:{port}");
     wirehub_server::serve(listener, service, std::future::pending()).await
 }

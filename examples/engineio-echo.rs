@@ -43,6 +43,7 @@ async fn main() -> std::io::Result<()> {
         .build();
     let service = EngineLayer::new(Engine::new(config, Echo)).layer(NotFound);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let port = listener.local_addr()?.port(); // PORT=0 picks a free one
     eprintln!("engine.io echo server listening on http://127.0.0.1:{port}");
     wirehub_server::serve(listener, service, std::future::pending()).await
 }

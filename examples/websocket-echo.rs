@@ -1,7 +1,7 @@
 //! A bare WebSocket echo on wirehub's WebSocket layer, for the
 //! Autobahn|Testsuite (`tests/autobahn/run.sh`): every message goes back as it
 //! came, on any path. Messages up to 16 MiB (the suite's largest); listens
-//! on 127.0.0.1:9001 (env `PORT`).
+//! on 127.0.0.1:9001 (env `PORT`; 0 picks a free port, printed on stderr).
 
 use wirehub_server::websocket_echo::WebSocketEcho;
 
@@ -15,6 +15,8 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(9001);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // The bound port (PORT=0 picks a free one): tests/autobahn/run.sh reads it here.
+    let port = listener.local_addr()?.port();
     eprintln!("websocket echo listening on ws://127.0.0.1:{port}");
     let echo = WebSocketEcho::new(MAX_MESSAGE);
     wirehub_server::serve(listener, echo, std::future::pending()).await

@@ -1,89 +1,49 @@
 //! The `wirehub` client subcommands run as a user would: a real
-//! `wirehub serve` (the chat demo) in one process, `wirehub listen` /
-//! `emit` / `connect` in others, lines piped in, JSON lines read out.
+//! `wirehub serve` (the chat demo) in one process, or the conformance
+//! server in-process, `wirehub listen` / `emit` / `connect` in others, lines
+//! piped in, JSON lines read out (every wait with a deadline). Covers the
+//! stdin commands (`emit`, `emit-ack`, `ack ID`, `wait MS`) and the shared
+//! options (`--ns`, `--auth`, `--header`, `--transport`, `--path`,
+//! `--connect-timeout`).
 
+mod common;
+
+use common::{wirehub, Lines, Server};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
+use wirehub_server::io::{Data, SocketRef};
+use wirehub_server::{conformance, SocketIo};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wirehub");
-
-/// A free port in 3501-3589 (tried from a per-process offset; 3590-3599
-/// are the client tests' restarting servers).
-fn free_port() -> u16 {
-    let offset = (std::process::id() % 89) as u16;
-    (0..89)
-        .map(|i| 3501 + (offset + i) % 89)
-        .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port in 3501-3599")
-}
-
-/// A port of the range where connections are refused: bound (so no other
-/// test takes it) but not listening, while the socket lives.
+/// A port where connections are refused: bound (so no one else takes it)
+/// but not listening, while the socket lives.
 fn refusing_port() -> (tokio::net::TcpSocket, u16) {
-    let offset = (std::process::id() % 89) as u16;
-    for i in 0..89 {
-        let port = 3501 + (offset + i) % 89;
-        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        if socket.bind(([127, 0, 0, 1], port).into()).is_ok() {
-            return (socket, port);
-        }
-    }
-    panic!("no free port in 3501-3589");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(([127, 0, 0, 1], 0).into()).expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
 }
 
-/// `wirehub serve` with the chat demo; killed on drop.
-struct Server {
-    port: u16,
-    child: Child,
-}
-
-impl Server {
-    fn start() -> Server {
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new(BIN)
-                .args(["serve", "--no-demo", "--port", &port.to_string()])
-                .env("WIREHUB_LOG", "warn")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn wirehub serve");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Server { port, child };
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // the port was taken meanwhile: try another
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
+/// Waits for `child` to exit within 20 s (killing it otherwise) and
+/// collects its output.
+fn finish(mut child: Child, what: &str) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
+            panic!("{what} did not exit within 20 s");
         }
-        panic!("wirehub serve did not start");
+        std::thread::sleep(Duration::from_millis(10));
     }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    child.wait_with_output().expect("output")
 }
 
 /// Runs `wirehub ARGS` with `stdin`, within 20 s.
 fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut child = wirehub(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -92,12 +52,58 @@ fn run(args: &[&str], stdin: &str) -> Output {
     let mut input = child.stdin.take().expect("stdin");
     input.write_all(stdin.as_bytes()).expect("write stdin");
     drop(input);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "wirehub {args:?} did not exit");
-        std::thread::sleep(Duration::from_millis(10));
+    finish(child, &format!("wirehub {args:?}"))
+}
+
+/// The conformance server (with the interop extensions, and `/probe`,
+/// which tells each socket what its handshake carried), in-process on its
+/// own runtime, at the Socket.IO path `/rt/`.
+struct Conformance {
+    port: u16,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Conformance {
+    fn start() -> Conformance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let (service, io) = SocketIo::builder().path("/rt/").build_service();
+            conformance::register(&io, true);
+            io.ns(
+                "/probe",
+                |s: SocketRef, Data(auth): Data<Value>| async move {
+                    let header = s
+                        .handshake()
+                        .headers
+                        .get("x-test")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let ns = s.ns_name().as_str().to_owned();
+                    let _ = s.emit(
+                        "probe",
+                        &json!({ "ns": ns, "auth": auth, "header": header }),
+                    );
+                },
+            );
+            let _ = wirehub_server::serve(listener, service, std::future::pending()).await;
+        });
+        Conformance {
+            port,
+            _runtime: runtime,
+        }
     }
-    child.wait_with_output().expect("output")
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
 }
 
 fn lines(out: &[u8]) -> Vec<Value> {
@@ -185,14 +191,13 @@ fn emit_prints_the_ack_and_its_status_tells_the_outcome() {
 fn listen_sees_what_emit_causes() {
     let server = Server::start();
     let url = server.url();
-    let mut listener = Command::new(BIN)
-        .args(["listen", &url, "--event", "rooms", "--count", "2"])
+    let mut listener = wirehub(&["listen", &url, "--event", "rooms", "--count", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn listen");
-    let mut out = BufReader::new(listener.stdout.take().expect("stdout")).lines();
-    let first = out.next().expect("first line").expect("read");
+    let out = Lines::of_stdout(&mut listener);
+    let first = out.next("the first rooms line");
     assert_eq!(first, r#"{"event":"rooms","args":[[]]}"#);
     let emitted = run(
         &[
@@ -205,13 +210,14 @@ fn listen_sees_what_emit_causes() {
         "",
     );
     assert!(emitted.status.success(), "{}", stderr(&emitted));
-    let second = out.next().expect("second line").expect("read");
+    let second = out.next("the second rooms line");
     let second: Value = serde_json::from_str(&second).expect("JSON");
     assert_eq!(
         second,
         json!({ "event": "rooms", "args": [[{ "room": "r2", "members": 1 }]] })
     );
-    assert!(listener.wait().expect("wait").success());
+    let status = finish(listener, "wirehub listen").status;
+    assert!(status.success(), "{status}");
 }
 
 #[test]
@@ -257,7 +263,7 @@ fn failures_are_one_clear_line_and_a_nonzero_status() {
     let server = Server::start();
     let (_reserved, port) = refusing_port();
     let refused = format!("http://127.0.0.1:{port}");
-    let https = format!("https://127.0.0.1:{}", server.port);
+    let https = format!("https://127.0.0.1:{}", server.port());
     let namespace = format!("{}/no!pe", server.url());
     let url = server.url();
     let cases: [(Vec<&str>, &str); 5] = [
@@ -286,5 +292,162 @@ fn failures_are_one_clear_line_and_a_nonzero_status() {
             "{args:?}: {err}"
         );
         assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// A `wirehub connect` session driven line by line: its stdin, and its
+/// stdout lines as JSON (each wait bounded).
+struct Session {
+    child: Child,
+    out: Lines,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Session {
+        let mut child = wirehub(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn wirehub connect");
+        let out = Lines::of_stdout(&mut child);
+        Session { child, out }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("write stdin");
+        stdin.flush().expect("flush");
+    }
+
+    /// The next line whose `field` is `value`.
+    fn until(&self, field: &str, value: &str) -> Value {
+        let line = self
+            .out
+            .until(&format!("a line with {field} {value:?}"), |l| {
+                serde_json::from_str::<Value>(l).is_ok_and(|v| v[field] == value)
+            });
+        serde_json::from_str(&line).expect("JSON")
+    }
+
+    /// Closes stdin and waits for the exit.
+    fn finish(mut self) -> Output {
+        drop(self.child.stdin.take());
+        finish(self.child, "wirehub connect")
+    }
+}
+
+#[test]
+fn connect_answers_server_ack_requests_and_waits() {
+    let server = Conformance::start();
+    let url = server.url();
+    let mut session = Session::start(&["connect", &url, "--path", "/rt/", "--transport", "ws"]);
+    session.until("event", "connect");
+    // `server-ack`: the server asks us `server-ack-request` with an ack,
+    // and reports our answer as `server-ack-result`.
+    session.send(r#"emit server-ack "q""#);
+    let asked = session.until("event", "server-ack-request");
+    assert_eq!(asked["args"], json!(["q"]));
+    let id = asked["ack"].as_u64().expect("an ack id on the event line");
+    session.send(&format!(r#"ack {id} "pong" 2"#));
+    let result = session.until("event", "server-ack-result");
+    assert_eq!(result["args"], json!([{ "reply": ["pong", 2] }]));
+    // An id that was never asked (or was answered already).
+    session.send(&format!("ack {id} 1"));
+
+    // `wait MS` holds the next line back for MS milliseconds.
+    let started = Instant::now();
+    session.send("wait 600");
+    session.send(r#"emit message "after the wait""#);
+    let echoed = session.until("event", "message-back");
+    let waited = started.elapsed();
+    assert_eq!(echoed["args"], json!(["after the wait"]));
+    assert!(waited >= Duration::from_millis(600), "{waited:?}");
+
+    let out = session.finish();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("wirehub: line 3: no pending server ack request {id}\n")
+    );
+}
+
+#[test]
+fn shared_options_reach_the_server() {
+    let server = Conformance::start();
+    let probe = |args: &[&str]| -> Value {
+        let mut all = vec!["listen"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--path", "/rt/", "--event", "probe", "--count", "1"]);
+        let out = run(&all, "");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let got = lines(&out.stdout);
+        assert_eq!(got.len(), 1, "{got:?}");
+        got[0]["args"][0].clone()
+    };
+    let url = server.url();
+    // --ns, --auth and --header, over each transport.
+    for transport in ["ws", "polling", "auto"] {
+        let got = probe(&[
+            &url,
+            "--transport",
+            transport,
+            "--ns",
+            "/probe",
+            "--auth",
+            r#"{"k":"v"}"#,
+            "--header",
+            "X-Test: yes",
+        ]);
+        assert_eq!(
+            got,
+            json!({ "ns": "/probe", "auth": { "k": "v" }, "header": "yes" }),
+            "{transport}"
+        );
+    }
+    // The URL's path names the namespace, unless --ns says otherwise; -H
+    // is --header; without --auth the payload is empty.
+    let got = probe(&[&format!("{url}/probe"), "-H", "x-test:  spaced "]);
+    assert_eq!(
+        got,
+        json!({ "ns": "/probe", "auth": {}, "header": "spaced" })
+    );
+    let got = probe(&[&format!("{url}/custom"), "--ns", "/probe"]);
+    assert_eq!(got["ns"], "/probe");
+    // Bad values of the options are refused before connecting.
+    for (args, expected) in [
+        (vec!["--auth", "{nope"], "--auth is not valid JSON"),
+        (vec!["--header", "no colon"], "is not NAME:VALUE"),
+        (vec!["--transport", "carrier-pigeon"], "unknown transport"),
+    ] {
+        let mut all = vec!["emit", url.as_str(), "x"];
+        all.extend(args);
+        let out = run(&all, "");
+        assert!(!out.status.success(), "{all:?}");
+        assert!(stderr(&out).contains(expected), "{all:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn connect_timeout_bounds_a_server_that_never_answers() {
+    // Accepted by the kernel (backlog), never answered.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://127.0.0.1:{}",
+        silent.local_addr().expect("addr").port()
+    );
+    for command in ["emit", "listen", "connect"] {
+        let mut args = vec![command, url.as_str()];
+        if command == "emit" {
+            args.push("x");
+        }
+        args.extend(["--connect-timeout", "300"]);
+        let out = run(&args, "");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("wirehub: timed out after 300 ms"),
+            "{args:?}: {err}"
+        );
     }
 }

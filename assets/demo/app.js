@@ -39,8 +39,10 @@
   const VALID_ROOM = /^[A-Za-z0-9_-]{1,32}$/; // as the server checks it
 
   // Chat events as they arrived, for the devtools console and the tests:
-  // "duplicates" counts chat messages delivered again (e.g. replayed history).
-  const stats = (window.wirehubStats = { chat: 0, duplicates: 0 });
+  // "replayed" counts messages already shown that a long-polling watcher's
+  // catch-up on the room's history hands out again (expected, not shown
+  // twice); "duplicates" any other message delivered again (a fault).
+  const stats = (window.wirehubStats = { chat: 0, duplicates: 0, replayed: 0 });
 
   const state = {
     nick: null,        // set once joined
@@ -419,7 +421,8 @@
       stats.chat++;
       // History (a watcher's catch-up, an SSE resume) may hold messages already shown.
       if (msg.id !== undefined && ui.messages.querySelector(`[data-id="${CSS.escape(String(msg.id))}"]`)) {
-        stats.duplicates++;
+        if (client.catchingUp) stats.replayed++;
+        else stats.duplicates++;
         return;
       }
       if (state.typers.has(msg.nick)) {

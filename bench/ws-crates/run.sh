@@ -137,7 +137,7 @@ AUTOBAHN_RAW="$LOG_DIR/autobahn.txt"
 if ((AUTOBAHN)); then
   for variant in $VARIANTS; do
     say "Autobahn|Testsuite against $variant"
-    result="$(ECHO_CMD="$ECHO $variant" AUTOBAHN_AGENT="$variant" AUTOBAHN_PORT=$((port + 1)) \
+    result="$(ECHO_CMD="$ECHO $variant" AUTOBAHN_AGENT="$variant" \
       "$ROOT/tests/autobahn/run.sh" 2>&1 | tee "$LOG_DIR/autobahn-$variant.log" |
       grep -E '^(autobahn:|behaviours:|FAILED)' || true)"
     printf '%s\n' "$result" | sed 's/^/ws-crates:   /'

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import {
-  ARTIFACTS_DIR, ORIGIN, SERVER_URL, WAIT, join, launchBrowser, newContext as newContextIn,
+  ARTIFACTS_DIR, assertClean, ORIGIN, SERVER_URL, WAIT, join, launchBrowser, newContext as newContextIn,
   openPage, send, uniqueRoom, waitForCount, waitForMessage, waitForText,
 } from "./helpers.mjs";
 
@@ -67,13 +67,13 @@ test("two users chat in one room: presence, typing indicator, messages", TEST, a
     await fs.promises.mkdir(ARTIFACTS_DIR, { recursive: true });
     await a.screenshot({ path: path.join(ARTIFACTS_DIR, "demo-chat.png") });
 
+    await assertClean(b, "page B errors");
     // Bob leaves: Alice's list drops him.
     await ctxB.close();
     await waitForCount(a, "member", 1, "members after bob left");
     await waitForText(a, "members", /alice/);
 
-    assert.deepEqual(a.errors, [], "page A errors");
-    assert.deepEqual(b.errors, [], "page B errors");
+    await assertClean(a, "page A errors");
   } finally {
     await ctxA.close();
     await ctxB.close();
@@ -109,8 +109,8 @@ test("long-polling without WebSocket chats with a websocket user", TEST, async (
     await waitForMessage(p, "walter", "received, over websocket");
 
     assert.deepEqual(sockets, [], "the polling page opened no WebSocket");
-    assert.deepEqual(p.errors, [], "polling page errors");
-    assert.deepEqual(w.errors, [], "websocket page errors");
+    await assertClean(p, "polling page errors");
+    await assertClean(w, "websocket page errors");
   } finally {
     await ctxP.close();
     await ctxW.close();
@@ -134,6 +134,10 @@ test("falls back to long-polling when WebSocket is missing or fails", TEST, asyn
     await join(failing, "fred", room);
     await send(failing, "still here");
     await waitForMessage(missing, "fred", "still here");
+    await waitForMessage(failing, "fred", "still here");
+    await assertClean(missing, "page without WebSocket");
+    // The failing page's refused WebSocket is logged as an error by Chromium.
+    assert.equal((await failing.evaluate(() => window.wirehubStats)).duplicates, 0, "failing page: duplicates");
   } finally {
     await ctxMissing.close();
     await ctxFailing.close();
@@ -175,6 +179,12 @@ test("reconnects after a dropped connection, re-joins and sends what was buffere
     await waitForCount(b, "member", 2, "bob's member list once alice is back");
     await waitForMessage(b, "alice", "sent while offline");
     await waitForMessage(a, "alice", "sent while offline");
+    // Sent once after the reconnection, not again with the buffer's replay.
+    for (const [page, who] of [[a, "alice"], [b, "bob"]]) {
+      const stats = await page.evaluate(() => ({ ...window.wirehubStats }));
+      assert.deepEqual(stats, { chat: 1, duplicates: 0, replayed: 0 }, `${who}: chat events received`);
+    }
+    await assertClean(b, "page B");
   } finally {
     await ctxA.close();
     await ctxB.close();
@@ -213,6 +223,7 @@ test("the page makes no request outside the server's origin", TEST, async () => 
       assert.ok(paths.has(p), `expected a request to ${p}, saw ${[...paths].join(" ")}`);
     }
     assert.deepEqual(errors, [], "page errors");
+    assert.deepEqual(await page.evaluate(() => ({ ...window.wirehubStats })), { chat: 1, duplicates: 0, replayed: 0 });
   } finally {
     await ctx.close();
   }

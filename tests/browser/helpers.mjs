@@ -1,5 +1,6 @@
 // What the browser tests share: the server under test, Chromium, and page
 // helpers that wait on the DOM through data-testid attributes.
+import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -98,6 +99,18 @@ export async function join(page, nick, room) {
 export async function send(page, text) {
   await page.getByTestId("message-input").fill(text);
   await page.getByTestId("send-button").click();
+}
+
+/**
+ * The page logged no error, and was never handed a chat message twice
+ * outside a watcher's catch-up on history: the demo shows a message once
+ * even if it arrives again, so what it received is read from its counters
+ * (window.wirehubStats), not from the screen. Call it while the page is open.
+ */
+export async function assertClean(page, who) {
+  assert.deepEqual(page.errors, [], `${who}: page errors`);
+  const stats = await page.evaluate(() => ({ ...window.wirehubStats }));
+  assert.equal(stats.duplicates, 0, `${who}: chat messages received twice (${JSON.stringify(stats)})`);
 }
 
 /** A message from `nick` with `text` shows up in the message list. */

@@ -3,11 +3,15 @@
 #
 #   SERVER_CMD="target/release/wirehub serve" tests/browser/run.sh [test files...]
 #
-# SERVER_CMD is started through bash with PORT=<free port> in its environment
-# and must serve the demo on 127.0.0.1:$PORT. Optional environment:
-#   ARTIFACTS_DIR     screenshots and the server log (default target/test-artifacts)
+# SERVER_CMD is started through bash with PORT=0 in its environment; it must
+# listen on a free port of 127.0.0.1, serve the demo there and log
+# `listening on http://127.0.0.1:PORT` (as `wirehub serve` does). Prints
+# `browser: N passed, N failed` (a test that failed, timed out, was skipped
+# or left todo does not pass) and exits non-zero unless all passed.
+# Optional environment:
+#   ARTIFACTS_DIR     screenshots, the TAP output and the server log
+#                     (default target/test-artifacts)
 #   SERVER_WAIT_SECS  how long the server may take to answer GET / (default 20)
-#   PORT_MIN/PORT_MAX range to pick the free port from (default 3401-3499)
 #   CHROMIUM_PATH     browser binary (default /usr/bin/chromium)
 set -euo pipefail
 
@@ -22,31 +26,13 @@ mkdir -p "$ARTIFACTS_DIR"
 
 "$HERE/setup.sh"
 
-# A free port on 127.0.0.1, starting at a random point of the range.
-PORT="$(PORT_MIN="${PORT_MIN:-3401}" PORT_MAX="${PORT_MAX:-3499}" node -e '
-  const net = require("node:net");
-  const lo = Number(process.env.PORT_MIN), hi = Number(process.env.PORT_MAX), n = hi - lo + 1;
-  const free = (port) => new Promise((resolve) => {
-    const srv = net.createServer().once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-  (async () => {
-    const start = Math.floor(Math.random() * n);
-    for (let i = 0; i < n; i++) {
-      const port = lo + ((start + i) % n);
-      if (await free(port)) { console.log(port); return; }
-    }
-    console.error("no free port in " + lo + "-" + hi);
-    process.exit(1);
-  })();
-')"
-URL="http://127.0.0.1:$PORT"
 LOG="$ARTIFACTS_DIR/browser-test-server.log"
 
 # The server runs in its own session (process group) so that everything it
-# spawns is stopped with it.
-echo "run: starting server on $URL: $SERVER_CMD" >&2
-PORT="$PORT" setsid bash -c "$SERVER_CMD" >"$LOG" 2>&1 </dev/null &
+# spawns is stopped with it. It listens on a port of its own choosing
+# (PORT=0) and says which in its log.
+echo "run: starting server: $SERVER_CMD" >&2
+PORT=0 NO_COLOR=1 setsid bash -c "$SERVER_CMD" >"$LOG" 2>&1 </dev/null &
 SERVER_PID=$!
 
 stop_server() {
@@ -66,6 +52,16 @@ show_log() {
   echo "---- server log (last 40 lines) ----" >&2
   tail -n 40 "$LOG" >&2 || true
 }
+fail() { # one line, and the tally scripts/test.sh reads
+  echo "run: $*" >&2
+  show_log
+  echo "browser: 0 passed, 1 failed"
+  exit 1
+}
+
+PORT="$("$ROOT/scripts/listening-port.sh" "$LOG" "$SERVER_PID" "${SERVER_WAIT_SECS:-20}")" ||
+  fail "no server port"
+URL="http://127.0.0.1:$PORT"
 
 # Wait until GET / answers 200.
 now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "$((t / 1000))"; }
@@ -74,18 +70,30 @@ until node -e '
   fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
     .then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1));
 ' "$URL/"; do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "run: the server exited before answering" >&2; show_log; exit 1
-  fi
-  if [ "$(now_ms)" -ge "$deadline" ]; then
-    echo "run: the server did not answer GET / with 200 in time" >&2; show_log; exit 1
-  fi
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited before answering"
+  [ "$(now_ms)" -lt "$deadline" ] || fail "the server did not answer GET / with 200 in time"
   sleep 0.2
 done
 
 if [ "$#" -eq 0 ]; then set -- "$HERE"/*.test.mjs; fi
-status=0
+# TAP, shown as it comes and kept for the counts: a test that failed, timed
+# out (node:test files it as cancelled), was skipped or left todo does not
+# pass, nor does a run that crashed before its summary.
+TAP="$ARTIFACTS_DIR/browser-tests.tap"
+set +e
 SERVER_URL="$URL" timeout --kill-after=10 180 \
-  node --test --test-reporter="${TEST_REPORTER:-tap}" "$@" || status=$?
-if [ "$status" -ne 0 ]; then show_log; fi
-exit "$status"
+  node --test --test-reporter=tap "$@" 2>&1 | tee "$TAP"
+status=${PIPESTATUS[0]}
+set -e
+read -r pass fail < <("$ROOT/scripts/tap-counts.sh" browser "$TAP")
+if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
+  echo "run: node --test exited with status $status" >&2
+  fail=1
+fi
+if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
+  echo "run: no test ran" >&2
+  fail=1
+fi
+if [ "$fail" -ne 0 ]; then show_log; fi
+echo "browser: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -4,18 +4,32 @@
 #
 #   SERVER_CMD="node tests/interop/reference/server.mjs" tests/interop/run.sh
 #
-# SERVER_CMD is run with `bash -c` from the repository root, with PORT set; it
-# must listen on 127.0.0.1:$PORT (Socket.IO path /socket.io/).
+# SERVER_CMD is run with `bash -c` from the repository root, with PORT=0; it
+# must listen on a free port of 127.0.0.1 (Socket.IO path /socket.io/) and
+# log `listening on http://127.0.0.1:PORT` (the reference server and the
+# conformance example do), so the suites reach that very process.
 #
-# Optional environment:
-#   INTEROP_SUITES           "js python" (default) or just one of them
+# Prints `interop: N passed, N failed` (a failed, timed-out, skipped or todo
+# test does not pass) and exits non-zero unless every test of every suite
+# run passed. Optional environment:
+#   INTEROP_SUITES           "js python" (default) or just one of them; any
+#                            other value is an error (scripts/test.sh always
+#                            runs both)
 #   INTEROP_STARTUP_TIMEOUT  seconds to wait for the server (default 20)
-#   INTEROP_PORT             port to use instead of picking a free one in 3301-3399
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 SUITES="${INTEROP_SUITES:-js python}"
+for suite in $SUITES; do
+  [[ "$suite" == js || "$suite" == python ]] || {
+    echo "interop: error: unknown suite $suite in INTEROP_SUITES (js, python)" >&2
+    echo "interop: 0 passed, 1 failed"
+    exit 2
+  }
+done
+[[ " $SUITES " == *" js "* && " $SUITES " == *" python "* ]] ||
+  echo "interop: note: INTEROP_SUITES=\"$SUITES\": only these suites run"
 STARTUP_TIMEOUT="${INTEROP_STARTUP_TIMEOUT:-20}"
 SUITE_TIMEOUT=900 # hard bound for one whole suite (each test is bounded on its own: 20 s JS, 30 s Python)
 
@@ -27,6 +41,7 @@ fi
 say() { echo "interop: $*"; }
 die() {
   echo "interop: error: $*" >&2
+  echo "interop: 0 passed, 1 failed"
   exit 2
 }
 
@@ -55,35 +70,6 @@ install_python() {
 [[ " $SUITES " == *" python "* ]] && install_python
 
 # ---------------------------------------------------------------- server
-port_is_free() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-finally:
-    s.close()
-EOF
-}
-
-pick_port() {
-  local start=$((RANDOM % 99)) i p
-  for ((i = 0; i < 99; i++)); do
-    p=$((3301 + (start + i) % 99))
-    if port_is_free "$p"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-PORT="${INTEROP_PORT:-}"
-if [[ -z "$PORT" ]]; then PORT="$(pick_port)" || die "no free port in 3301-3399"; fi
-SERVER_URL="http://127.0.0.1:$PORT"
-
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")"
 SERVER_LOG="$WORK/server.log"
 SERVER_PID=""
@@ -115,14 +101,19 @@ server_log_tail() {
   echo "---------------------------------------" >&2
 }
 
-say "starting server on port $PORT: $SERVER_CMD"
+say "starting server: $SERVER_CMD"
 cd "$ROOT" || die "cannot cd to the repository root"
 if command -v setsid >/dev/null; then
-  PORT="$PORT" setsid bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
+  PORT=0 NO_COLOR=1 setsid bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
 else
-  PORT="$PORT" bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
+  PORT=0 NO_COLOR=1 bash -c "$SERVER_CMD" >"$SERVER_LOG" 2>&1 </dev/null &
 fi
 SERVER_PID=$!
+PORT=$("$ROOT/scripts/listening-port.sh" "$SERVER_LOG" "$SERVER_PID" "$STARTUP_TIMEOUT") || {
+  server_log_tail
+  die "the server did not log the port it listens on"
+}
+SERVER_URL="http://127.0.0.1:$PORT"
 
 server_answers() {
   python3 - "$SERVER_URL/socket.io/?EIO=4&transport=polling" <<'EOF'
@@ -141,14 +132,12 @@ until server_answers; do
     wait "$SERVER_PID"
     rc=$?
     SERVER_PID=""
-    echo "interop: error: the server exited (status $rc) before answering $SERVER_URL/socket.io/?EIO=4&transport=polling" >&2
     server_log_tail
-    exit 2
+    die "the server exited (status $rc) before answering $SERVER_URL/socket.io/?EIO=4&transport=polling"
   fi
   if ((SECONDS >= deadline)); then
-    echo "interop: error: the server did not answer $SERVER_URL/socket.io/?EIO=4&transport=polling within ${STARTUP_TIMEOUT} s" >&2
     server_log_tail
-    exit 2
+    die "the server did not answer $SERVER_URL/socket.io/?EIO=4&transport=polling within ${STARTUP_TIMEOUT} s"
   fi
   sleep 0.2
 done
@@ -163,7 +152,7 @@ count_of() {
 }
 
 export SERVER_URL
-JS_PASS=0 JS_FAIL=0 PY_PASS=0 PY_FAIL=0
+JS_PASS=0 JS_FAIL=0 PY_PASS=0 PY_FAIL=0 OTHER_FAIL=0
 FAILED=0
 
 # Compact TAP: one line per test, details only for failures (without the
@@ -173,7 +162,7 @@ compact_tap() {
     /^TAP version/ || /^# Subtest:/ { next }
     /^1\.\.[0-9]+$/ { failing = 0; next }
     /^(not )?ok [0-9]+ / { failing = ($1 == "not"); dump = 0; out(); next }
-    /^# (tests|pass|fail|cancelled|skipped) / { out(); next }
+    /^# (tests|pass|fail|cancelled|skipped|todo) / { out(); next }
     /^  (expected|actual):/ { dump = 1; next }
     /^  [^ ]/ { dump = 0 }
     /^ / || /^#/ { if (failing && !dump) out(); next }
@@ -190,9 +179,8 @@ if [[ " $SUITES " == *" js "* ]]; then
         --test-force-exit ./*.test.mjs 2>&1
   ) | tee "$WORK/js.tap" | compact_tap
   rc=${PIPESTATUS[0]}
-  JS_PASS="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/js.tap" | tail -n1)"
-  JS_FAIL="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/js.tap" | tail -n1)"
-  JS_PASS="${JS_PASS:-0}" JS_FAIL="${JS_FAIL:-0}"
+  # Failed, cancelled (timed out), skipped and todo tests all count as failed.
+  read -r JS_PASS JS_FAIL < <("$ROOT/scripts/tap-counts.sh" "interop js" "$WORK/js.tap")
   if ((rc != 0)); then
     FAILED=1
     ((JS_FAIL == 0)) && JS_FAIL=1 # crashed or timed out without a summary
@@ -211,6 +199,14 @@ if [[ " $SUITES " == *" python "* ]]; then
   summary="$(grep -E '^[=[:space:]]*[0-9]+ (passed|failed|error)' "$WORK/py.out" | tail -n1)"
   PY_PASS="$(count_of passed "$summary")"
   PY_FAIL=$(($(count_of failed "$summary") + $(count_of 'errors?' "$summary")))
+  # A skipped or expected-to-fail test did not pass either.
+  for word in skipped xfailed xpassed; do
+    n=$(count_of "$word" "$summary")
+    if ((n > 0)); then
+      echo "interop python: $n test(s) $word: counted as failed" >&2
+      PY_FAIL=$((PY_FAIL + n))
+    fi
+  done
   if ((rc != 0)); then
     FAILED=1
     ((PY_FAIL == 0)) && PY_FAIL=1
@@ -220,10 +216,15 @@ fi
 
 if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
   wait "$SERVER_PID"
-  echo "interop: error: the server exited during the run (status $?)" >&2
+  echo "interop: error: the server exited during the run (status $?): counted as one failure" >&2
   SERVER_PID=""
-  FAILED=1
+  OTHER_FAIL=1
 fi
+if ((JS_PASS + JS_FAIL + PY_PASS + PY_FAIL == 0)); then
+  echo "interop: error: no test ran" >&2
+  OTHER_FAIL=1
+fi
+((JS_FAIL + PY_FAIL + OTHER_FAIL > 0)) && FAILED=1
 if ((FAILED)); then
   server_log_tail
 fi
@@ -232,5 +233,5 @@ parts=()
 [[ " $SUITES " == *" js "* ]] && parts+=("js $JS_PASS passed, $JS_FAIL failed")
 [[ " $SUITES " == *" python "* ]] && parts+=("python $PY_PASS passed, $PY_FAIL failed")
 (IFS=';' && echo "interop: ${parts[*]}" | sed 's/;/; /g')
-echo "interop: $((JS_PASS + PY_PASS)) passed, $((JS_FAIL + PY_FAIL)) failed"
+echo "interop: $((JS_PASS + PY_PASS)) passed, $((JS_FAIL + PY_FAIL + OTHER_FAIL)) failed"
 exit "$FAILED"

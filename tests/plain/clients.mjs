@@ -92,7 +92,13 @@ export class SocketIoClient {
     });
     const c = new SocketIoClient(socket, label);
     socket.onAny((event, ...args) => c.inbox.push({ type: "event", event, data: args[0], args }));
-    socket.on("disconnect", (reason) => c.inbox.end(`disconnected (${reason})`));
+    // What the plain clients report as error envelopes: a refused or lost
+    // connection that the test did not ask for.
+    socket.on("connect_error", (err) => c.issues.push({ type: "connect_error", message: err.message }));
+    socket.on("disconnect", (reason) => {
+      if (reason !== "io client disconnect") c.issues.push({ type: "disconnect", reason });
+      c.inbox.end(`disconnected (${reason})`);
+    });
     try {
       await new Promise((resolve, reject) => {
         socket.once("connect", resolve);
@@ -110,11 +116,13 @@ export class SocketIoClient {
     this.socket = socket;
     this.label = label;
     this.inbox = new Inbox(label);
+    this.issues = [];
   }
 
   async ack(event, arg) {
     const answer = await this.socket.timeout(EVENT_TIMEOUT).emitWithAck(event, arg);
     if (answer?.error) {
+      this.issues.push({ type: "refused", event, error: answer.error });
       throw new Error(`${this.label}: ${event} refused: ${JSON.stringify(answer.error)}`);
     }
     return answer;
@@ -128,8 +136,9 @@ export class SocketIoClient {
     return this.ack("hub:publish", { room, event, data });
   }
 
+  /** Refused requests, connect errors and disconnects the test did not ask for. */
   problems() {
-    return [];
+    return this.issues;
   }
 
   async close() {
@@ -373,8 +382,10 @@ export class PollClient {
 }
 
 /**
- * The HTTP API's `POST /api/v1/publish` as a sender (no session, receives
- * nothing); `room` may be a list.
+ * The HTTP API's `POST /api/v1/publish` as a sender: no session, so it is
+ * no member of any room and receives nothing (`receives: false`: the "no
+ * echo" rule does not apply to it; the publish's `delivered` count is what
+ * shows where a message went). `room` may be a list.
  */
 export class ApiSender {
   static async open({ ns, label }) {
@@ -384,7 +395,8 @@ export class ApiSender {
   constructor(ns, label) {
     this.ns = ns;
     this.label = label;
-    this.inbox = new Inbox(label);
+    this.receives = false;
+    this.issues = [];
   }
 
   async publish(room, event, data) {
@@ -394,12 +406,16 @@ export class ApiSender {
       body: JSON.stringify({ ns: this.ns, [Array.isArray(room) ? "rooms" : "room"]: room, event, data }),
     });
     const text = await res.text();
-    if (res.status !== 200) throw new Error(`${this.label}: publish answered ${res.status}: ${text}`);
+    if (res.status !== 200) {
+      this.issues.push({ type: "http", status: res.status, body: text });
+      throw new Error(`${this.label}: publish answered ${res.status}: ${text}`);
+    }
     return JSON.parse(text);
   }
 
+  /** Requests the API refused. */
   problems() {
-    return [];
+    return this.issues;
   }
 
   /** The sids in `room` (`GET /api/v1/rooms/{room}/members`). */

@@ -6,9 +6,10 @@
 #
 #   tests/plain/run.sh [test files...]
 #
-# Starts target/release/wirehub (build it first) on free ports of
-# 3700-3749 (HTTP, TCP, UDP) with a random API key, runs the node:test
-# files, prints `plain: N passed, M failed`, and exits non-zero on failure.
+# Starts target/release/wirehub (build it first) on ports of its choosing
+# (HTTP, TCP, UDP; read from its log) with a random API key, runs the
+# node:test files, prints `plain: N passed, M failed` (a failed, timed-out,
+# skipped or todo test does not pass), and exits non-zero on failure.
 # Optional environment:
 #   WIREHUB_BIN            the server binary (default target/release/wirehub)
 #   PLAIN_STARTUP_TIMEOUT  seconds to wait for the server (default 20)
@@ -39,37 +40,6 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "$want" >"$stamp"
 fi
 
-# ---------------------------------------------------------------- ports
-# Three distinct free ports of 3700-3749, from a random start: HTTP and TCP
-# checked with a TCP bind, UDP with a UDP bind.
-read -r PORT TCP_PORT UDP_PORT < <(node -e '
-  const net = require("node:net"), dgram = require("node:dgram");
-  const lo = 3700, n = 50;
-  const tcpFree = (port) => new Promise((resolve) => {
-    const srv = net.createServer().once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-  const udpFree = (port) => new Promise((resolve) => {
-    const s = dgram.createSocket("udp4").once("error", () => resolve(false));
-    s.bind(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-  (async () => {
-    const start = Math.floor(Math.random() * n), picked = [];
-    for (const free of [tcpFree, tcpFree, udpFree]) {
-      for (let i = 0; i < n; i++) {
-        const port = lo + ((start + picked.length * 7 + i) % n);
-        if (!picked.includes(port) && await free(port)) { picked.push(port); break; }
-      }
-    }
-    if (picked.length < 3) process.exit(1);
-    console.log(picked.join(" "));
-  })();
-')
-[[ -n "${UDP_PORT:-}" ]] || die "no three free ports in 3700-3749"
-
-export SERVER_URL="http://127.0.0.1:$PORT"
-export WIREHUB_TCP_ADDR="127.0.0.1:$TCP_PORT"
-export WIREHUB_UDP_ADDR="127.0.0.1:$UDP_PORT"
 WIREHUB_API_KEY="$(node -p 'require("node:crypto").randomBytes(18).toString("hex")')"
 export WIREHUB_API_KEY
 
@@ -103,11 +73,27 @@ server_log_tail() {
   echo "---------------------------------------" >&2
 }
 
-say "starting wirehub serve on $SERVER_URL, tcp $WIREHUB_TCP_ADDR, udp $WIREHUB_UDP_ADDR"
-NO_COLOR=1 "$BIN" serve --port "$PORT" --tcp "$WIREHUB_TCP_ADDR" --udp "$WIREHUB_UDP_ADDR" \
+# Every listener on port 0: the server picks free ports and logs them, so
+# what the tests reach is this server, whatever else runs on the machine.
+say "starting wirehub serve (HTTP, TCP and UDP on ports of its choosing)"
+NO_COLOR=1 "$BIN" serve --port 0 --tcp 127.0.0.1:0 --udp 127.0.0.1:0 \
   --api-key "$WIREHUB_API_KEY" \
   >"$SERVER_LOG" 2>&1 </dev/null &
 SERVER_PID=$!
+port_of() { # [LABEL]: the port the server logged (for LABEL)
+  "$ROOT/scripts/listening-port.sh" "$SERVER_LOG" "$SERVER_PID" "$STARTUP_TIMEOUT" "$@"
+}
+no_port() {
+  server_log_tail
+  die "no $1 port in the server log"
+}
+PORT=$(port_of) || no_port HTTP
+TCP_PORT=$(port_of 'plain TCP \(NDJSON\)') || no_port TCP
+UDP_PORT=$(port_of 'plain UDP \(datagrams\)') || no_port UDP
+export SERVER_URL="http://127.0.0.1:$PORT"
+export WIREHUB_TCP_ADDR="127.0.0.1:$TCP_PORT"
+export WIREHUB_UDP_ADDR="127.0.0.1:$UDP_PORT"
+say "server on $SERVER_URL, tcp $WIREHUB_TCP_ADDR, udp $WIREHUB_UDP_ADDR"
 
 # Up when the HTTP API accepts the key (the gateways are bound before HTTP
 # is served, so they are up too).
@@ -144,7 +130,7 @@ compact_tap() {
     /^TAP version/ || /^# Subtest:/ { next }
     /^1\.\.[0-9]+$/ { failing = 0; next }
     /^(not )?ok [0-9]+ / { failing = ($1 == "not"); dump = 0; out(); next }
-    /^# (tests|pass|fail|cancelled|skipped|duration_ms) / { out(); next }
+    /^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) / { out(); next }
     /^  (expected|actual|stack):/ { dump = 1; next }
     /^  [^ ]/ { dump = 0 }
     /^ / || /^#/ { if (failing && !dump) out(); next }
@@ -163,13 +149,13 @@ say "socket.io-client $(node -p 'require(process.argv[1]).version' "$HERE/node_m
       --test-force-exit "${files[@]}" 2>&1
 ) | tee "$WORK/tap" | compact_tap
 rc=${PIPESTATUS[0]}
-pass="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/tap" | tail -n1)"
-fail="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/tap" | tail -n1)"
-pass="${pass:-0}" fail="${fail:-0}"
+# Failed, cancelled (timed out), skipped and todo tests all count as failed.
+read -r pass fail < <("$ROOT/scripts/tap-counts.sh" plain "$WORK/tap")
 if ((rc != 0)); then
   ((fail == 0)) && fail=1 # crashed or timed out without a summary
   ((rc == 124)) && echo "plain: error: the tests timed out after $SUITE_TIMEOUT s" >&2
 fi
+((pass + fail == 0)) && fail=1 # nothing ran
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   echo "plain: error: the server exited during the run" >&2
   ((fail == 0)) && fail=1

@@ -80,6 +80,8 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(9001);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    // The bound port (PORT=0 picks a free one): tests/autobahn/run.sh reads it here.
+    let port = listener.local_addr()?.port();
     eprintln!("{variant:?} echo listening on ws://127.0.0.1:{port}");
     loop {
         let (tcp, _) = match listener.accept().await {

@@ -95,23 +95,27 @@ impl Backoff {
         self.policy.enabled && self.policy.attempts.is_none_or(|max| self.attempts < max)
     }
 
-    /// The delay before the next attempt; counts the attempt.
+    /// The delay before the next attempt; counts the attempt. In
+    /// milliseconds, as the official client computes it: the deviation is
+    /// a whole number of milliseconds (computed in seconds, it would round
+    /// down to no jitter at all for any delay under 2 s).
     pub(crate) fn next_delay(&mut self) -> Duration {
-        let base = self.policy.delay.as_secs_f64() * 2f64.powi(self.attempts.min(62) as i32);
+        let base_ms =
+            self.policy.delay.as_secs_f64() * 1000.0 * 2f64.powi(self.attempts.min(62) as i32);
         self.attempts += 1;
         let factor = self.policy.randomization_factor;
         let ms = if factor > 0.0 {
             let r = self.random();
-            let deviation = (r * factor * base).floor();
+            let deviation = (r * factor * base_ms).floor();
             if (r * 10.0).floor() as u64 & 1 == 0 {
-                base - deviation
+                base_ms - deviation
             } else {
-                base + deviation
+                base_ms + deviation
             }
         } else {
-            base
+            base_ms
         };
-        Duration::from_secs_f64(ms.max(0.0)).min(self.policy.max_delay)
+        Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(self.policy.max_delay)
     }
 
     /// Starts over after a successful connection.
@@ -159,13 +163,40 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_the_factor() {
+    fn jitter_stays_within_the_factor_and_spreads_both_ways() {
         let mut b = Backoff::new(Reconnection::default());
-        for _ in 0..200 {
-            b.reset();
-            let d = b.next_delay().as_millis();
-            assert!((500..=1500).contains(&d), "{d}");
+        b.rng = 0x9E37_79B9_7F4A_7C15; // a fixed seed: the same draws every run
+        let delays: Vec<u128> = (0..200)
+            .map(|_| {
+                b.reset();
+                b.next_delay().as_millis()
+            })
+            .collect();
+        for d in &delays {
+            assert!((500..=1500).contains(d), "{d}");
         }
+        // The delays really vary: below and above 1 s, over most of the range.
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 100, "{} distinct delays", distinct.len());
+        assert!(delays.iter().any(|d| *d < 700), "none well below 1 s");
+        assert!(delays.iter().any(|d| *d > 1300), "none well above 1 s");
+        let below = delays.iter().filter(|d| **d < 1000).count();
+        assert!((60..=140).contains(&below), "{below} of 200 below 1 s");
+    }
+
+    #[test]
+    fn jitter_applies_to_short_delays_too() {
+        let policy = Reconnection::default().delay(Duration::from_millis(100));
+        let mut b = Backoff::new(policy);
+        b.rng = 0x2545_F491_4F6C_DD1D;
+        let delays: std::collections::BTreeSet<u128> = (0..50)
+            .map(|_| {
+                b.reset();
+                b.next_delay().as_millis()
+            })
+            .collect();
+        assert!(delays.len() > 10, "{delays:?}");
+        assert!(delays.iter().all(|d| (50..=150).contains(d)), "{delays:?}");
     }
 
     #[test]

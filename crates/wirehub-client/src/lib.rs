@@ -75,3 +75,10 @@ pub use reason::DisconnectReason;
 pub use socket::{Emitter, Socket, SocketBuilder};
 pub use wirehub_proto::engineio::TransportKind;
 pub use wirehub_proto::socketio::{Args, Binary};
+
+/// The Rust samples of the repository's README (the client's and the
+/// server library's), compiled by `cargo test --doc` so they cannot rot:
+/// this crate has both the client and, as a dev-dependency, the server.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeSamples;

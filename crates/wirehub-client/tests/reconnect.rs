@@ -7,7 +7,6 @@ mod common;
 use common::fake::SilentServer;
 use common::node::NodeServer;
 use common::ours::OurServer;
-use common::ports::Fixed;
 use common::record::{recorder, tap_client, Recorder};
 use common::wait_until;
 use serde_json::json;
@@ -43,12 +42,13 @@ fn recorded(url: &str, transport: Transport, policy: Reconnection) -> (ClientBui
 }
 
 /// Kill, emit while down (one buffered, one volatile, one with an ack),
-/// restart, and check what arrives after the reconnection.
+/// restart, and check what arrives after the reconnection, and that the
+/// server answering is the restarted one (`instance`).
 async fn survives_restart(
     url: String,
     transport: Transport,
     kill: impl FnOnce(),
-    restart: impl FnOnce(),
+    restart: impl FnOnce() -> String,
 ) {
     let (builder, mut rec) = recorded(&url, transport, fast());
     let socket = builder.connect().await.unwrap();
@@ -66,7 +66,7 @@ async fn survives_restart(
     socket.emit("message", "buffered").unwrap();
     let acked = socket.emit_with_ack::<_, String>("message-with-ack", "ack me");
     let acked = tokio::spawn(acked);
-    restart();
+    let instance = restart();
     rec.expect("reconnect").await;
     rec.expect("connect").await;
     assert!(socket.connected());
@@ -84,40 +84,50 @@ async fn survives_restart(
     );
     socket.emit("message", "after").unwrap();
     assert_eq!(rec.expect("message-back").await.json(), json!(["after"]));
+    let answering: String = socket.emit_args_with_ack("instance", &()).await.unwrap();
+    assert_eq!(answering, instance, "the restarted server answers");
     socket.disconnect().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ours_restart_websocket() {
-    let server = OurServer::start_fixed(Fixed::OursRestartWebSocket);
+    let server = OurServer::start();
     let url = server.url();
     let server = std::sync::Mutex::new(server);
     survives_restart(
         url,
         Transport::WebSocket,
         || server.lock().unwrap().kill(),
-        || server.lock().unwrap().restart(),
+        || {
+            let mut server = server.lock().unwrap();
+            server.restart();
+            server.instance.clone()
+        },
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ours_restart_polling() {
-    let server = OurServer::start_fixed(Fixed::OursRestartPolling);
+    let server = OurServer::start();
     let url = server.url();
     let server = std::sync::Mutex::new(server);
     survives_restart(
         url,
         Transport::Polling,
         || server.lock().unwrap().kill(),
-        || server.lock().unwrap().restart(),
+        || {
+            let mut server = server.lock().unwrap();
+            server.restart();
+            server.instance.clone()
+        },
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_restart_upgrade() {
-    let Some(server) = NodeServer::start_fixed_or_skip(Fixed::NodeRestartUpgrade) else {
+    let Some(server) = NodeServer::start_or_skip() else {
         return;
     };
     let url = server.url();
@@ -126,14 +136,18 @@ async fn node_restart_upgrade() {
         url,
         Transport::Upgrade,
         || server.lock().unwrap().kill(),
-        || server.lock().unwrap().restart(),
+        || {
+            let mut server = server.lock().unwrap();
+            server.restart();
+            server.instance.clone()
+        },
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_restart_polling() {
-    let Some(server) = NodeServer::start_fixed_or_skip(Fixed::NodeRestartPolling) else {
+    let Some(server) = NodeServer::start_or_skip() else {
         return;
     };
     let url = server.url();
@@ -142,14 +156,18 @@ async fn node_restart_polling() {
         url,
         Transport::Polling,
         || server.lock().unwrap().kill(),
-        || server.lock().unwrap().restart(),
+        || {
+            let mut server = server.lock().unwrap();
+            server.restart();
+            server.instance.clone()
+        },
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gives_up_after_the_attempts_limit() {
-    let mut server = OurServer::start_fixed(Fixed::GivesUp);
+    let mut server = OurServer::start();
     let policy = fast().attempts(2).randomization_factor(0.0);
     let (builder, mut rec) = recorded(&server.url(), Transport::WebSocket, policy);
     let socket = builder.connect().await.unwrap();
@@ -167,12 +185,14 @@ async fn gives_up_after_the_attempts_limit() {
     // Joining again starts afresh once the server is back.
     server.restart();
     socket.connect().await.unwrap();
+    let answering: String = socket.emit_args_with_ack("instance", &()).await.unwrap();
+    assert_eq!(answering, server.instance, "the restarted server answers");
     socket.disconnect().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_buffering_emits_while_down_are_dropped() {
-    let server = OurServer::start_fixed(Fixed::WithoutBuffering);
+    let server = OurServer::start();
     let url = server.url();
     let server = std::sync::Mutex::new(server);
     let (builder, mut rec) = recorded(&url, Transport::WebSocket, fast());
@@ -187,6 +207,9 @@ async fn without_buffering_emits_while_down_are_dropped() {
     server.lock().unwrap().restart();
     rec.expect("connect").await;
     assert!(!rec.sees("message-back", Duration::from_millis(300)).await);
+    let answering: String = socket.emit_args_with_ack("instance", &()).await.unwrap();
+    let instance = server.lock().unwrap().instance.clone();
+    assert_eq!(answering, instance, "the restarted server answers");
     socket.disconnect().await;
 }
 

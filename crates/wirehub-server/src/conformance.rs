@@ -17,7 +17,8 @@
 //! ```
 //!
 //! [`interop_extensions`] adds events used only by our interop suites
-//! (`server-ack`, `collect-acks`, `disconnect-me`, `watch-disconnects`; see
+//! (`server-ack`, `collect-acks`, `disconnect-me`, `watch-disconnects`,
+//! `socket-count`; see
 //! `tests/interop/reference/server.mjs` for their Node equivalent), and
 //! [`cluster_contract`] the events of the cluster suites (see
 //! `tests/cluster/node-server.mjs`):
@@ -230,6 +231,11 @@ pub fn interop_extensions(socket: &SocketRef) {
             let _ = ack.send("watching");
         },
     );
+    // How many sockets the namespace has: the suites wait on it instead of
+    // sleeping until earlier tests' sockets are gone.
+    socket.on("socket-count", |s: SocketRef, ack: AckSender| async move {
+        let _ = ack.send(&s.namespace().socket_count());
+    });
     socket.on_disconnect(|s: SocketRef, reason: DisconnectReason| async move {
         if let Some(watchers) = s.namespace().to("watchers") {
             let _ = watchers.emit_args("peer-disconnected", &(s.id(), reason));

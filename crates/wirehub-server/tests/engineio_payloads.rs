@@ -6,7 +6,6 @@
 mod common;
 
 use common::{start, start_default, Polling, TestServer, WsClient};
-use std::time::Duration;
 use wirehub_server::SocketIo;
 
 /// A polling session connected to `/`, and its socket id.
@@ -61,8 +60,8 @@ async fn two_concurrent_gets_close_the_session() {
         let victim = victim.clone();
         async move { victim.get().await }
     });
-    // Let the first GET reach the session before the second one.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The first GET is held by the session before the second one comes.
+    server.probe.until_held("/socket.io/", 1).await;
     let second = victim.get().await;
     let first = common::within("the first GET", first).await.expect("task");
     let mut results = [(first.status, first.text()), (second.status, second.text())];

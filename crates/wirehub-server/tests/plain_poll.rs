@@ -65,10 +65,17 @@ async fn a_long_poll_returns_when_a_message_is_recorded() {
         let target = format!("/poll?room=a&since={next}&wait=10");
         common::http(addr, "GET", &target, &[], b"").await.json()
     });
-    // A message elsewhere does not end it; one in the room does.
+    // The server holds the poll before anything is published: what ends
+    // it is the wake-up, not a message already there when it came.
+    server.probe.until_held("/poll", 1).await;
+    // A message elsewhere does not end it: it wakes, finds nothing for
+    // room a, and waits again. One in the room does.
+    let waits = server.probe.waits("/poll");
     server
         .publish(json!({"room":"b","event":"chat","data":0}))
         .await;
+    server.probe.until_waits_beyond("/poll", waits).await;
+    assert_eq!(server.probe.held("/poll"), 1, "the poll still waits");
     let (_, offset) = server
         .publish(json!({"room":"a","event":"chat","data":1}))
         .await;

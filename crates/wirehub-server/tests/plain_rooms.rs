@@ -187,3 +187,42 @@ async fn rooms_switched_off_everywhere() {
         "not_allowed"
     );
 }
+
+/// `hub:leave` (as the README documents it for Socket.IO clients): a room
+/// name or a list, acked with the rooms left; a left room's messages no
+/// longer arrive; bad values are acked with an error and change nothing.
+#[tokio::test]
+async fn socketio_clients_leave_rooms_with_hub_leave() {
+    let server = start_plain(SocketIo::builder()).await;
+    let (mut sio, _) = server.sio().await;
+    sio.send(r#"421["hub:join",["a","b","c"]]"#);
+    assert_eq!(sio.recv_json("431").await, json!([{"rooms":["a","b","c"]}]));
+    sio.send(r#"422["hub:leave","a"]"#);
+    assert_eq!(sio.recv_json("432").await, json!([{"rooms":["b","c"]}]));
+    // In b and c only: a message to a does not arrive, one to b does (in
+    // order, so one to a would have come first).
+    server.io.to("a").emit("to-a", &1).expect("emit");
+    server.io.to("b").emit("to-b", &2).expect("emit");
+    assert_eq!(sio.recv_json("42").await, json!(["to-b", 2]));
+    // A list, with a room it is not in.
+    sio.send(r#"423["hub:leave",["b","never-joined"]]"#);
+    assert_eq!(sio.recv_json("433").await, json!([{"rooms":["c"]}]));
+    // Not a room name: an error, and c is kept.
+    sio.send(r#"424["hub:leave",5]"#);
+    let refused = sio.recv_json("434").await;
+    assert_eq!(refused[0]["error"]["code"], "bad_field", "{refused}");
+    server.io.to("c").emit("to-c", &3).expect("emit");
+    assert_eq!(sio.recv_json("42").await, json!(["to-c", 3]));
+    // A plain member of c sees the Socket.IO client's publish; after the
+    // client left c, its publish to c reaches c but no longer the client.
+    let mut plain = server.client(Kind::Ws, "/", &["c"]).await;
+    sio.send(r#"425["hub:leave","c"]"#);
+    assert_eq!(sio.recv_json("435").await, json!([{"rooms":[]}]));
+    plain
+        .send(json!({"type":"emit","event":"news","room":"c","data":"x","id":7}))
+        .await;
+    let ack = plain.expect_type("ack").await;
+    assert_eq!(ack["data"]["delivered"], 0, "{ack}");
+    server.marker();
+    assert_eq!(sio.recv_json("42").await, json!(["marker", 0]));
+}

@@ -2,12 +2,15 @@
 //! emits, events to server handlers and their acks, the server's
 //! `emit_with_ack`, join/leave acks, ping, close; namespaces and refusals
 //! (1008); bad envelopes (1007), binary messages (1003), oversized messages
-//! (1009), each closing only the offending client; rooms switched off.
+//! (1009), each closing only the offending client; rooms switched off; the
+//! server's pings, and the close of a peer that does not answer them.
 
 mod common;
 
 use common::plain::{start_plain, Kind, PlainServer};
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 use wirehub_server::SocketIo;
 
 async fn server() -> PlainServer {
@@ -210,4 +213,73 @@ async fn rooms_switched_off_answer_not_allowed_and_keep_the_client() {
         .await;
     assert_eq!(c.expect_error("not_allowed").await["id"], 4);
     c.assert_alive().await;
+}
+
+/// The README's `/ws` keep-alive: the server sends a WebSocket ping every
+/// ping interval; a peer that answers (any WebSocket client that reads:
+/// tungstenite answers each ping with a pong) stays, a silent one is dropped
+/// after an interval without an answer, with close code 1001 and reason
+/// "ping timeout".
+#[tokio::test]
+async fn server_pings_and_drops_a_silent_peer() {
+    let server =
+        start_plain(SocketIo::builder().ping_interval(std::time::Duration::from_millis(100))).await;
+    let url = format!("ws://{}/ws?ns=/", server.addr);
+
+    let (mut alive, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    let mut pings = 0;
+    while pings < 3 {
+        match next(&mut alive).await {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Text(_))) => {} // hello, welcome
+            other => panic!("expected pings, got {other:?}"),
+        }
+    }
+    // Three intervals later it is still served.
+    alive
+        .send(Message::text(r#"{"type":"ping"}"#))
+        .await
+        .expect("send");
+    loop {
+        match next(&mut alive).await {
+            Some(Ok(Message::Text(t))) => {
+                assert_eq!(t.as_str(), r#"{"type":"pong"}"#);
+                break;
+            }
+            Some(Ok(Message::Ping(_))) => {}
+            other => panic!("expected the pong, got {other:?}"),
+        }
+    }
+
+    drop(alive);
+
+    // This one reads its hello, then nothing more: no pong ever goes back.
+    let (mut silent, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    let hello = match next(&mut silent).await {
+        Some(Ok(Message::Text(t))) => serde_json::from_str::<serde_json::Value>(&t).expect("JSON"),
+        other => panic!("expected the hello, got {other:?}"),
+    };
+    let sid = hello["sid"].as_str().expect("sid").to_owned();
+    assert_eq!(server.reasons.wait(&sid).await, "ping timeout");
+    let close = loop {
+        match next(&mut silent).await {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close code"),
+            Some(Ok(Message::Ping(_) | Message::Text(_))) => {}
+            other => panic!("expected the close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(close.reason.as_str(), "ping timeout");
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next frame (at most `WAIT`).
+async fn next(ws: &mut Ws) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+    common::within("a frame", ws.next()).await
 }

@@ -22,17 +22,12 @@ async fn partial_request_heads_do_not_block_other_clients() {
         s.write_all(PARTIAL_HEAD).await.expect("write");
         slow.push(s);
     }
-    let started = Instant::now();
+    // Served while the slow heads wait (each step bounded by `WAIT`).
     w.assert_echo().await;
     let (mut fresh, _) = server.ws_connected().await;
     fresh.assert_echo().await;
     let session = server.polling().await;
     session.connect_ns("/", None).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "others were served only after {:?}",
-        started.elapsed()
-    );
     // The slow connections are still waiting: no response was sent.
     let mut byte = [0u8; 1];
     let read = tokio::time::timeout(Duration::from_millis(100), slow[0].read(&mut byte)).await;
@@ -40,8 +35,8 @@ async fn partial_request_heads_do_not_block_other_clients() {
     server.assert_healthy().await;
 }
 
+/// Waits for the 10 s header read timeout of `wirehub_server::serve`.
 #[tokio::test]
-#[ignore = "waits for the 10 s header read timeout"]
 async fn partial_request_head_is_dropped_after_the_header_timeout() {
     let server = start_default().await;
     let mut s = TcpStream::connect(server.addr).await.expect("connect");
@@ -112,10 +107,9 @@ async fn overlapping_post_closes_the_session() {
     let victim = server.polling().await;
     let id = victim.connect_ns("/", None).await;
     let mut first = start_trickle(server.addr, &victim.target(), b"4").await;
-    // Make sure the first POST is being read before the second one.
-    server.socket("/", &id).emit("sync", &1).unwrap();
-    assert_eq!(victim.poll().await, [r#"42["sync",1]"#]);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The first POST is being read (held: its body is incomplete) before
+    // the second one comes.
+    server.probe.until_held("/socket.io/", 1).await;
 
     let resp = victim.post(br#"42["message","x"]"#).await;
     assert_eq!(resp.status, 400, "{}", resp.text());

@@ -14,8 +14,14 @@ const P1: &str = r#"{"_placeholder":true,"num":1}"#;
 const P2: &str = r#"{"_placeholder":true,"num":2}"#;
 
 /// A connection on `/` sends `frames` (text, or binary when `Err`); the
-/// server must close it without answering, and nothing else.
+/// server must close it without answering, and nothing else, with the
+/// socket's disconnect reason "parse error".
 async fn assert_closes(server: &TestServer, frames: &[Result<&str, &[u8]>]) {
+    assert_closes_with(server, frames, "parse error").await;
+}
+
+/// [`assert_closes`] with disconnect reason `reason`.
+async fn assert_closes_with(server: &TestServer, frames: &[Result<&str, &[u8]>], reason: &str) {
     let (mut victim, id) = server.ws_connected().await;
     for frame in frames {
         match frame {
@@ -25,7 +31,8 @@ async fn assert_closes(server: &TestServer, frames: &[Result<&str, &[u8]>]) {
     }
     let got = victim.recv().await;
     assert_eq!(got, Msg::Closed, "after {frames:?}");
-    server.reasons.wait(&id).await;
+    let got = server.reasons.wait(&id).await;
+    assert_eq!(got, reason, "the disconnect reason after {frames:?}");
 }
 
 #[tokio::test]
@@ -49,11 +56,13 @@ async fn invalid_packets_close_only_that_connection() {
         r#"431{}"#,
         r#"41["x"]"#,
         r#"40/x,[1]"#,
-        r#"44{"message":1}"#,
     ];
     for case in cases {
         assert_closes(&server, &[Ok(case)]).await;
     }
+    // A CONNECT_ERROR is the server's to send: from a client it is a packet
+    // in the wrong state, not a malformed one.
+    assert_closes_with(&server, &[Ok(r#"44{"message":1}"#)], "forced close").await;
     w.assert_echo().await;
     other.send(r#"42["message","p"]"#).await;
     assert_eq!(other.poll().await, [r#"42["message-back","p"]"#]);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{echo_ns, http, start_default, Polling, Reasons, WsClient};
+use common::{echo_ns, http, start_default, PanicCheck, Polling, Reasons, WsClient};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::convert::Infallible;
@@ -53,11 +53,18 @@ impl Service<http::Request<Incoming>> for App {
     }
 }
 
-/// Serves `App` wrapped in a Socket.IO layer built from `builder`.
+/// Serves `App` wrapped in a Socket.IO layer built from `builder`; the
+/// last item fails the test when dropped if a server task panicked.
 async fn serve_app(
     builder: wirehub_server::SocketIoBuilder,
-) -> (SocketAddr, SocketIo, Reasons, oneshot::Sender<()>) {
-    common::install_panic_hook();
+) -> (
+    SocketAddr,
+    SocketIo,
+    Reasons,
+    oneshot::Sender<()>,
+    PanicCheck,
+) {
+    let panics = PanicCheck::new();
     let (layer, io) = builder.build_layer();
     let reasons = Reasons::default();
     echo_ns(&io, "/", &reasons);
@@ -73,12 +80,12 @@ async fn serve_app(
             .await
             .unwrap();
     });
-    (addr, io, reasons, stop)
+    (addr, io, reasons, stop, panics)
 }
 
 #[tokio::test]
 async fn other_paths_reach_the_inner_service() {
-    let (addr, _io, _reasons, _stop) = serve_app(SocketIo::builder()).await;
+    let (addr, _io, _reasons, _stop, _panics) = serve_app(SocketIo::builder()).await;
     let resp = http(addr, "GET", "/hello?x=1", &[], b"").await;
     assert_eq!(
         (resp.status, resp.text().as_str()),
@@ -107,12 +114,11 @@ async fn other_paths_reach_the_inner_service() {
     // Engine.IO errors stay the layer's.
     let resp = http(addr, "GET", "/socket.io/?EIO=4&transport=nope", &[], b"").await;
     resp.assert_error(400, 0, "Transport unknown");
-    common::assert_no_panic();
 }
 
 #[tokio::test]
 async fn custom_path_leaves_the_default_one_to_the_inner_service() {
-    let (addr, _io, _reasons, _stop) = serve_app(SocketIo::builder().path("rt")).await;
+    let (addr, _io, _reasons, _stop, _panics) = serve_app(SocketIo::builder().path("rt")).await;
     let resp = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", &[], b"").await;
     assert_eq!(resp.status, 418);
     assert_eq!(
@@ -134,7 +140,6 @@ async fn custom_path_leaves_the_default_one_to_the_inner_service() {
     let mut ws = WsClient::open_url(&url, &[], true).await;
     ws.connect_ns("/", None).await;
     ws.assert_echo().await;
-    common::assert_no_panic();
 }
 
 #[tokio::test]

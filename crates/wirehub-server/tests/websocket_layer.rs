@@ -10,7 +10,7 @@ mod common;
 
 use bytes::Bytes;
 use common::plain::start_plain;
-use common::{install_panic_hook, start_default, within};
+use common::{start_default, within, PanicCheck};
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -60,8 +60,21 @@ async fn assert_close_is_answered(url: &str) {
     );
 }
 
-async fn start_echo(max_message: usize) -> SocketAddr {
-    install_panic_hook();
+/// A bare echo on the WebSocket layer; fails the test when dropped if one
+/// of its tasks panicked.
+struct Echo {
+    addr: SocketAddr,
+    _panics: PanicCheck,
+}
+
+impl Echo {
+    fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+}
+
+async fn start_echo(max_message: usize) -> Echo {
+    let panics = PanicCheck::new();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let echo = WebSocketEcho::new(max_message);
@@ -70,7 +83,10 @@ async fn start_echo(max_message: usize) -> SocketAddr {
         echo,
         std::future::pending(),
     ));
-    addr
+    Echo {
+        addr,
+        _panics: panics,
+    }
 }
 
 #[tokio::test]
@@ -89,8 +105,8 @@ async fn plain_ws_answers_the_peers_close() {
 
 #[tokio::test]
 async fn echo_sends_messages_back_and_answers_the_close() {
-    let addr = start_echo(1 << 20).await;
-    let url = format!("ws://{addr}/");
+    let echo = start_echo(1 << 20).await;
+    let url = echo.url();
     let mut ws = open(&url).await;
     let big = vec![7u8; 100_000];
     for msg in [
@@ -109,8 +125,8 @@ async fn echo_sends_messages_back_and_answers_the_close() {
 
 #[tokio::test]
 async fn pings_are_answered_and_fragments_put_together() {
-    let addr = start_echo(1 << 20).await;
-    let mut ws = open(&format!("ws://{addr}/")).await;
+    let echo = start_echo(1 << 20).await;
+    let mut ws = open(&echo.url()).await;
     ws.send(Message::Ping(Bytes::from_static(b"are you there")))
         .await
         .expect("send");
@@ -144,8 +160,8 @@ async fn pings_are_answered_and_fragments_put_together() {
 
 #[tokio::test]
 async fn a_frame_that_breaks_the_protocol_is_failed_with_1002() {
-    let addr = start_echo(1 << 20).await;
-    let url = format!("ws://{addr}/");
+    let echo = start_echo(1 << 20).await;
+    let url = echo.url();
     let mut ws = open(&url).await;
     // A continuation with no message to continue.
     let stray = Frame::message(Bytes::from_static(b"x"), OpCode::Data(Data::Continue), true);
@@ -163,8 +179,8 @@ async fn a_frame_that_breaks_the_protocol_is_failed_with_1002() {
 
 #[tokio::test]
 async fn echo_fails_text_that_is_not_utf8_with_1007() {
-    let addr = start_echo(1 << 20).await;
-    let mut ws = open(&format!("ws://{addr}/")).await;
+    let echo = start_echo(1 << 20).await;
+    let mut ws = open(&echo.url()).await;
     let bad = Frame::message(
         Bytes::from_static(&[b'a', 0xff, 0xfe]),
         OpCode::Data(Data::Text),
@@ -177,8 +193,8 @@ async fn echo_fails_text_that_is_not_utf8_with_1007() {
 
 #[tokio::test]
 async fn echo_fails_an_oversized_message_with_1009_and_keeps_serving() {
-    let addr = start_echo(1024).await;
-    let url = format!("ws://{addr}/");
+    let echo = start_echo(1024).await;
+    let url = echo.url();
     let mut ws = open(&url).await;
     ws.send(Message::binary(vec![1u8; 2048]))
         .await

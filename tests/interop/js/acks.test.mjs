@@ -1,6 +1,6 @@
 // Acknowledgements in both directions, and broadcast acks ("collect-acks").
 import assert from "node:assert/strict";
-import { test, connected, emitAck, waitFor, sleep } from "./helpers.mjs";
+import { test, connected, emitAck, waitFor, untilOnly } from "./helpers.mjs";
 
 for (const transports of [["websocket"], ["polling"]]) {
   const tn = transports[0];
@@ -55,12 +55,13 @@ for (const transports of [["websocket"], ["polling"]]) {
 // io.timeout(1000).emit("collect", cb) reaches every socket of "/" -- including
 // the requester itself -- so every connected client must answer for timedOut=false.
 async function threeClients(connect) {
-  // let sockets of earlier tests finish disconnecting server-side
-  await sleep(200);
   const a = connect({ transports: ["websocket"] });
   const b = connect({ transports: ["polling"] });
   const c = connect();
   await Promise.all([connected(a), connected(b), connected(c)]);
+  // sockets of earlier tests may still be leaving server-side: wait until
+  // these three are all "/" has
+  await untilOnly(a, 3);
   return [a, b, c];
 }
 

@@ -171,6 +171,22 @@ export function emitAck(socket, event, ...args) {
   });
 }
 
+/**
+ * Resolves once the server's "/" namespace has exactly `count` sockets (the
+ * `socket-count` extension), asking every 20 ms; rejects after `timeout` ms.
+ */
+export async function untilOnly(socket, count, timeout = EVENT_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const [n] = await emitAck(socket, "socket-count");
+    if (n === count) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the namespace still has ${n} sockets after ${timeout} ms, expected ${count}`);
+    }
+    await sleep(20);
+  }
+}
+
 /** Emits "message" and resolves with the args of the next "message-back". */
 export async function echo(socket, ...args) {
   const back = waitFor(socket, "message-back");

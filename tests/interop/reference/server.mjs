@@ -1,15 +1,21 @@
 // Conformance server for the interop suites (Node reference implementation).
 //
 // Usage: PORT=3301 node tests/interop/reference/server.mjs
-// Listens on 127.0.0.1:$PORT. socket.io is resolved from tests/interop/js
-// (run `npm ci` there first; tests/interop/run.sh does it).
+// Listens on 127.0.0.1:$PORT (PORT=0: a free port) and prints
+// `reference server listening on http://127.0.0.1:PORT (instance ID)`: the
+// bound port, and an ID that the `instance` event acknowledges with, so a
+// test can check that the server answering is this one. socket.io is
+// resolved from tests/interop/js (run `npm ci` there first;
+// tests/interop/run.sh does it).
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../js/package.json", import.meta.url));
 const { Server } = require("socket.io");
 
-const port = Number(process.env.PORT || 3301);
+const port = Number(process.env.PORT ?? 3301);
+const instance = randomBytes(8).toString("hex");
 const httpServer = createServer();
 const io = new Server(httpServer, {
   path: "/socket.io/",
@@ -57,6 +63,9 @@ io.on("connection", (socket) => {
     ack && ack("watching");
   });
   socket.on("disconnect", (reason) => io.to("watchers").emit("peer-disconnected", socket.id, reason));
+  // which server process answers (printed at start), and how many sockets "/" has
+  socket.on("instance", (ack) => ack && ack(instance));
+  socket.on("socket-count", (ack) => ack && ack(io.of("/").sockets.size));
 });
 
 io.of("/custom").on("connection", (socket) => {
@@ -64,7 +73,8 @@ io.of("/custom").on("connection", (socket) => {
 });
 
 httpServer.listen(port, "127.0.0.1", () => {
-  console.log(`reference server listening on 127.0.0.1:${port}`);
+  const bound = httpServer.address().port;
+  console.log(`reference server listening on http://127.0.0.1:${bound} (instance ${instance})`);
 });
 
 const shutdown = (signal) => {

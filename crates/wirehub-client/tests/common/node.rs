@@ -1,15 +1,16 @@
 //! The Node reference server (`tests/interop/reference/server.mjs`,
-//! socket.io 4.8.4), run with `node` on a free port.
+//! socket.io 4.8.4), run with `node` on a port of its choosing.
 
-use super::ports;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running Node reference server; killed on drop.
 pub(crate) struct NodeServer {
     pub(crate) port: u16,
+    /// The id the running process acknowledges `instance` with.
+    pub(crate) instance: String,
     child: Option<Child>,
 }
 
@@ -34,38 +35,22 @@ pub(crate) fn unavailable() -> Option<String> {
 }
 
 impl NodeServer {
-    /// Starts the server, or `None` (with a message) if Node or the npm
-    /// modules are missing.
+    /// Starts the server; `None` if Node or the npm modules are missing and
+    /// the run is not strict (see [`super::require`]: under CI that fails
+    /// the test instead).
     pub(crate) fn start_or_skip() -> Option<Self> {
         if let Some(why) = unavailable() {
-            eprintln!("SKIPPED: the Node reference server cannot run: {why}");
+            super::require(&format!("the Node reference server cannot run: {why}"));
             return None;
         }
-        for _ in 0..5 {
-            if let Some(server) = Self::spawn(ports::free()) {
-                return Some(server);
-            }
+        match Self::spawn(0) {
+            Ok(server) => Some(server),
+            Err(why) => panic!("the Node reference server did not start: {why}"),
         }
-        panic!("the Node reference server did not start");
     }
 
-    /// Starts on the port of a test that restarts its server (or `None`, as
-    /// [`Self::start_or_skip`]).
-    pub(crate) fn start_fixed_or_skip(port: ports::Fixed) -> Option<Self> {
-        if let Some(why) = unavailable() {
-            eprintln!("SKIPPED: the Node reference server cannot run: {why}");
-            return None;
-        }
-        let mut server = NodeServer {
-            port: port.port(),
-            child: None,
-        };
-        server.restart();
-        Some(server)
-    }
-
-    /// Spawns on `port`; `None` if it exited (e.g. the port was taken).
-    fn spawn(port: u16) -> Option<Self> {
+    /// Spawns on `port` (0: a free one); waits for its `listening on` line.
+    fn spawn(port: u16) -> Result<Self, String> {
         let script = interop_dir().join("reference/server.mjs");
         let mut child = Command::new("node")
             .arg(script)
@@ -74,31 +59,36 @@ impl NodeServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("spawn node");
+            .map_err(|e| format!("spawn node: {e}"))?;
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("listening") {
-                    let _ = tx.send(());
+                // "reference server listening on http://127.0.0.1:PORT (instance ID)"
+                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                    let port = rest.split(' ').next().and_then(|p| p.parse::<u16>().ok());
+                    let instance = rest
+                        .split("(instance ")
+                        .nth(1)
+                        .map(|i| i.trim_end_matches(')').to_owned());
+                    let _ = tx.send((port, instance));
                 }
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if rx.recv_timeout(Duration::from_millis(50)).is_ok() {
-                return Some(NodeServer {
-                    port,
-                    child: Some(child),
-                });
-            }
-            if child.try_wait().ok().flatten().is_some() {
-                return None;
+        match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok((Some(port), Some(instance))) => Ok(NodeServer {
+                port,
+                instance,
+                child: Some(child),
+            }),
+            other => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                Err(format!(
+                    "no listening line ({other:?}), exit status {status:?}"
+                ))
             }
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        None
     }
 
     pub(crate) fn url(&self) -> String {
@@ -113,18 +103,22 @@ impl NodeServer {
         }
     }
 
-    /// Starts again on the same port.
+    /// Starts a new process on the same port (a new `instance`).
     pub(crate) fn restart(&mut self) {
         self.kill();
+        let mut last = String::new();
         for _ in 0..50 {
-            if let Some(server) = Self::spawn(self.port) {
-                *self = server;
-                return;
+            match Self::spawn(self.port) {
+                Ok(server) => {
+                    *self = server;
+                    return;
+                }
+                Err(why) => last = why,
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!(
-            "the Node reference server did not restart on port {}",
+            "the Node reference server did not restart on port {}: {last}",
             self.port
         );
     }

@@ -1,6 +1,9 @@
 //! Our server, in-process on its own runtime (so that `kill` drops every
 //! connection at once), serving the interop contract of
-//! `tests/interop/reference/server.mjs` plus a few extensions.
+//! `tests/interop/reference/server.mjs` plus a few extensions. Its runtime's
+//! threads carry the instance id in their name: a panic in one of its tasks
+//! (the server catches handler panics) fails the test when the server is
+//! killed or dropped.
 
 use super::ports;
 use serde_json::{json, Value};
@@ -11,24 +14,43 @@ use wirehub_server::{conformance, CorsOrigins, SocketIo};
 /// A running server; killed on drop.
 pub(crate) struct OurServer {
     pub(crate) port: u16,
+    /// The id this server acknowledges `instance` with (new on restart).
+    pub(crate) instance: String,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// The name of the threads of server `instance`.
+fn thread_name(instance: &str) -> String {
+    format!("test-server-{instance}")
+}
+
+/// A new random instance id.
+fn new_instance() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:016x}", h.finish())
+}
+
 impl OurServer {
+    /// Starts on a free port.
     pub(crate) fn start() -> Self {
         Self::start_on(ports::bind())
     }
 
-    /// Starts on the port of a test that restarts its server.
-    pub(crate) fn start_fixed(port: ports::Fixed) -> Self {
-        Self::start_on(ports::rebind(port.port()))
-    }
-
     fn start_on(listener: std::net::TcpListener) -> Self {
+        super::install_panic_hook();
         let port = listener.local_addr().expect("addr").port();
+        let instance = new_instance();
+        let id = instance.clone();
         listener.set_nonblocking(true).expect("nonblocking");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .thread_name(thread_name(&instance))
             .enable_all()
             .build()
             .expect("server runtime");
@@ -40,11 +62,12 @@ impl OurServer {
                 .connect_timeout(Duration::from_millis(1000))
                 .cors(CorsOrigins::Any)
                 .build_service();
-            register(&io);
+            register(&io, id);
             let _ = wirehub_server::serve(listener, service, std::future::pending()).await;
         });
         OurServer {
             port,
+            instance,
             runtime: Some(runtime),
         }
     }
@@ -53,14 +76,22 @@ impl OurServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Drops the server and every connection, as a crash would.
+    /// Drops the server and every connection, as a crash would; fails the
+    /// test if one of the server's tasks panicked.
     pub(crate) fn kill(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+            let panics = super::panics_on(&thread_name(&self.instance));
+            if !std::thread::panicking() {
+                assert!(
+                    panics.is_empty(),
+                    "a task of the test server panicked (it catches handler panics): {panics:?}"
+                );
+            }
         }
     }
 
-    /// Starts again on the same port.
+    /// Starts again on the same port, as a new instance.
     pub(crate) fn restart(&mut self) {
         self.kill();
         *self = Self::start_on(ports::rebind(self.port));
@@ -73,14 +104,22 @@ impl Drop for OurServer {
     }
 }
 
-fn register(io: &SocketIo) {
+fn register(io: &SocketIo, instance: String) {
     let server = io.clone();
     io.ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
         let io = server.clone();
+        let instance = instance.clone();
         async move {
             let _ = socket.emit("auth", &auth);
             conformance::contract(&socket, io);
             extensions(&socket);
+            // Which server answers (as the Node reference server's `instance`).
+            socket.on("instance", move |ack: AckSender| {
+                let instance = instance.clone();
+                async move {
+                    let _ = ack.send(&instance);
+                }
+            });
         }
     });
     io.ns(

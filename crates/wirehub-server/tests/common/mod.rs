@@ -5,15 +5,23 @@
 //! `plain` adds a server with every plain transport and their clients.
 //!
 //! Every wait is bounded by [`WAIT`]; a timeout panics with what was awaited.
+//! Every test server fails its test, when dropped, if a task of the test
+//! panicked meanwhile ([`PanicCheck`]): the server catches panics of its
+//! handlers, so without that check a failed assertion inside a handler (the
+//! "disconnected twice" check of [`Reasons`], say) would go unnoticed.
+//! [`Probe`] counts the requests a server holds (a long poll, a body still
+//! arriving), for tests that must wait until one is held.
 
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
 mod http_client;
 pub mod plain;
+mod probe;
 mod ws_client;
 
 pub use http_client::{http, read_response, request_head, HttpResponse, Polling};
+pub use probe::{Probe, Probed};
 pub use ws_client::{Msg, WsClient};
 
 use serde_json::Value;
@@ -43,34 +51,108 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
 
 // ---------------------------------------------------------------- panics
 
-static PANICKED_THREADS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every panic of the process: the name of its thread and its message.
+static PANICS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 static HOOK: Once = Once::new();
 
-/// Records the thread of every panic. `#[tokio::test]` runs the server's
-/// tasks on the test's own thread (named after the test), so a panic in
-/// any server task of a test is attributed to that test.
+/// Records every panic. `#[tokio::test]` runs the server's tasks on the
+/// test's own thread (named after the test), so a panic in any server task
+/// of a test is attributed to that test.
 pub fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let name = std::thread::current().name().unwrap_or("").to_owned();
-            PANICKED_THREADS
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            PANICS
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(name);
+                .push((name, message));
             previous(info);
         }));
     });
 }
 
-/// Fails if a task running on this test's thread panicked.
-pub fn assert_no_panic() {
+/// The messages of the panics of this test's thread that do not start
+/// with one of `allowed`.
+fn unexpected_panics(allowed: &[String]) -> Vec<String> {
     let me = std::thread::current().name().unwrap_or("").to_owned();
-    let panicked = PANICKED_THREADS
+    PANICS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .contains(&me);
-    assert!(!panicked, "a server task panicked during this test");
+        .iter()
+        .filter(|(thread, message)| {
+            *thread == me && !allowed.iter().any(|a| message.starts_with(a.as_str()))
+        })
+        .map(|(_, message)| message.clone())
+        .collect()
+}
+
+/// Fails if a task running on this test's thread panicked.
+pub fn assert_no_panic() {
+    let panics = unexpected_panics(&[]);
+    assert!(
+        panics.is_empty(),
+        "a task of this test panicked (the server catches handler panics): {panics:?}"
+    );
+}
+
+/// Part of every test server: when dropped at the end of a test that did
+/// not fail otherwise, fails it if a task on its thread panicked, other
+/// than with a message [`Self::allow`]ed.
+#[derive(Default)]
+pub struct PanicCheck {
+    allowed: Mutex<Vec<String>>,
+}
+
+impl PanicCheck {
+    pub fn new() -> Self {
+        install_panic_hook();
+        PanicCheck::default()
+    }
+
+    /// Panics whose message starts with `prefix` are expected (a test of
+    /// panicking handlers).
+    pub fn allow(&self, prefix: &str) {
+        self.allowed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(prefix.to_owned());
+    }
+
+    /// How many panics of this test's thread had a message starting with `prefix`.
+    pub fn count(&self, prefix: &str) -> usize {
+        let me = std::thread::current().name().unwrap_or("").to_owned();
+        PANICS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(thread, message)| *thread == me && message.starts_with(prefix))
+            .count()
+    }
+
+    /// Fails now if an unexpected panic happened so far.
+    pub fn check(&self) {
+        let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+        let panics = unexpected_panics(&allowed);
+        assert!(
+            panics.is_empty(),
+            "a task of this test panicked (the server catches handler panics): {panics:?}"
+        );
+    }
+}
+
+impl Drop for PanicCheck {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.check();
+        }
+    }
 }
 
 // ---------------------------------------------------------------- server
@@ -137,21 +219,38 @@ pub fn echo_ns(io: &SocketIo, name: &str, reasons: &Reasons) -> NamespaceRef {
     })
 }
 
-/// A server on 127.0.0.1, port 0, stopped when dropped.
+/// A server on 127.0.0.1, port 0, stopped when dropped; fails the test
+/// then if one of its tasks panicked.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub io: SocketIo,
     /// Disconnect reasons of the echo namespaces' sockets.
     pub reasons: Reasons,
+    /// The requests the server holds.
+    pub probe: Probe,
+    pub panics: PanicCheck,
     _stop: oneshot::Sender<()>,
 }
 
 /// Starts a server from `builder`, with the echo namespace on `/`.
 pub async fn start(builder: SocketIoBuilder) -> TestServer {
-    install_panic_hook();
+    start_with(builder, |io, reasons| {
+        echo_ns(io, "/", reasons);
+    })
+    .await
+}
+
+/// Starts a server from `builder` whose namespaces `register` sets up.
+pub async fn start_with(
+    builder: SocketIoBuilder,
+    register: impl FnOnce(&SocketIo, &Reasons),
+) -> TestServer {
+    let panics = PanicCheck::new();
     let (service, io) = builder.build_service();
+    let probe = Probe::default();
+    let service = probe.wrap(service);
     let reasons = Reasons::default();
-    echo_ns(&io, "/", &reasons);
+    register(&io, &reasons);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let (stop, stopped) = oneshot::channel::<()>();
@@ -167,6 +266,8 @@ pub async fn start(builder: SocketIoBuilder) -> TestServer {
         addr,
         io,
         reasons,
+        probe,
+        panics,
         _stop: stop,
     }
 }
@@ -223,7 +324,7 @@ impl TestServer {
     pub async fn assert_healthy(&self) {
         let fresh = self.polling().await;
         assert!(!fresh.sid.is_empty());
-        assert_no_panic();
+        self.panics.check();
     }
 }
 

@@ -4,7 +4,7 @@
 //! NDJSON streaming (both sending with `POST /send`), TCP and UDP — whose
 //! background reader decodes server envelopes into an inbox.
 
-use super::{http, install_panic_hook, register_echo, within, HttpResponse, Reasons, WsClient};
+use super::{http, register_echo, within, HttpResponse, PanicCheck, Probe, Reasons, WsClient};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -76,7 +76,8 @@ impl Kind {
     }
 }
 
-/// A server with every plain transport, stopped when dropped. Namespaces:
+/// A server with every plain transport, stopped when dropped (and failing
+/// the test then if one of its tasks panicked). Namespaces:
 /// `/` and `/chat` ([`plain_ns`]), and `/private`, whose middleware wants
 /// auth `{"token":"ok"}` and otherwise refuses with
 /// `unauthorized` / `{"reason":"bad token"}`.
@@ -87,12 +88,15 @@ pub struct PlainServer {
     pub io: SocketIo,
     pub hub: Arc<PlainHub>,
     pub reasons: Reasons,
+    /// The HTTP requests the server holds.
+    pub probe: Probe,
+    pub panics: PanicCheck,
     _stop: watch::Sender<bool>,
 }
 
 /// Starts a [`PlainServer`] from `builder`.
 pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
-    install_panic_hook();
+    let panics = PanicCheck::new();
     let (layer, io) = builder.build_layer();
     let reasons = Reasons::default();
     plain_ns(&io, "/", &reasons);
@@ -105,7 +109,8 @@ pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
         }
     });
     let hub = PlainHub::new(io.clone());
-    let service = layer.layer(hub.layer().layer(NotFound));
+    let probe = Probe::default();
+    let service = probe.wrap(layer.layer(hub.layer().layer(NotFound)));
     let (stop, stopped) = watch::channel(false);
     let signal = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -136,6 +141,8 @@ pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
         io,
         hub,
         reasons,
+        probe,
+        panics,
         _stop: stop,
     }
 }
@@ -231,7 +238,9 @@ impl PlainServer {
     }
 }
 
-/// What a plain client received.
+/// What a plain client received. A reader task that fails (a message that
+/// is not JSON, broken SSE or chunked framing: it panics) is no close: the
+/// test fails on its next receive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Got {
     /// An envelope, with the SSE `id:` (last event id) and `event:` name.
@@ -259,6 +268,8 @@ pub struct PlainClient {
     http: SocketAddr,
     out: Option<mpsc::UnboundedSender<Out>>,
     inbox: mpsc::UnboundedReceiver<Got>,
+    /// The close the reader reported, once it did.
+    closed: Option<Got>,
     /// The reader task, aborted on drop so the connection goes away.
     reader: Option<tokio::task::AbortHandle>,
 }
@@ -286,6 +297,7 @@ impl PlainClient {
             http,
             out,
             inbox,
+            closed: None,
             reader: None,
         };
         (client, deliver)
@@ -380,9 +392,18 @@ impl PlainClient {
         });
         let reader = tokio::spawn(async move {
             let mut buf = vec![0u8; 65536];
-            while let Ok(n) = socket.recv(&mut buf).await {
-                if deliver.send(env(&buf[..n], None, None)).is_err() {
-                    return;
+            loop {
+                match socket.recv(&mut buf).await {
+                    Ok(n) => {
+                        if deliver.send(env(&buf[..n], None, None)).is_err() {
+                            return;
+                        }
+                    }
+                    // E.g. the port is closed (ICMP): nothing more will come.
+                    Err(_) => {
+                        let _ = deliver.send(Got::Closed(None));
+                        return;
+                    }
                 }
             }
         });
@@ -524,12 +545,25 @@ impl PlainClient {
         let _ = tx.send(out);
     }
 
-    /// The next thing received.
+    /// The next thing received; once closed, the close again. Panics if
+    /// the reader task failed (it ended without reporting a close).
     pub async fn recv(&mut self) -> Got {
+        if let Some(closed) = &self.closed {
+            return closed.clone();
+        }
         let what = format!("a {:?} envelope", self.kind);
-        within(&what, self.inbox.recv())
-            .await
-            .unwrap_or(Got::Closed(None))
+        match within(&what, self.inbox.recv()).await {
+            Some(got) => {
+                if matches!(got, Got::Closed(_)) {
+                    self.closed = Some(got.clone());
+                }
+                got
+            }
+            None => panic!(
+                "the {:?} client's reader failed (see its panic above): not a close",
+                self.kind
+            ),
+        }
     }
 
     /// The next envelope (panics on a close).

@@ -9,12 +9,13 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-/// What a WebSocket client received.
+/// What a WebSocket client received. A reader task that fails (panics) is
+/// no close: the test fails on its next receive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Text(String),
     Binary(Vec<u8>),
-    /// The connection ended (close frame, end of stream, or error).
+    /// The connection ended (close frame, end of stream, or a read error).
     Closed,
 }
 
@@ -33,6 +34,8 @@ pub struct WsClient {
     pub open: Value,
     out: mpsc::UnboundedSender<Cmd>,
     inbox: mpsc::UnboundedReceiver<Msg>,
+    /// Whether the reader reported the end of the connection.
+    closed: bool,
 }
 
 impl WsClient {
@@ -112,6 +115,7 @@ impl WsClient {
             open: Value::Null,
             out,
             inbox,
+            closed: false,
         })
     }
 
@@ -172,11 +176,21 @@ impl WsClient {
         let _ = self.out.send(Cmd::Close);
     }
 
-    /// The next message (at most [`WAIT`]).
+    /// The next message (at most [`WAIT`]); once closed, `Closed` again.
+    /// Panics if the reader task failed (ended without reporting a close).
     pub async fn recv(&mut self) -> Msg {
-        within("a WebSocket message", self.inbox.recv())
-            .await
-            .unwrap_or(Msg::Closed)
+        if self.closed {
+            return Msg::Closed;
+        }
+        match within("a WebSocket message", self.inbox.recv()).await {
+            Some(msg) => {
+                self.closed = msg == Msg::Closed;
+                msg
+            }
+            None => {
+                panic!("the WebSocket client's reader failed (see its panic above): not a close")
+            }
+        }
     }
 
     /// The next message, which must be text.
