@@ -10,7 +10,7 @@
 //! waits for its request to come back from Redis) and ignores the echo.
 
 use super::common::{
-    answer_args, first_arg, local_options, message, packet, relay_acks, socket_from_value,
+    self, answer_args, first_arg, local_options, message, packet, relay_acks, socket_from_value,
     socket_value, wire_options, Relay,
 };
 use super::driver::{Driver, Handler};
@@ -19,8 +19,7 @@ use super::pending::{request_id, Expect, Table};
 use super::ClusterOptions;
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
-    LocalAdapter, Message, OffsetReceipt, Partial, Published, RemoteSocketData, ServerAckReply,
-    ServerAcks,
+    LocalAdapter, Message, Partial, Published, RemoteSocketData, ServerAckReply, ServerAcks,
 };
 use crate::io::rooms::Room;
 use crate::sync::lock;
@@ -32,6 +31,7 @@ use std::time::Duration;
 use wirehub_proto::cluster::classic::{
     Broadcast, Channels, Request, RequestKind, Response, ResponseKind, Target,
 };
+use wirehub_proto::cluster::WireOptions;
 use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
@@ -308,6 +308,41 @@ pub(super) fn gathered_sockets(
     })
 }
 
+impl common::Node for Inner {
+    fn local(&self) -> &LocalAdapter {
+        &self.local
+    }
+
+    fn ordered(&self) -> &Ordered {
+        &self.ordered
+    }
+
+    fn acks(&self) -> &Mutex<HashMap<Str, AckSink>> {
+        &self.acks
+    }
+
+    fn publish_broadcast(&self, msg: &Message, opts: &BroadcastOptions, offset: Option<u64>) {
+        Inner::publish_broadcast(self, msg, opts, offset)
+    }
+
+    fn publish_with_ack(
+        &self,
+        id: Str,
+        msg: &Message,
+        opts: WireOptions,
+    ) -> Result<(), AdapterError> {
+        let kind = RequestKind::BroadcastWithAck {
+            packet: packet(&self.ns, msg),
+            opts,
+        };
+        self.publish_request(Some(id), kind)
+    }
+
+    fn count_servers(self: Arc<Self>) -> BoxFuture<'static, Result<usize, AdapterError>> {
+        Box::pin(async move { Ok(self.others().await? + 1) })
+    }
+}
+
 fn handler(inner: &Arc<Inner>, on: fn(&Arc<Inner>, &str, Bytes)) -> Handler {
     let weak: Weak<Inner> = Arc::downgrade(inner);
     Arc::new(move |channel, payload| {
@@ -364,32 +399,7 @@ impl Adapter for ClassicAdapter {
     }
 
     fn broadcast(&self, msg: Message, opts: &BroadcastOptions) -> Result<Published, AdapterError> {
-        let inner = &self.inner;
-        let recorded = inner.local.emitter().recorded_rooms(opts);
-        if recorded.is_empty() && inner.ordered.idle() {
-            if !opts.local {
-                inner.publish_broadcast(&msg, opts, None);
-            }
-            let recipients = inner.local.broadcast_recorded(msg, opts, &[], None);
-            return Ok(Published {
-                recipients,
-                offset: OffsetReceipt::Ready(None),
-            });
-        }
-        let recipients = inner.local.sids(opts).len();
-        let needs_offset = !recorded.is_empty();
-        let (run, opts) = (inner.clone(), opts.clone());
-        let rx = inner.ordered.push(needs_offset, move |offset| {
-            if !opts.local {
-                run.publish_broadcast(&msg, &opts, offset);
-            }
-            run.local.broadcast_recorded(msg, &opts, &recorded, offset);
-        });
-        let offset = match needs_offset {
-            true => OffsetReceipt::Pending(rx),
-            false => OffsetReceipt::Ready(None),
-        };
-        Ok(Published { recipients, offset })
+        Ok(common::broadcast(&self.inner, msg, opts))
     }
 
     fn broadcast_with_ack(
@@ -398,30 +408,7 @@ impl Adapter for ClassicAdapter {
         opts: &BroadcastOptions,
         timeout: Duration,
     ) -> AckStream {
-        let inner = &self.inner;
-        let (stream, sink) = AckStream::new(timeout);
-        let id = request_id();
-        let mut wire = wire_options(opts, None);
-        wire.timeout = Some(timeout.as_millis() as u64);
-        let kind = RequestKind::BroadcastWithAck {
-            packet: packet(&inner.ns, &msg),
-            opts: wire,
-        };
-        if opts.local || inner.publish_request(Some(id.clone()), kind).is_err() {
-            sink.send(AckEvent::Servers(1));
-        } else {
-            lock(&inner.acks).insert(id.clone(), sink.clone());
-            let (inner, sink) = (inner.clone(), sink.clone());
-            tokio::spawn(async move {
-                let servers = inner.others().await.map_or(1, |others| others + 1);
-                sink.send(AckEvent::Servers(servers));
-                drop(sink);
-                tokio::time::sleep(timeout).await;
-                lock(&inner.acks).remove(&id);
-            });
-        }
-        inner.local.broadcast_with_ack(msg, opts, &sink);
-        stream
+        common::broadcast_with_ack(&self.inner, msg, opts, timeout)
     }
 
     fn fetch_sockets(

@@ -11,7 +11,7 @@
 //! ([`Counting::Heartbeats`], as `ClusterAdapterWithHeartbeat`).
 
 use super::common::{
-    answer_args, first_arg, local_options, message, packet, relay_acks, socket_from_value,
+    self, answer_args, first_arg, local_options, message, packet, relay_acks, socket_from_value,
     socket_value, wire_options, Relay,
 };
 use super::driver::{Driver, Handler};
@@ -20,8 +20,7 @@ use super::pending::{Expect, Table};
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
-    LocalAdapter, Message, OffsetReceipt, Partial, Published, RemoteSocketData, ServerAckReply,
-    ServerAcks,
+    LocalAdapter, Message, Partial, Published, RemoteSocketData, ServerAckReply, ServerAcks,
 };
 use crate::io::rooms::Room;
 use crate::sync::lock;
@@ -341,6 +340,41 @@ impl Inner {
     }
 }
 
+impl common::Node for Inner {
+    fn local(&self) -> &LocalAdapter {
+        &self.local
+    }
+
+    fn ordered(&self) -> &Ordered {
+        &self.ordered
+    }
+
+    fn acks(&self) -> &Mutex<HashMap<Str, AckSink>> {
+        &self.acks
+    }
+
+    fn publish_broadcast(&self, msg: &Message, opts: &BroadcastOptions, offset: Option<u64>) {
+        Inner::publish_broadcast(self, msg, opts, offset)
+    }
+
+    fn publish_with_ack(
+        &self,
+        id: Str,
+        msg: &Message,
+        opts: WireOptions,
+    ) -> Result<(), AdapterError> {
+        self.publish(Kind::Broadcast {
+            opts,
+            packet: packet(&self.ns, msg),
+            request_id: Some(id),
+        })
+    }
+
+    fn count_servers(self: Arc<Self>) -> BoxFuture<'static, Result<usize, AdapterError>> {
+        Box::pin(async move { self.server_count().await })
+    }
+}
+
 fn is_empty(expect: &Expect) -> bool {
     match expect {
         Expect::Count(n) => *n == 0,
@@ -428,32 +462,7 @@ impl Adapter for ClusteredAdapter {
     }
 
     fn broadcast(&self, msg: Message, opts: &BroadcastOptions) -> Result<Published, AdapterError> {
-        let inner = &self.inner;
-        let recorded = inner.local.emitter().recorded_rooms(opts);
-        if recorded.is_empty() && inner.ordered.idle() {
-            if !opts.local {
-                inner.publish_broadcast(&msg, opts, None);
-            }
-            let recipients = inner.local.broadcast_recorded(msg, opts, &[], None);
-            return Ok(Published {
-                recipients,
-                offset: OffsetReceipt::Ready(None),
-            });
-        }
-        let recipients = inner.local.sids(opts).len();
-        let needs_offset = !recorded.is_empty();
-        let (run, opts) = (inner.clone(), opts.clone());
-        let rx = inner.ordered.push(needs_offset, move |offset| {
-            if !opts.local {
-                run.publish_broadcast(&msg, &opts, offset);
-            }
-            run.local.broadcast_recorded(msg, &opts, &recorded, offset);
-        });
-        let offset = match needs_offset {
-            true => OffsetReceipt::Pending(rx),
-            false => OffsetReceipt::Ready(None),
-        };
-        Ok(Published { recipients, offset })
+        Ok(common::broadcast(&self.inner, msg, opts))
     }
 
     fn broadcast_with_ack(
@@ -462,31 +471,7 @@ impl Adapter for ClusteredAdapter {
         opts: &BroadcastOptions,
         timeout: Duration,
     ) -> AckStream {
-        let inner = &self.inner;
-        let (stream, sink) = AckStream::new(timeout);
-        let id = super::pending::request_id();
-        let mut wire = wire_options(opts, None);
-        wire.timeout = Some(timeout.as_millis() as u64);
-        let kind = Kind::Broadcast {
-            opts: wire,
-            packet: packet(&inner.ns, &msg),
-            request_id: Some(id.clone()),
-        };
-        if opts.local || inner.publish(kind).is_err() {
-            sink.send(AckEvent::Servers(1));
-        } else {
-            lock(&inner.acks).insert(id.clone(), sink.clone());
-            let (inner, sink) = (inner.clone(), sink.clone());
-            tokio::spawn(async move {
-                let servers = inner.server_count().await.unwrap_or(1);
-                sink.send(AckEvent::Servers(servers));
-                drop(sink);
-                tokio::time::sleep(timeout).await;
-                lock(&inner.acks).remove(&id);
-            });
-        }
-        inner.local.broadcast_with_ack(msg, opts, &sink);
-        stream
+        common::broadcast_with_ack(&self.inner, msg, opts, timeout)
     }
 
     fn fetch_sockets(

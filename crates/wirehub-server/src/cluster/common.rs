@@ -2,8 +2,16 @@
 //! travel, answers as values, and relaying this node's acknowledgements of
 //! another node's broadcast.
 
-use crate::io::adapter::{AckEvent, AckStream, BroadcastOptions, LocalAdapter, Message};
+use super::ordered::Ordered;
+use crate::io::adapter::{
+    AckEvent, AckSink, AckStream, AdapterError, BroadcastOptions, LocalAdapter, Message,
+    OffsetReceipt, Published,
+};
 use crate::io::RemoteSocketData;
+use crate::sync::lock;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wirehub_proto::cluster::value::{args_to_values, from_json, to_json_value, values_to_args};
 use wirehub_proto::cluster::{EventPacket, Value, WireOptions};
@@ -105,4 +113,94 @@ pub(crate) fn relay_acks(
             }
         }
     });
+}
+
+/// What a cluster adapter's state offers, whatever its protocol, so that
+/// the broadcasts of both protocols run the same way ([`broadcast`],
+/// [`broadcast_with_ack`]).
+pub(crate) trait Node: Send + Sync + 'static {
+    /// This node's room index.
+    fn local(&self) -> &LocalAdapter;
+    /// The namespace's queue behind the cluster's sequence.
+    fn ordered(&self) -> &Ordered;
+    /// The open broadcasts with acks, by request id.
+    fn acks(&self) -> &Mutex<HashMap<Str, AckSink>>;
+    /// Publishes a broadcast (recorded under `offset` when given).
+    fn publish_broadcast(&self, msg: &Message, opts: &BroadcastOptions, offset: Option<u64>);
+    /// Publishes a broadcast whose recipients answer to request `id`.
+    fn publish_with_ack(
+        &self,
+        id: Str,
+        msg: &Message,
+        opts: WireOptions,
+    ) -> Result<(), AdapterError>;
+    /// How many servers serve the namespace, this one included.
+    fn count_servers(self: Arc<Self>) -> BoxFuture<'static, Result<usize, AdapterError>>;
+}
+
+/// Delivers a broadcast here and publishes it: at once when it needs no
+/// offset and nothing waits; otherwise behind the namespace's queue, with
+/// an offset from the cluster's sequence if it is recorded.
+pub(crate) fn broadcast<N: Node>(
+    node: &Arc<N>,
+    msg: Message,
+    opts: &BroadcastOptions,
+) -> Published {
+    let local = node.local();
+    let recorded = local.emitter().recorded_rooms(opts);
+    if recorded.is_empty() && node.ordered().idle() {
+        if !opts.local {
+            node.publish_broadcast(&msg, opts, None);
+        }
+        let recipients = local.broadcast_recorded(msg, opts, &[], None);
+        return Published {
+            recipients,
+            offset: OffsetReceipt::Ready(None),
+        };
+    }
+    let recipients = local.sids(opts).len();
+    let needs_offset = !recorded.is_empty();
+    let (run, opts) = (node.clone(), opts.clone());
+    let rx = node.ordered().push(needs_offset, move |offset| {
+        if !opts.local {
+            run.publish_broadcast(&msg, &opts, offset);
+        }
+        run.local()
+            .broadcast_recorded(msg, &opts, &recorded, offset);
+    });
+    let offset = match needs_offset {
+        true => OffsetReceipt::Pending(rx),
+        false => OffsetReceipt::Ready(None),
+    };
+    Published { recipients, offset }
+}
+
+/// Delivers a broadcast with acks here and publishes it: every server,
+/// this one included, reports its recipient count (the stream learns how
+/// many servers there are), then each answer arrives.
+pub(crate) fn broadcast_with_ack<N: Node>(
+    node: &Arc<N>,
+    msg: Message,
+    opts: &BroadcastOptions,
+    timeout: Duration,
+) -> AckStream {
+    let (stream, sink) = AckStream::new(timeout);
+    let id = super::pending::request_id();
+    let mut wire = wire_options(opts, None);
+    wire.timeout = Some(timeout.as_millis() as u64);
+    if opts.local || node.publish_with_ack(id.clone(), &msg, wire).is_err() {
+        sink.send(AckEvent::Servers(1));
+    } else {
+        lock(node.acks()).insert(id.clone(), sink.clone());
+        let (node, sink) = (node.clone(), sink.clone());
+        tokio::spawn(async move {
+            let servers = node.clone().count_servers().await.unwrap_or(1);
+            sink.send(AckEvent::Servers(servers));
+            drop(sink);
+            tokio::time::sleep(timeout).await;
+            lock(node.acks()).remove(&id);
+        });
+    }
+    node.local().broadcast_with_ack(msg, opts, &sink);
+    stream
 }
