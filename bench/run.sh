@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: wirehub vs Node socket.io vs socketioxide.
 #
-#   bench/run.sh              full run (~10 min on an idle 2-core machine, up to ~25 on a busy one): bench/results/latest.{md,svg,json} + BENCHMARKS.md
+#   bench/run.sh              full run (~15 min on an idle 2-core machine, up to ~30 on a busy one): bench/results/latest.{md,svg,json} + BENCHMARKS.md
 #   bench/run.sh --smoke      seconds-long smoke of every scenario, no thresholds (CI): bench/results/smoke.*
 #
 # Options:
 #   --reps N                  repetitions of every case (default 2; smoke 1)
 #   --servers "a b"           subset of: wirehub node socketioxide
-#   --scenarios "a b"         subset of: echo fanout handshake idle polling transports
-#                             (transports: wirehub's fan-out with SSE / TCP / Socket.IO receivers)
+#   --scenarios "a b"         subset of: echo fanout handshake idle polling transports cluster
+#                             (transports: wirehub's fan-out with SSE / TCP / Socket.IO receivers;
+#                             cluster: cross-node fan-out, 2 nodes on Redis / NATS, wirehub and Node)
 #   --ping-interval MS        engine heartbeat of every server (default 5000)
 #   --ping-timeout MS         (default 20000)
 #   --conformance             run wirehub's examples/conformance.rs itself, and every
@@ -21,7 +22,10 @@
 # load generator (cargo, release), socketioxide (bench/peers/socketioxide, its
 # own Cargo project, shared target dir), Node socket.io (npm ci in
 # bench/peers/node). The server runs on core 1 (TOKIO_WORKER_THREADS=1 for
-# the tokio servers), the generator on core 0. See bench/README.md.
+# the tokio servers), the generator on core 0; the cluster scenario runs two
+# servers, both on core 1, on the Redis (127.0.0.1:6379) and NATS
+# (127.0.0.1:4222) already running (scripts/services.sh starts them if
+# installed). See bench/README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +35,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODE=full
 REPS=""
 SERVERS="wirehub node socketioxide"
-SCENARIOS="echo fanout handshake idle polling transports"
+SCENARIOS="echo fanout handshake idle polling transports cluster"
 QUIET_WAIT=1
 PING_INTERVAL=5000
 PING_TIMEOUT=20000
@@ -50,7 +54,7 @@ while (($#)); do
   --ping-timeout) PING_TIMEOUT="$2"; ARGS_TEXT+=" --ping-timeout $2"; shift ;;
   --conformance) CONFORMANCE=1; PING_INTERVAL=300; PING_TIMEOUT=200; ARGS_TEXT+=" --conformance" ;;
   --out) OUT="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
-  -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -123,16 +127,23 @@ LOADGEN="$BIN_DIR/loadgen"
 
 # ---------------------------------------------------------------- servers
 SERVER_PID=""
-stop_server() {
-  [[ -z "$SERVER_PID" ]] && return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
+SERVER_PID_B="" # the cluster scenario's second node
+stop_pid() {
+  local pid="$1"
+  [[ -z "$pid" ]] && return 0
+  kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 50); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+stop_server() {
+  stop_pid "$SERVER_PID"
+  stop_pid "$SERVER_PID_B"
   SERVER_PID=""
+  SERVER_PID_B=""
 }
 GEN_PID=""
 cleanup() {
@@ -144,26 +155,46 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ENGINE_ENV=(PING_INTERVAL_MS="$PING_INTERVAL" PING_TIMEOUT_MS="$PING_TIMEOUT")
-# start_server NAME PORT LOG: the server process itself (taskset and env exec
-# into it, so $! is the PID sampled by the generator).
+# start_server NAME PORT LOG [ADAPTER_URL ADAPTER_KEY]: the server process
+# itself (taskset and env exec into it, so $! is the PID sampled by the
+# generator); sets LAST_PID. With an adapter URL (the cluster scenario) the
+# server joins a cluster: WIREHUB_ADAPTER / WIREHUB_ADAPTER_KEY, read by
+# wirehub's bench server and by the Node peer alike.
 start_server() {
   local name="$1" port="$2" log="$3"
+  local env_=("${ENGINE_ENV[@]}" PORT="$port")
+  [[ -n "${4:-}" ]] && env_+=(WIREHUB_ADAPTER="$4" WIREHUB_ADAPTER_KEY="$5")
   case "$name" in
   wirehub)
-    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" TOKIO_WORKER_THREADS=1 \
+    "${SERVER_PIN[@]}" env "${env_[@]}" TOKIO_WORKER_THREADS=1 \
       "$BIN_DIR/wirehub-server" >"$log" 2>&1 </dev/null &
     ;;
   socketioxide)
-    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" TOKIO_WORKER_THREADS=1 \
+    "${SERVER_PIN[@]}" env "${env_[@]}" TOKIO_WORKER_THREADS=1 \
       "$BIN_DIR/socketioxide-bench-peer" >"$log" 2>&1 </dev/null &
     ;;
   node)
-    "${SERVER_PIN[@]}" env "${ENGINE_ENV[@]}" PORT="$port" NODE_ENV=production \
+    "${SERVER_PIN[@]}" env "${env_[@]}" NODE_ENV=production \
       node "$NODE_DIR/server.mjs" >"$log" 2>&1 </dev/null &
     ;;
   *) die "unknown server $name" ;;
   esac
-  SERVER_PID=$!
+  LAST_PID=$!
+}
+
+# ---------------------------------------------------------------- brokers
+# The cluster scenario's brokers: the Redis and NATS already running on
+# loopback (shared with the cluster tests; each case uses a fresh random key
+# prefix, so nothing of another case or user is seen). Their PIDs are only
+# read (CPU time from /proc), never signalled.
+REDIS_URL="redis://127.0.0.1:6379"
+NATS_URL="nats://127.0.0.1:4222"
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+listener_pid() { # listener_pid PORT: PID of the process listening on 127.0.0.1:PORT
+  ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
+}
+adapter_of() { # adapter_of VARIANT: "redis" or "nats" (the variant's prefix)
+  echo "${1%%/*}"
 }
 
 # ---------------------------------------------------------------- cases
@@ -179,6 +210,8 @@ polling|50|polling --clients 50 --rate 10 --duration 1 --drain 2
 transports|socketio|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via socketio --variant socketio --scenario transports
 transports|sse|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via sse --variant sse --scenario transports
 transports|tcp|fanout --clients 50 --rate 10 --duration 1 --drain 2 --via tcp --variant tcp --scenario transports
+cluster|redis/100@20|cluster --clients 100 --rate 20 --duration 1 --drain 2 --adapter redis --variant redis/100@20
+cluster|nats/100@20|cluster --clients 100 --rate 20 --duration 1 --drain 2 --adapter nats --variant nats/100@20
 "
 else
   CASES="
@@ -195,27 +228,55 @@ polling|1000|polling --clients 1000 --rate 10 --duration 8
 transports|socketio|fanout --clients 1000 --rate 20 --duration 8 --via socketio --variant socketio --scenario transports
 transports|sse|fanout --clients 1000 --rate 20 --duration 8 --via sse --variant sse --scenario transports
 transports|tcp|fanout --clients 1000 --rate 20 --duration 8 --via tcp --variant tcp --scenario transports
+cluster|redis/1000@20|cluster --clients 1000 --rate 20 --duration 8 --adapter redis --variant redis/1000@20
+cluster|redis/100@200|cluster --clients 100 --rate 200 --duration 8 --adapter redis --variant redis/100@200
+cluster|nats/1000@20|cluster --clients 1000 --rate 20 --duration 8 --adapter nats --variant nats/1000@20
+cluster|nats/100@200|cluster --clients 100 --rate 200 --duration 8 --adapter nats --variant nats/100@200
 "
 fi
 
-# Plain transports exist on wirehub only: its transports cases skip the peers.
-only_wirehub() { [[ "$1" != transports || "$2" == wirehub ]]; }
+# applies SCENARIO VARIANT SERVER: whether the case runs. Plain transports
+# exist on wirehub only. The cluster scenario runs wirehub and Node
+# (socketioxide has no adapter compatible with @socket.io/redis-adapter),
+# and Node has no NATS adapter.
+applies() {
+  case "$1" in
+  transports) [[ "$3" == wirehub ]] ;;
+  cluster) [[ "$3" == wirehub || ("$3" == node && "$(adapter_of "$2")" == redis) ]] ;;
+  *) return 0 ;;
+  esac
+}
 # With the conformance example as wirehub's server there is no TCP gateway.
 ((CONFORMANCE)) && SCENARIOS="${SCENARIOS/transports/}"
 
 RAW="$LOG_DIR/raw.jsonl"
 : >"$RAW"
 total=0
-while IFS='|' read -r scenario _ _; do
+while IFS='|' read -r scenario variant _; do
   [[ -z "$scenario" ]] && continue
   [[ " $SCENARIOS " == *" $scenario "* ]] || continue
   for server in $SERVERS; do
-    only_wirehub "$scenario" "$server" || continue
+    applies "$scenario" "$variant" "$server" || continue
     total=$((total + 1))
   done
 done <<<"$CASES"
 total=$((total * REPS))
 say "$MODE run: $total cases ($REPS repetition(s); servers: $SERVERS; open files: $NOFILE)"
+
+BROKER_INFO="none (no cluster case)"
+if [[ " $SCENARIOS " == *" cluster "* ]]; then
+  if ! port_open 6379 || ! port_open 4222; then
+    say "cluster scenario: Redis or NATS is down; scripts/services.sh starts them if installed"
+    "$ROOT/scripts/services.sh" | sed 's/^/bench: /' || true
+  fi
+  port_open 6379 || say "warning: nothing listens on 127.0.0.1:6379 (Redis): the cluster redis cases will fail"
+  port_open 4222 || say "warning: nothing listens on 127.0.0.1:4222 (NATS): the cluster nats cases will fail"
+  redis_v="$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+  nats_v="$(nats-server --version 2>/dev/null | sed -n 's/.* v\{0,1\}\([0-9][^ ]*\).*/\1/p')"
+  nodes_pin="both cluster nodes on core 1"
+  ((${#SERVER_PIN[@]})) || nodes_pin="cluster nodes not pinned"
+  BROKER_INFO="Redis ${redis_v:-?} on 127.0.0.1:6379, NATS ${nats_v:-?} on 127.0.0.1:4222, both already running and not pinned (their CPU is reported apart, not charged to the servers); $nodes_pin"
+fi
 
 # run_case SCENARIO VARIANT SERVER REP ARGS TAG LOG: one server, one
 # generator run; sets `line` (the generator's summary; empty on failure).
@@ -229,12 +290,33 @@ run_case() {
     QUIET_SPENT=$((QUIET_SPENT + SECONDS - q0))
     ((QUIET_SPENT < QUIET_BUDGET)) || say "spent ${QUIET_SPENT}s waiting for an idle machine; not waiting any more"
   fi
-  start_server "$server" "$port" "$LOG_DIR/$tag.server.log"
-  if "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port" --server-pid "$SERVER_PID" --timeout 30 2>>"$log" </dev/null; then
+  local extra=() adapter_url="" key="" ready=1
+  if [[ "$scenario" == cluster ]]; then
+    # Two nodes of the same kind on one broker, a fresh key prefix per case,
+    # both pinned like a single server (core 1): their CPU is summed.
+    local port_b=$((port + 1000)) broker_port
+    case "$(adapter_of "$variant")" in
+    redis) adapter_url="$REDIS_URL" broker_port=6379 ;;
+    nats) adapter_url="$NATS_URL" broker_port=4222 ;;
+    *) die "unknown cluster variant $variant" ;;
+    esac
+    key="bench-$(date +%s)-$RANDOM$RANDOM"
+    echo "bench: cluster $adapter_url, key prefix $key, nodes on ports $port and $port_b" >>"$log"
+    start_server "$server" "$port_b" "$LOG_DIR/$tag.server-b.log" "$adapter_url" "$key"
+    SERVER_PID_B=$LAST_PID
+    extra=(--port-b "$port_b" --server-pid-b "$SERVER_PID_B")
+    local broker_pid
+    broker_pid="$(listener_pid "$broker_port")"
+    [[ -n "$broker_pid" ]] && extra+=(--broker-pid "$broker_pid")
+    "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port_b" --server-pid "$SERVER_PID_B" --timeout 30 2>>"$log" </dev/null || ready=0
+  fi
+  start_server "$server" "$port" "$LOG_DIR/$tag.server.log" "$adapter_url" "$key"
+  SERVER_PID=$LAST_PID
+  if ((ready)) && "${GEN_PIN[@]}" "$LOADGEN" wait --port "$port" --server-pid "$SERVER_PID" --timeout 30 2>>"$log" </dev/null; then
     # Bound every case; the generator has its own internal bounds too.
     # shellcheck disable=SC2086 # $args is a word list by design
     "${GEN_PIN[@]}" timeout -k 5 300 "$LOADGEN" $args --port "$port" --server-pid "$SERVER_PID" \
-      --server "$server" --rep "$rep" --src-ips 32 --clk-tck "$CLK_TCK" \
+      --server "$server" --rep "$rep" --src-ips 32 --clk-tck "$CLK_TCK" "${extra[@]}" \
       >"$LOG_DIR/$tag.json" 2>>"$log" </dev/null &
     GEN_PID=$!
     if wait "$GEN_PID"; then
@@ -242,8 +324,8 @@ run_case() {
     fi
     GEN_PID=""
   fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "bench: the server process exited during the case" >>"$log"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || { [[ -n "$SERVER_PID_B" ]] && ! kill -0 "$SERVER_PID_B" 2>/dev/null; }; then
+    echo "bench: a server process exited during the case" >>"$log"
     line=""
   fi
   stop_server
@@ -261,9 +343,9 @@ for ((rep = 1; rep <= REPS; rep++)); do
     [[ -z "$scenario" ]] && continue
     [[ " $SCENARIOS " == *" $scenario "* ]] || continue
     for server in $SERVERS; do
-      only_wirehub "$scenario" "$server" || continue
+      applies "$scenario" "$variant" "$server" || continue
       n=$((n + 1))
-      tag="$scenario-$variant-$server-$rep"
+      tag="$scenario-${variant//\//-}-$server-$rep"
       log="$LOG_DIR/$tag.log"
       t0=$SECONDS
       attempt=1
@@ -287,6 +369,9 @@ for ((rep = 1; rep <= REPS; rep++)); do
         printf 'bench: [%d/%d] %-10s %-6s %-13s #%d FAILED (log: %s)\n' "$n" "$total" "$scenario" "$variant" "$server" "$rep" "${log#"$ROOT"/}"
         tail -n 5 "$log" | sed 's/^/bench:     /'
         tail -n 3 "$LOG_DIR/$tag.server.log" | sed 's/^/bench:     server: /'
+        if [[ -f "$LOG_DIR/$tag.server-b.log" ]]; then
+          tail -n 3 "$LOG_DIR/$tag.server-b.log" | sed 's/^/bench:     server B: /'
+        fi
         printf '{"scenario":"%s","variant":"%s","server":"%s","rep":%d,"failed":true}\n' \
           "$scenario" "$variant" "$server" "$rep" >>"$RAW"
       else
@@ -324,6 +409,7 @@ cat >"$META" <<EOF
   "pinning": $(json_str "$PINNING"),
   "engine_settings": $(json_str "pingInterval $PING_INTERVAL ms, pingTimeout $PING_TIMEOUT ms, max payload 1 MB, otherwise each library's defaults; clients use the WebSocket transport directly, or long-polling without upgrade"),
   "wirehub_server": $(json_str "$WIREHUB_BINARY"),
+  "brokers": $(json_str "$BROKER_INFO"),
   "machine": {
     "nproc": $NPROC,
     "cpu_model": $(json_str "$CPU_MODEL"),
@@ -338,6 +424,8 @@ cat >"$META" <<EOF
     "socket_io": $(json_str "$(npm_version socket.io)"),
     "engine_io": $(json_str "$(npm_version engine.io)"),
     "ws": $(json_str "$(npm_version ws)"),
+    "redis_adapter": $(json_str "$(npm_version @socket.io/redis-adapter)"),
+    "node_redis": $(json_str "$(npm_version redis)"),
     "socketioxide": $(json_str "$(lock_version "$SX_LOCK" socketioxide)"),
     "axum": $(json_str "$(lock_version "$SX_LOCK" axum)"),
     "tokio": $(json_str "$(lock_version "$SX_LOCK" tokio)")

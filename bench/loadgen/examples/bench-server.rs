@@ -11,6 +11,15 @@
 //! `PING_TIMEOUT_MS` (default 20000); `#[tokio::main]` honours
 //! `TOKIO_WORKER_THREADS`. Listens on 127.0.0.1:$PORT.
 //!
+//! Clustering (the `cluster` scenario), as `examples/conformance.rs`:
+//! `WIREHUB_ADAPTER` (`memory`, the default; `redis://HOST:PORT`,
+//! `redis-sharded://HOST:PORT`, `nats://HOST:PORT`) and
+//! `WIREHUB_ADAPTER_KEY` (default `socket.io`), through
+//! `wirehub::adapters::from_env`. The node does not join the node directory
+//! (no `WIREHUB_ADVERTISE`): the benchmark's clients connect over WebSocket
+//! straight to their node, so no request needs forwarding. It listens only
+//! once the adapter is subscribed (`io.ready()`).
+//!
 //! Build: `cargo build --release -p wirehub-loadgen --example bench-server`.
 //! `bench/run.sh --heartbeat conformance` uses `examples/conformance.rs`
 //! itself instead (its timings are fixed at 300 ms / 200 ms).
@@ -34,20 +43,26 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    let adapter = wirehub::adapters::from_env()
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let (layer, io) = SocketIo::builder()
+        .adapter(adapter.factory.clone())
         .ping_interval(env_ms("PING_INTERVAL_MS", 25_000))
         .ping_timeout(env_ms("PING_TIMEOUT_MS", 20_000))
         .max_payload(1_000_000)
         .build_layer();
 
     conformance::register(&io, false);
+    io.ready().await;
     let hub = PlainHub::new(io);
     let service = layer.layer(hub.layer().layer(NotFound));
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port + 1)).await?;
+    let adapter_url = std::env::var("WIREHUB_ADAPTER").unwrap_or_else(|_| "memory".into());
     eprintln!(
-        "wirehub bench server listening on http://127.0.0.1:{port} (plain TCP on {})",
+        "wirehub bench server listening on http://127.0.0.1:{port} (plain TCP on {}; adapter {adapter_url})",
         port + 1
     );
     tokio::spawn(serve_tcp(hub, tcp, std::future::pending()));

@@ -28,6 +28,26 @@ pub(crate) fn sample(server_pid: Option<u32>) -> Sample {
     }
 }
 
+/// Reads a sample now, the "server" being several processes (the nodes of
+/// a cluster): their CPU ticks and RSS summed (`None` if any is gone).
+pub(crate) fn sample_all(server_pids: &[u32]) -> Sample {
+    let sum = |f: &dyn Fn(u32) -> Option<u64>| -> Option<u64> {
+        server_pids.iter().map(|&p| f(p)).sum::<Option<u64>>()
+    };
+    Sample {
+        at: Instant::now(),
+        server_ticks: sum(&process_ticks),
+        gen_ticks: cpu_ticks("/proc/self/stat"),
+        cores: cores(),
+        server_rss_kib: sum(&rss_kib),
+    }
+}
+
+/// utime + stime of a process (all its threads), in clock ticks.
+pub(crate) fn process_ticks(pid: u32) -> Option<u64> {
+    cpu_ticks(&format!("/proc/{pid}/stat"))
+}
+
 /// utime + stime (fields 14 and 15) of /proc/PID/stat: the whole thread group,
 /// including threads that already exited.
 fn cpu_ticks(path: &str) -> Option<u64> {

@@ -198,15 +198,56 @@ const KEYS: &[Key] = &[
         target: [None, None],
         chart: false,
     },
+    // Cross-node broadcast: wirehub's 2 nodes against Node's 2 nodes on
+    // @socket.io/redis-adapter (the NATS variants are compared with Node's
+    // Redis figures: Node has no NATS adapter; socketioxide takes no part).
+    Key {
+        scenario: "cluster",
+        label: "deliveries per server CPU-s (2 nodes)",
+        field: "per_server_cpu_s",
+        unit: "",
+        higher_is_better: true,
+        target: [Some(3.0), None],
+        chart: true,
+    },
+    Key {
+        scenario: "cluster",
+        label: "deliveries/s",
+        field: "per_s",
+        unit: "/s",
+        higher_is_better: true,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "cluster",
+        label: "p99 delivery latency",
+        field: "latency_us.p99",
+        unit: "µs",
+        higher_is_better: false,
+        // "A lower p99 than Node".
+        target: [Some(1.0), None],
+        chart: true,
+    },
+    Key {
+        scenario: "cluster",
+        label: "messages lost",
+        field: "lost",
+        unit: "",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
 ];
 
-const SCENARIO_ORDER: [&str; 6] = [
+const SCENARIO_ORDER: [&str; 7] = [
     "echo",
     "fanout",
     "handshake",
     "idle",
     "polling",
     "transports",
+    "cluster",
 ];
 
 fn scenario_title(s: &str) -> &str {
@@ -217,6 +258,7 @@ fn scenario_title(s: &str) -> &str {
         "idle" => "idle memory",
         "polling" => "long-polling",
         "transports" => "fan-out by receiver transport (wirehub)",
+        "cluster" => "cross-node broadcast (2 nodes on one broker)",
         other => other,
     }
 }
@@ -325,7 +367,52 @@ fn variant_label(scenario: &str, variant: &str) -> String {
         "idle" => format!("idle {} conns", thousands(variant)),
         "polling" => format!("long-polling {} clients", thousands(variant)),
         "transports" => format!("fan-out via {variant}"),
+        "cluster" => {
+            let (adapter, rest) = cluster_variant(variant);
+            match rest.split_once('@') {
+                Some((clients, rate)) => format!(
+                    "cross-node {} {} clients × {rate} msg/s",
+                    adapter_name(adapter),
+                    thousands(clients)
+                ),
+                None => format!("cross-node {} {rest}", adapter_name(adapter)),
+            }
+        }
         _ => format!("{scenario} {variant}"),
+    }
+}
+
+/// A cluster variant `adapter/clients@rate` as (adapter, `clients@rate`).
+fn cluster_variant(variant: &str) -> (&str, &str) {
+    variant.split_once('/').unwrap_or(("redis", variant))
+}
+
+/// Order of the cluster adapters in the tables: Node's (Redis) first.
+fn adapter_order(adapter: &str) -> usize {
+    ["", "redis", "redis-sharded", "nats"]
+        .iter()
+        .position(|a| *a == adapter)
+        .unwrap_or(9)
+}
+
+fn adapter_name(adapter: &str) -> &str {
+    match adapter {
+        "redis" => "Redis",
+        "redis-sharded" => "Redis (sharded)",
+        "nats" => "NATS",
+        other => other,
+    }
+}
+
+/// The variant of `peer`'s runs that a variant of wirehub's compares with:
+/// itself, except in the cluster scenario, where Node runs on Redis only
+/// (it has no NATS adapter), so wirehub on NATS is compared with Node on
+/// Redis at the same load.
+fn peer_variant(scenario: &str, variant: &str) -> String {
+    if scenario == "cluster" {
+        format!("redis/{}", cluster_variant(variant).1)
+    } else {
+        variant.to_owned()
     }
 }
 
@@ -431,7 +518,14 @@ fn fmt_stat(s: Option<Stat>, unit: &str) -> String {
 
 fn ratio(data: &Data, key: &Key, variant: &str, peer: &str) -> Option<f64> {
     let ours = data.stat(key.scenario, variant, SUBJECT, key.field)?.median;
-    let theirs = data.stat(key.scenario, variant, peer, key.field)?.median;
+    let theirs = data
+        .stat(
+            key.scenario,
+            &peer_variant(key.scenario, variant),
+            peer,
+            key.field,
+        )?
+        .median;
     if theirs == 0.0 {
         return if ours == 0.0 { Some(1.0) } else { None };
     }
@@ -442,7 +536,9 @@ fn target_text(key: &Key) -> String {
     let cmp = if key.higher_is_better { "≥" } else { "≤" };
     match key.target {
         [Some(a), Some(b)] => format!("{cmp}{a}× / {cmp}{b}×"),
-        _ => String::new(),
+        [Some(a), None] => format!("{cmp}{a}× / –"),
+        [None, Some(b)] => format!("– / {cmp}{b}×"),
+        [None, None] => String::new(),
     }
 }
 
@@ -469,7 +565,8 @@ fn ratio_table(data: &Data, headline_only: bool) -> String {
     let mut out = String::new();
     out.push_str("| Scenario | Metric | wirehub | Node socket.io | socketioxide | wirehub ÷ Node | wirehub ÷ socketioxide | Issue target (÷ Node / ÷ sxio) |\n");
     out.push_str("|---|---|--:|--:|--:|--:|--:|:-:|\n");
-    for (scenario, variant) in &data.variants {
+    // The cluster scenario has a table of its own (`cluster_table`).
+    for (scenario, variant) in data.variants.iter().filter(|(s, _)| s != "cluster") {
         for key in KEYS.iter().filter(|k| k.scenario == scenario) {
             if headline_only && key.target == [None, None] && !key.chart && key.field != "lost" {
                 continue;
@@ -527,7 +624,7 @@ fn detail_tables(data: &Data) -> String {
         let _ = writeln!(out, "\n### {}\n", scenario_title(scenario));
         let (rate, lat) = match scenario {
             "echo" => ("acks/s", true),
-            "fanout" | "transports" => ("deliveries/s", true),
+            "fanout" | "transports" | "cluster" => ("deliveries/s", true),
             "handshake" => ("connects/s", true),
             "idle" => ("conns held", false),
             _ => ("messages/s", true),
@@ -542,6 +639,12 @@ fn detail_tables(data: &Data) -> String {
             "fanout" | "polling" | "transports" => {
                 header.push_str(" lost | errors | server RSS |");
                 sep.push_str("--:|--:|--:|");
+            }
+            "cluster" => {
+                header.push_str(
+                    " p99 local / remote | lost | errors | server RSS (2 nodes) | broker CPU |",
+                );
+                sep.push_str("--:|--:|--:|--:|--:|");
             }
             "idle" => {
                 header.push_str(" RSS before | RSS after | RSS/conn | connect rate | errors |");
@@ -640,6 +743,19 @@ fn detail_tables(data: &Data) -> String {
                             rss("server_rss_kib")
                         );
                     }
+                    "cluster" => {
+                        let _ = write!(
+                            row,
+                            " {} / {} | {} of {} | {} | {} | {} |",
+                            fmt_stat(st("local.latency_us.p99"), "µs"),
+                            fmt_stat(st("remote.latency_us.p99"), "µs"),
+                            fmt_count(sum("lost")),
+                            fmt_count(sum("expected")),
+                            fmt_count(sum("errors")),
+                            rss("server_rss_kib"),
+                            pct("broker_cpu_share")
+                        );
+                    }
                     "idle" => {
                         let _ = write!(
                             row,
@@ -707,6 +823,93 @@ fn transport_table(data: &Data) -> String {
     out
 }
 
+/// The cross-node broadcast: for each load (clients@rate), wirehub on Redis,
+/// Node on Redis and wirehub on NATS, with the ratios to Node on Redis and
+/// the issue's targets (≥ 3× per server CPU-second, a lower p99). Empty
+/// without cluster runs.
+fn cluster_table(data: &Data) -> String {
+    let mut loads: Vec<&str> = Vec::new();
+    for (s, v) in &data.variants {
+        let load = cluster_variant(v).1;
+        if s == "cluster" && !loads.contains(&load) {
+            loads.push(load);
+        }
+    }
+    if loads.is_empty() {
+        return String::new();
+    }
+    let mut adapters: Vec<&str> = data
+        .variants
+        .iter()
+        .filter(|(s, _)| s == "cluster")
+        .map(|(_, v)| cluster_variant(v).0)
+        .collect();
+    adapters.sort_by_key(|a| adapter_order(a));
+    adapters.dedup();
+    let per_cpu = KEYS
+        .iter()
+        .find(|k| k.scenario == "cluster" && k.field == "per_server_cpu_s");
+    let p99 = KEYS
+        .iter()
+        .find(|k| k.scenario == "cluster" && k.field == "latency_us.p99");
+    let (Some(per_cpu), Some(p99)) = (per_cpu, p99) else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "| load | server, adapter | deliveries per server CPU-s | ÷ Node | p50 | p99 | p99 ÷ Node | p99 local / remote | lost | server CPU (2 nodes) | broker CPU |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for load in loads {
+        let (clients, rate) = load.split_once('@').unwrap_or((load, "?"));
+        let label = format!("{} clients × {rate} msg/s", thousands(clients));
+        for adapter in &adapters {
+            let variant = format!("{adapter}/{load}");
+            for server in [SUBJECT, "node"] {
+                let runs = data.runs("cluster", &variant, server);
+                if runs.is_empty() {
+                    continue;
+                }
+                let st = |f: &str| data.stat("cluster", &variant, server, f);
+                let pct = |f: &str| match st(f) {
+                    Some(s) => format!("{:.0}%", s.median * 100.0),
+                    None => "–".into(),
+                };
+                let ratio_cell = |key: &Key| {
+                    if server != SUBJECT {
+                        return String::new();
+                    }
+                    let r = ratio(data, key, &variant, "node");
+                    format!(
+                        "{}{}",
+                        r.map(fmt_ratio).unwrap_or_else(|| "–".into()),
+                        mark(met(key, r, key.target[0]))
+                    )
+                };
+                let sum = |f: &str| runs.iter().filter_map(|r| get_path(r, f)).sum::<f64>();
+                let _ = writeln!(
+                    out,
+                    "| {label} | {}, {} | {} | {} | {} | {} | {} | {} / {} | {} of {} | {} | {} |",
+                    display(server),
+                    adapter_name(adapter),
+                    fmt_stat(st("per_server_cpu_s"), ""),
+                    ratio_cell(per_cpu),
+                    fmt_stat(st("latency_us.p50"), "µs"),
+                    fmt_stat(st("latency_us.p99"), "µs"),
+                    ratio_cell(p99),
+                    fmt_stat(st("local.latency_us.p99"), "µs"),
+                    fmt_stat(st("remote.latency_us.p99"), "µs"),
+                    fmt_count(sum("lost")),
+                    fmt_count(sum("expected")),
+                    pct("server_cpu_share"),
+                    pct("broker_cpu_share"),
+                );
+            }
+        }
+    }
+    out
+}
+
+const CLUSTER_INTRO: &str = "Two server processes of the same kind on one broker (a fresh key prefix per case), both pinned to core 1 (their CPU is summed: *per server CPU-second* counts both nodes), the generator on core 0. The room's receivers are split between the nodes (half on node A: *local*, half on node B: *remote*, reached through the broker); one publisher on node A, not in the room, emits `to-room` at a fixed rate. wirehub runs on Redis (`@socket.io/redis-adapter`'s classic protocol) and on NATS; Node socket.io on `@socket.io/redis-adapter` (it has no NATS adapter, so wirehub on NATS is compared with Node on Redis at the same load); socketioxide has no adapter compatible with `@socket.io/redis-adapter` and takes no part. The broker (shared, not pinned) is not charged to the servers: its CPU is given apart. Issue target: ≥ 3× Node per server CPU-second and a lower p99.";
+
 /// Anomalies worth a line: errors, losses, generator saturation.
 fn anomalies(data: &Data) -> Vec<String> {
     let mut out = Vec::new();
@@ -763,7 +966,7 @@ fn anomalies(data: &Data) -> Vec<String> {
                 }
                 // Closed-loop scenarios saturate by design; a fixed-rate one
                 // that saturates the server measures queueing.
-                if matches!(scenario.as_str(), "fanout" | "polling")
+                if matches!(scenario.as_str(), "fanout" | "polling" | "cluster")
                     && num("server_cpu_share") >= 0.95
                 {
                     out.push(format!(
@@ -860,8 +1063,17 @@ fn chart_bars(data: &Data) -> Vec<Bar> {
             if values.iter().all(Option::is_none) {
                 continue;
             }
+            let against = if scenario == "cluster" && cluster_variant(variant).0 != "redis" {
+                " (Node on Redis)"
+            } else {
+                ""
+            };
             bars.push(Bar {
-                label: format!("{}: {}", variant_label(scenario, variant), key.label),
+                label: format!(
+                    "{}: {}{against}",
+                    variant_label(scenario, variant),
+                    key.label
+                ),
                 values,
                 targets,
             });
@@ -1068,6 +1280,19 @@ fn facts(meta: &Value) -> String {
         "- wirehub server: `{}` (the conformance contract)",
         meta_str(meta, "wirehub_server")
     );
+    if meta
+        .get("brokers")
+        .and_then(Value::as_str)
+        .is_some_and(|b| !b.starts_with("none"))
+    {
+        let _ = writeln!(
+            out,
+            "- Cross-node broadcast: {}; Node on @socket.io/redis-adapter {} (node-redis {})",
+            meta_str(meta, "brokers"),
+            meta_str(meta, "versions.redis_adapter"),
+            meta_str(meta, "versions.node_redis"),
+        );
+    }
     out
 }
 
@@ -1085,7 +1310,12 @@ fn summary_rows(data: &Data) -> Vec<Value> {
         for key in KEYS.iter().filter(|k| k.scenario == scenario) {
             let mut servers = serde_json::Map::new();
             for s in std::iter::once(SUBJECT).chain(PEERS) {
-                if let Some(st) = data.stat(scenario, variant, s, key.field) {
+                let v = if s == SUBJECT {
+                    variant.clone()
+                } else {
+                    peer_variant(scenario, variant)
+                };
+                if let Some(st) = data.stat(scenario, &v, s, key.field) {
                     servers.insert(
                         s.into(),
                         json!({ "median": st.median, "min": st.min, "max": st.max, "runs": st.n }),
@@ -1150,11 +1380,16 @@ pub(crate) fn run(o: Opts) -> Result<()> {
     // Scenario order, then numeric variant order.
     variants.sort_by_key(|(s, v)| {
         let si = SCENARIO_ORDER.iter().position(|x| x == s).unwrap_or(99);
-        // "4096B", "1000@200" (clients @ msg/s): the leading number, then the rate.
+        // "4096B", "1000@200" (clients @ msg/s), "redis/1000@20" (cluster:
+        // the adapter first): the leading number, then the rate.
+        let (adapter, v) = match v.split_once('/') {
+            Some((a, rest)) => (a.to_owned(), rest.to_owned()),
+            None => (String::new(), v.clone()),
+        };
         let (head, rate) = v.split_once('@').unwrap_or((v.as_str(), ""));
         let vn: u64 = head.trim_end_matches('B').parse().unwrap_or(0);
         let rn: u64 = rate.parse().unwrap_or(0);
-        (si, vn, rn, v.clone())
+        (si, adapter_order(&adapter), vn, rn, v.clone())
     });
     let mut excluded: Group = BTreeMap::new();
     for (key, runs) in groups.iter_mut() {
@@ -1187,7 +1422,11 @@ pub(crate) fn run(o: Opts) -> Result<()> {
     let _ = writeln!(md, "# wirehub benchmark: {} run\n", meta_str(&meta, "mode"));
     md.push_str(&facts(&meta));
     md.push_str("\nRatios are wirehub ÷ peer on medians. Throughput ratios are taken on work per server CPU-second (the server is pinned to one core, so this is per-core efficiency); latency and memory ratios are plain (lower is better). `±` is half the min–max range over the runs, relative to the median. A run that overlapped with other work on the machine is left out of the medians when a clean run of the same case exists (see Anomalies). ✅/❌ compare with the issue's targets.\n\n");
-    md.push_str(&ratio_table(&data, false));
+    let ratios = ratio_table(&data, false);
+    // Only the header when no scenario besides the cluster one ran.
+    if ratios.lines().count() > 2 {
+        md.push_str(&ratios);
+    }
     if let Some(t) = absolute_target(&data) {
         let _ = writeln!(md, "\n{t}");
     }
@@ -1196,6 +1435,14 @@ pub(crate) fn run(o: Opts) -> Result<()> {
     if !transports.is_empty() {
         md.push_str("## Plain transports\n\nThe same fan-out on wirehub (1 publisher, receivers in one room), with the receivers on Socket.IO over WebSocket, Server-Sent Events or the raw TCP gateway; throughput per server CPU-second.\n\n");
         md.push_str(&transports);
+        md.push('\n');
+    }
+    let cluster = cluster_table(&data);
+    if !cluster.is_empty() {
+        md.push_str("## Cross-node broadcast\n\n");
+        md.push_str(CLUSTER_INTRO);
+        md.push_str("\n\n");
+        md.push_str(&cluster);
         md.push('\n');
     }
     md.push_str("## Details\n\nServer and generator CPU are shares of one core over the measurement window (utime+stime of all threads, /proc/PID/stat); core busy shares come from /proc/stat; *other* is busy core time charged to neither process, in cores (interrupts, other processes: ⚠ from 0.3). A generator share near 100% (⚠) means the generator, not the server, limited the throughput.\n");
@@ -1225,7 +1472,7 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         let link = o.summary_link.trim_end_matches('/');
         let mut b = String::new();
         b.push_str("# Benchmarks\n\n");
-        b.push_str("wirehub against Node [socket.io](https://socket.io) (the reference implementation, default `ws` engine) and [socketioxide](https://github.com/totodore/socketioxide) (Rust, on axum), all serving the same conformance contract, measured by one load generator. Reproduce with one command:\n\n```sh\nbench/run.sh            # full run: ~10 min on an idle 2-core machine\nbench/run.sh --smoke    # seconds-long smoke, no thresholds (CI)\n```\n\n");
+        b.push_str("wirehub against Node [socket.io](https://socket.io) (the reference implementation, default `ws` engine) and [socketioxide](https://github.com/totodore/socketioxide) (Rust, on axum), all serving the same conformance contract, measured by one load generator. Reproduce with one command:\n\n```sh\nbench/run.sh            # full run: ~15 min on an idle 2-core machine\nbench/run.sh --smoke    # seconds-long smoke, no thresholds (CI)\n```\n\n");
         let _ = writeln!(b, "Method, scenarios and caveats: [bench/README.md](bench/README.md). Full tables of this run: [{link}/{}.md]({link}/{}.md); raw figures: [{link}/{}.json]({link}/{}.json).\n", o.name, o.name, o.name, o.name);
         b.push_str("## This run\n\n");
         b.push_str(&facts(&meta));
@@ -1241,6 +1488,13 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         if !transports.is_empty() {
             b.push_str("## Plain transports (wirehub only)\n\nThe same fan-out with the receivers on Socket.IO over WebSocket, Server-Sent Events (`/sse`) or the raw TCP gateway (NDJSON); throughput per server CPU-second, ratios to the Socket.IO receivers.\n\n");
             b.push_str(&transports);
+            b.push('\n');
+        }
+        if !cluster.is_empty() {
+            b.push_str("## Cross-node broadcast\n\n");
+            b.push_str(CLUSTER_INTRO);
+            b.push_str("\n\n");
+            b.push_str(&cluster);
             b.push('\n');
         }
         b.push_str("## Caveats\n\n");

@@ -26,6 +26,11 @@ impl Latencies {
         self.0.push((ns / 1000).min(u32::MAX as u64) as u32);
     }
 
+    /// Adds the samples of `other`.
+    pub(crate) fn extend_from(&mut self, other: &Latencies) {
+        self.0.extend_from_slice(&other.0);
+    }
+
     /// `{"p50":..,"p90":..,"p99":..,"max":..,"samples":n}` in microseconds.
     pub(crate) fn summary(&mut self) -> Value {
         if self.0.is_empty() {
@@ -148,6 +153,20 @@ impl Report {
             ) {
                 parts.push(format!("p50 {:.2} ms p99 {:.2} ms", a / 1000.0, b / 1000.0));
             }
+        }
+        if let (Some(a), Some(b)) = (
+            m.get("local").and_then(|l| l["latency_us"]["p99"].as_f64()),
+            m.get("remote")
+                .and_then(|l| l["latency_us"]["p99"].as_f64()),
+        ) {
+            parts.push(format!(
+                "p99 local {:.2} ms remote {:.2} ms",
+                a / 1000.0,
+                b / 1000.0
+            ));
+        }
+        if let Some(x) = f("broker_cpu_share") {
+            parts.push(format!("broker {:.0}%", x * 100.0));
         }
         if let Some(x) = f("lost").filter(|x| *x > 0.0) {
             parts.push(format!("LOST {x}"));

@@ -26,8 +26,14 @@ pub(crate) struct Target {
 
 impl Target {
     pub(crate) fn new(common: &Common) -> Self {
+        Self::at_port(common, common.port)
+    }
+
+    /// Like [`Self::new`], to another server on 127.0.0.1 (another node of
+    /// a cluster).
+    pub(crate) fn at_port(common: &Common, port: u16) -> Self {
         Target {
-            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), common.port),
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             src_ips: common.src_ips,
             next_src: Cell::new(0),
         }

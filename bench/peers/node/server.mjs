@@ -7,16 +7,60 @@
 //
 // Usage: PORT=3401 node bench/peers/node/server.mjs   (after `npm ci` here)
 // Environment: PING_INTERVAL_MS (default 25000), PING_TIMEOUT_MS (default 20000).
+//
+// Clustering (the benchmark's `cluster` scenario), with the variables
+// wirehub's bench server reads:
+//   WIREHUB_ADAPTER      unset or "memory": a single node (the default);
+//                        redis://HOST:PORT: @socket.io/redis-adapter 8.3.0's
+//                        classic createAdapter on two node-redis 4.7 clients
+//                        (pub + sub); redis-sharded://HOST:PORT: its
+//                        createShardedAdapter; nats://...: exits with an error
+//                        (Node socket.io has no NATS adapter of this protocol)
+//   WIREHUB_ADAPTER_KEY  the adapter's `key` (classic) or `channelPrefix`
+//                        (sharded); unset: its default ("socket.io")
+// With an adapter the server listens once both Redis clients are connected.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
+const fail = (msg) => {
+  console.error(`node bench peer: error: ${msg}`);
+  process.exit(2);
+};
+
 const port = Number(process.env.PORT || 3000);
+const adapterUrl = process.env.WIREHUB_ADAPTER || "memory";
+let adapter; // undefined: socket.io's in-memory adapter
+if (adapterUrl !== "memory") {
+  const m = /^(redis|redis-sharded|nats):\/\/(.+)$/.exec(adapterUrl);
+  if (!m) fail(`WIREHUB_ADAPTER=${adapterUrl}: expected memory, redis://, redis-sharded:// or nats://`);
+  if (m[1] === "nats") fail(`WIREHUB_ADAPTER=${adapterUrl}: Node socket.io has no NATS adapter of this protocol`);
+  // Loaded only when asked for: the single-node scenarios run without them.
+  const { createAdapter, createShardedAdapter } = await import("@socket.io/redis-adapter");
+  const { createClient } = await import("redis");
+  const key = process.env.WIREHUB_ADAPTER_KEY || undefined;
+  const pub = createClient({ url: `redis://${m[2]}` });
+  const sub = pub.duplicate();
+  for (const [name, client] of [["pub", pub], ["sub", sub]]) {
+    client.on("error", (err) => console.error(`node bench peer: redis ${name}: ${err.message}`));
+  }
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+  } catch (err) {
+    fail(`cannot connect to ${adapterUrl}: ${err.message}`);
+  }
+  adapter =
+    m[1] === "redis-sharded"
+      ? createShardedAdapter(pub, sub, key === undefined ? {} : { channelPrefix: key })
+      : createAdapter(pub, sub, key === undefined ? {} : { key });
+}
+
 const httpServer = createServer();
 const io = new Server(httpServer, {
   path: "/socket.io/",
   pingInterval: Number(process.env.PING_INTERVAL_MS || 25000),
   pingTimeout: Number(process.env.PING_TIMEOUT_MS || 20000),
   maxHttpBufferSize: 1_000_000,
+  ...(adapter ? { adapter } : {}),
 });
 
 io.on("connection", (socket) => {
@@ -39,7 +83,7 @@ io.on("connection", (socket) => {
 });
 
 httpServer.listen(port, "127.0.0.1", () => {
-  console.error(`node socket.io peer listening on 127.0.0.1:${port}`);
+  console.error(`node socket.io peer listening on 127.0.0.1:${port} (adapter ${adapterUrl})`);
 });
 
 const shutdown = () => {

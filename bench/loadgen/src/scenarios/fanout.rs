@@ -75,20 +75,21 @@ impl Via {
     }
 }
 
+/// The receivers' shared tallies.
 #[derive(Default)]
-struct State {
-    ready: Counter,
-    failed: Counter,
-    closed: Counter,
-    received: Counter,
-    out_of_order: Counter,
-    pings: Counter,
-    stop: Cell<bool>,
-    lat: RefCell<Latencies>,
-    reasons: ws::Reasons,
+pub(crate) struct State {
+    pub(crate) ready: Counter,
+    pub(crate) failed: Counter,
+    pub(crate) closed: Counter,
+    pub(crate) received: Counter,
+    pub(crate) out_of_order: Counter,
+    pub(crate) pings: Counter,
+    pub(crate) stop: Cell<bool>,
+    pub(crate) lat: RefCell<Latencies>,
+    pub(crate) reasons: ws::Reasons,
 }
 
-const ROOM: &str = "bench";
+pub(crate) const ROOM: &str = "bench";
 
 pub(crate) async fn run(o: Opts) -> Result<()> {
     let common = o.common.clone();
@@ -131,50 +132,15 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let pings_before = st.pings.get();
 
     let a = procfs::sample(common.server_pid);
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rate));
-    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut sent = 0u64;
-    let mut publisher_errors = 0u64;
-    let mut publisher_error: Option<String> = None;
-    while sent < messages {
-        tokio::select! {
-            _ = tick.tick() => {
-                let text = format!("42[\"to-room\",{},{}]", quoted(ROOM), quoted(&stamped_payload(sent, o.payload)));
-                if publisher.send(Message::text(text)).await.is_err() {
-                    publisher_errors += 1;
-                    break;
-                }
-                sent += 1;
-            }
-            t = ws::next_text(&mut publisher) => match t {
-                Ok(Some(t)) if t.as_str() == "2" => { let _ = publisher.send(Message::text("3")).await; }
-                Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {}
-                other => {
-                    publisher_errors += 1;
-                    publisher_error = Some(ws::end_reason(&other));
-                    break;
-                }
-            }
-        }
-    }
+    let published = publish(&mut publisher, o.rate, messages, o.payload, 0).await;
     let publish_secs = a.at.elapsed().as_secs_f64();
     // Drain: until every receiver got every message, or the drain bound.
+    let sent = published.sent;
     let expected = sent * receivers;
-    let drain_deadline = Instant::now() + Duration::from_secs_f64(o.drain);
-    // Keep answering the publisher's pings while draining.
-    let drained = async {
-        while st.received.get() < expected && Instant::now() < drain_deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::select! {
-        _ = drained => {}
-        _ = async { loop { match ws::next_text(&mut publisher).await {
-            Ok(Some(t)) if t == "2" => { let _ = publisher.send(Message::text("3")).await; }
-            Ok(Some(_)) => {}
-            _ => std::future::pending::<()>().await,
-        } } } => {}
-    }
+    drain(&mut publisher, Duration::from_secs_f64(o.drain), || {
+        st.received.get() >= expected
+    })
+    .await;
     let b = procfs::sample(common.server_pid);
     st.stop.set(true);
 
@@ -201,8 +167,8 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     r.set("out_of_order", st.out_of_order.get());
     r.set("closed_during_run", st.closed.get() - closed_before);
     r.set("closed_total", st.closed.get());
-    r.set("publisher_errors", publisher_errors);
-    if let Some(e) = publisher_error {
+    r.set("publisher_errors", published.errors);
+    if let Some(e) = published.error {
         eprintln!("loadgen: publisher connection ended: {e}");
         r.set("publisher_error", e);
     }
@@ -210,11 +176,86 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     r.set("close_reasons", st.reasons.to_json());
     r.set(
         "errors",
-        st.failed.get() + st.closed.get() + publisher_errors,
+        st.failed.get() + st.closed.get() + published.errors,
     );
     r.set("pings", st.pings.get() - pings_before);
     r.emit();
     Ok(())
+}
+
+/// What the publisher did: messages sent, and whether its connection failed.
+pub(crate) struct Published {
+    pub(crate) sent: u64,
+    pub(crate) errors: u64,
+    pub(crate) error: Option<String>,
+}
+
+/// Emits `to-room` to [`ROOM`] `rate` times per second until `messages`
+/// were sent (sequence numbers from `first_seq`), answering the engine's
+/// pings meanwhile; stops early if the connection fails.
+pub(crate) async fn publish(
+    publisher: &mut ws::Ws,
+    rate: f64,
+    messages: u64,
+    payload: usize,
+    first_seq: u64,
+) -> Published {
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut out = Published {
+        sent: 0,
+        errors: 0,
+        error: None,
+    };
+    while out.sent < messages {
+        tokio::select! {
+            _ = tick.tick() => {
+                let text = to_room_text(first_seq + out.sent, payload);
+                if publisher.send(Message::text(text)).await.is_err() {
+                    out.errors += 1;
+                    break;
+                }
+                out.sent += 1;
+            }
+            t = ws::next_text(publisher) => match t {
+                Ok(Some(t)) if t.as_str() == "2" => { let _ = publisher.send(Message::text("3")).await; }
+                Ok(Some(t)) if t.as_str() != "1" && !t.starts_with("41") => {}
+                other => {
+                    out.errors += 1;
+                    out.error = Some(ws::end_reason(&other));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The publisher's `to-room` event with a stamped payload.
+pub(crate) fn to_room_text(seq: u64, payload: usize) -> String {
+    format!(
+        "42[\"to-room\",{},{}]",
+        quoted(ROOM),
+        quoted(&stamped_payload(seq, payload))
+    )
+}
+
+/// Waits until `done()` or for `bound`, answering the publisher's pings.
+pub(crate) async fn drain(publisher: &mut ws::Ws, bound: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + bound;
+    let drained = async {
+        while !done() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        _ = drained => {}
+        _ = async { loop { match ws::next_text(publisher).await {
+            Ok(Some(t)) if t == "2" => { let _ = publisher.send(Message::text("3")).await; }
+            Ok(Some(_)) => {}
+            _ => std::future::pending::<()>().await,
+        } } } => {}
+    }
 }
 
 impl State {
@@ -239,7 +280,7 @@ impl State {
     }
 }
 
-async fn socketio_receiver(
+pub(crate) async fn socketio_receiver(
     target: &Target,
     st: &State,
     permit: std::result::Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError>,

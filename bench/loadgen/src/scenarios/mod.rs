@@ -1,5 +1,6 @@
 //! The benchmark scenarios, plus `wait` (server readiness).
 
+pub(crate) mod cluster;
 pub(crate) mod echo;
 pub(crate) mod fanout;
 pub(crate) mod handshake;
