@@ -247,33 +247,50 @@ impl Driver for NatsDriver {
         })
     }
 
-    fn next_in_sequence(&self, name: String) -> BoxFuture<'static, Result<u64, AdapterError>> {
+    fn next_in_sequence(
+        &self,
+        name: String,
+        count: u64,
+    ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         let js = self.jetstream.clone();
         let stream = self.stream.clone();
         let subject = format!("{stream}.{}", subject(&name));
         Box::pin(async move {
-            match sequence(&js, &subject).await {
-                Ok(seq) => Ok(seq),
+            match sequence(&js, &subject, count).await {
+                Ok(seqs) => Ok(seqs),
                 // The stream may not exist yet (first use, or a restarted
                 // server without persistence): create it and try again.
                 Err(_) => {
                     ensure_stream(&js, &stream).await?;
-                    sequence(&js, &subject).await
+                    sequence(&js, &subject, count).await
                 }
             }
         })
     }
 }
 
-/// Publishes an empty message to the sequence stream: its sequence number.
-async fn sequence(js: &jetstream::Context, subject: &str) -> Result<u64, AdapterError> {
+/// Publishes `count` empty messages to the sequence stream, back to back:
+/// their stream sequence numbers, in order (one round trip for them all).
+async fn sequence(
+    js: &jetstream::Context,
+    subject: &str,
+    count: u64,
+) -> Result<Vec<u64>, AdapterError> {
     let failed =
         |e: &dyn std::fmt::Display| AdapterError::Unavailable(format!("nats sequence: {e}"));
-    let ack = js
-        .publish(subject.to_owned(), Bytes::new())
-        .await
-        .map_err(|e| failed(&e))?;
-    ack.await.map(|a| a.sequence).map_err(|e| failed(&e))
+    let mut acks = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let ack = js
+            .publish(subject.to_owned(), Bytes::new())
+            .await
+            .map_err(|e| failed(&e))?;
+        acks.push(ack);
+    }
+    let mut seqs = Vec::with_capacity(acks.len());
+    for ack in acks {
+        seqs.push(ack.await.map(|a| a.sequence).map_err(|e| failed(&e))?);
+    }
+    Ok(seqs)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -272,14 +272,20 @@ impl Driver for RedisDriver {
         })
     }
 
-    fn next_in_sequence(&self, name: String) -> BoxFuture<'static, Result<u64, AdapterError>> {
+    fn next_in_sequence(
+        &self,
+        name: String,
+        count: u64,
+    ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         let mut conn = self.commands.clone();
         Box::pin(async move {
-            redis::cmd("INCR")
+            let last: u64 = redis::cmd("INCRBY")
                 .arg(&name)
+                .arg(count)
                 .query_async(&mut conn)
                 .await
-                .map_err(unavailable)
+                .map_err(unavailable)?;
+            Ok((last + 1 - count.min(last)..=last).collect())
         })
     }
 }

@@ -43,6 +43,11 @@ pub trait Driver: Send + Sync + 'static {
     /// cluster (Redis `PUBSUB NUMSUB` / `SHARDNUMSUB`).
     fn listeners(&self, channel: String) -> BoxFuture<'static, Result<usize, AdapterError>>;
 
-    /// The next number of the cluster-wide sequence `name` (1, 2, ...).
-    fn next_in_sequence(&self, name: String) -> BoxFuture<'static, Result<u64, AdapterError>>;
+    /// The next `count` numbers of the cluster-wide sequence `name` (which
+    /// starts at 1), in increasing order: numbers no other call gets.
+    fn next_in_sequence(
+        &self,
+        name: String,
+        count: u64,
+    ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>>;
 }

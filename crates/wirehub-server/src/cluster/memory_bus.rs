@@ -193,13 +193,18 @@ impl Driver for MemoryDriver {
         ready(Ok(n))
     }
 
-    fn next_in_sequence(&self, name: String) -> BoxFuture<'static, Result<u64, AdapterError>> {
+    fn next_in_sequence(
+        &self,
+        name: String,
+        count: u64,
+    ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         if self.is_cut() {
             return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
         }
         let mut sequences = lock(&self.bus.sequences);
         let n = sequences.entry(name).or_insert(0);
-        *n += 1;
-        ready(Ok(*n))
+        let first = *n + 1;
+        *n += count;
+        ready(Ok((first..=*n).collect()))
     }
 }

@@ -6,6 +6,9 @@
 //! were made. When nothing waits, a broadcast that needs no offset goes out
 //! at once.
 //!
+//! Broadcasts that queued up meanwhile draw their offsets together (one
+//! round trip for the lot: `INCRBY n` on Redis), and go out back to back.
+//!
 //! If the sequence cannot be reached (engine down), a broadcast goes out
 //! without an offset (not recorded), and the sequence is not asked again
 //! for a second, so an outage does not slow every broadcast down.
@@ -21,6 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 const SEQUENCE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the sequence is left alone after it failed.
 const SEQUENCE_BACKOFF: Duration = Duration::from_secs(1);
+/// Most broadcasts taken (and offsets drawn) at once.
+const BATCH: usize = 256;
 
 type Run = Box<dyn FnOnce(Option<u64>) + Send>;
 
@@ -101,42 +106,132 @@ async fn work(
     queued: Arc<AtomicUsize>,
     down_until: Arc<Mutex<Option<Instant>>>,
 ) {
-    while let Some(job) = rx.recv().await {
-        let offset = if job.needs_offset {
-            next_offset(&*driver, &sequence, &down_until).await
-        } else {
-            None
-        };
-        (job.run)(offset);
-        let _ = job.reply.send(offset);
-        queued.fetch_sub(1, Ordering::AcqRel);
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let wanted = batch.iter().filter(|j| j.needs_offset).count();
+        let mut offsets = match wanted {
+            0 => Vec::new(),
+            n => next_offsets(&*driver, &sequence, n, &down_until).await,
+        }
+        .into_iter();
+        for job in batch.drain(..) {
+            let offset = if job.needs_offset {
+                offsets.next()
+            } else {
+                None
+            };
+            (job.run)(offset);
+            let _ = job.reply.send(offset);
+            queued.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
-async fn next_offset(
+/// `count` offsets from the sequence, or none if it cannot be reached.
+async fn next_offsets(
     driver: &dyn Driver,
     sequence: &str,
+    count: usize,
     down_until: &Mutex<Option<Instant>>,
-) -> Option<u64> {
+) -> Vec<u64> {
     if lock(down_until).is_some_and(|until| Instant::now() < until) {
-        return None;
+        return Vec::new();
     }
-    let drawn = tokio::time::timeout(
-        SEQUENCE_TIMEOUT,
-        driver.next_in_sequence(sequence.to_owned()),
-    )
-    .await;
-    match drawn {
-        Ok(Ok(offset)) => Some(offset),
-        Ok(Err(e)) => {
-            tracing::warn!(%sequence, error = %e, "no room-history offset: broadcast not recorded");
-            *lock(down_until) = Some(Instant::now() + SEQUENCE_BACKOFF);
-            None
+    let drawn = driver.next_in_sequence(sequence.to_owned(), count as u64);
+    let failure = match tokio::time::timeout(SEQUENCE_TIMEOUT, drawn).await {
+        Ok(Ok(offsets)) if offsets.len() == count => return offsets,
+        Ok(Ok(offsets)) => format!("{} offsets for {count} broadcasts", offsets.len()),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "timed out".to_owned(),
+    };
+    tracing::warn!(%sequence, error = %failure, "no room-history offsets: broadcasts not recorded");
+    *lock(down_until) = Some(Instant::now() + SEQUENCE_BACKOFF);
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::driver::Handler;
+    use crate::io::AdapterError;
+    use bytes::Bytes;
+    use futures_util::future::BoxFuture;
+    use std::sync::atomic::AtomicU64;
+
+    /// A sequence that counts how often it is asked.
+    #[derive(Default)]
+    struct Sequence {
+        next: AtomicU64,
+        calls: AtomicU64,
+    }
+
+    impl Driver for Sequence {
+        fn publish(&self, _: &str, _: Bytes) -> Result<(), AdapterError> {
+            Ok(())
         }
-        Err(_) => {
-            tracing::warn!(%sequence, "room-history offset timed out: broadcast not recorded");
-            *lock(down_until) = Some(Instant::now() + SEQUENCE_BACKOFF);
-            None
+        fn subscribe(
+            &self,
+            _: Vec<String>,
+            _: Handler,
+        ) -> BoxFuture<'static, Result<(), AdapterError>> {
+            Box::pin(async { Ok(()) })
         }
+        fn subscribe_prefix(
+            &self,
+            _: String,
+            _: Handler,
+        ) -> BoxFuture<'static, Result<(), AdapterError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn unsubscribe(&self, _: Vec<String>) -> BoxFuture<'static, Result<(), AdapterError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn listeners(&self, _: String) -> BoxFuture<'static, Result<usize, AdapterError>> {
+            Box::pin(async { Ok(1) })
+        }
+        fn next_in_sequence(
+            &self,
+            _: String,
+            count: u64,
+        ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let first = self.next.fetch_add(count, Ordering::Relaxed) + 1;
+            Box::pin(async move { Ok((first..first + count).collect()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_broadcasts_run_in_order_and_draw_their_offsets_together() {
+        let sequence = Arc::new(Sequence::default());
+        let ordered = Ordered::new(sequence.clone(), "s".into());
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let mut receipts = Vec::new();
+        for i in 0..100u64 {
+            let ran = ran.clone();
+            // Every third needs no offset: it waits its turn all the same.
+            let needs = i % 3 != 0;
+            receipts.push(ordered.push(needs, move |offset| lock(&ran).push((i, offset))));
+        }
+        let mut offsets = Vec::new();
+        for r in receipts {
+            offsets.push(r.await.unwrap());
+        }
+        let ran = lock(&ran).clone();
+        assert_eq!(
+            ran.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..100).collect::<Vec<_>>()
+        );
+        let drawn: Vec<u64> = offsets.iter().flatten().copied().collect();
+        assert_eq!(
+            drawn,
+            (1..=66).collect::<Vec<_>>(),
+            "increasing, one per recorded broadcast"
+        );
+        assert!(offsets.iter().step_by(3).all(Option::is_none));
+        assert!(
+            sequence.calls.load(Ordering::Relaxed) < 10,
+            "drawn in batches"
+        );
+        assert!(ordered.idle());
     }
 }
