@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::plain::{api_builder, start_plain, Kind, PlainClient, PlainServer};
+use common::plain::{api_builder, chats, resume_news_after, start_plain, Kind, PlainServer};
 use common::within;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::Duration;
 use wirehub_server::cluster::{self, ClusterOptions, MemoryBus};
 
@@ -24,29 +24,6 @@ async fn pair() -> (PlainServer, PlainServer) {
     let b = nodes.pop().expect("b");
     let a = nodes.pop().expect("a");
     (a, b)
-}
-
-async fn publish_n(server: &PlainServer, n: usize, from: usize) -> Vec<u64> {
-    let mut offsets = Vec::new();
-    for i in from..from + n {
-        let (_, offset) = server
-            .publish(json!({"room":"news","event":"chat","data":i}))
-            .await;
-        offsets.push(offset.expect("recorded"));
-    }
-    offsets
-}
-
-/// The chat events received before the marker: `(data, offset)`.
-async fn chats(c: &mut PlainClient) -> Vec<(u64, u64)> {
-    c.until_marker()
-        .await
-        .iter()
-        .map(|v| {
-            assert_eq!(v["event"], "chat", "{v}");
-            (v["data"].as_u64().unwrap(), v["offset"].as_u64().unwrap())
-        })
-        .collect()
 }
 
 async fn poll(server: &PlainServer, since: u64) -> Value {
@@ -81,7 +58,7 @@ async fn resume_on_another_node_replays_exactly_the_missed_messages() {
     for kind in [Kind::Sse, Kind::Stream] {
         // A live reader on node b, of messages published on node a.
         let mut first = b.client(kind, "/", &["news"]).await;
-        let seen = publish_n(&a, 3, 0).await;
+        let seen = a.publish_chats(3, 0).await;
         a.marker();
         let got = chats(&mut first).await;
         assert_eq!(
@@ -91,32 +68,9 @@ async fn resume_on_another_node_replays_exactly_the_missed_messages() {
         );
         drop(first);
 
-        let missed = publish_n(&a, 4, 3).await;
+        let missed = a.publish_chats(4, 3).await;
         recorded(&b, seen[2], &missed).await;
-        let last = seen[2].to_string();
-        let (query, headers) = match kind {
-            Kind::Sse => (
-                "room=news".to_owned(),
-                vec![("Last-Event-ID", last.as_str())],
-            ),
-            _ => (format!("room=news&since={last}"), vec![]),
-        };
-        let mut again = b.open(kind, &query, &headers).await.unwrap();
-        again.read_hello("/").await;
-        assert_eq!(again.recv_env().await["event"], "welcome");
-        let live = publish_n(&a, 2, 7).await;
-        a.marker();
-        let got = chats(&mut again).await;
-        let want: Vec<u64> = missed.iter().chain(&live).copied().collect();
-        assert_eq!(
-            got.iter().map(|g| g.1).collect::<Vec<_>>(),
-            want,
-            "{kind:?}"
-        );
-        assert_eq!(
-            got.iter().map(|g| g.0).collect::<Vec<_>>(),
-            (3..9).collect::<Vec<_>>()
-        );
+        resume_news_after(kind, &b, &a, seen[2], &missed).await;
     }
 }
 
@@ -126,7 +80,7 @@ async fn both_nodes_publish_into_one_sequence() {
     let mut all = Vec::new();
     for i in 0..6 {
         let node = if i % 2 == 0 { &a } else { &b };
-        all.extend(publish_n(node, 1, i).await);
+        all.extend(node.publish_chats(1, i).await);
     }
     let mut sorted = all.clone();
     sorted.sort_unstable();

@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::plain::{api_builder, raw_stream, start_plain, Got, Kind, PlainClient, PlainServer};
+use common::plain::{
+    api_builder, chats, raw_stream, resume_news_after, start_plain, Got, Kind, PlainServer,
+};
 use common::within;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -259,66 +261,19 @@ async fn oversized_sends_are_413() {
     assert_eq!(c.expect_closed().await, None);
 }
 
-/// Publishes `n` chat messages to room `news`; their offsets.
-async fn publish_n(server: &PlainServer, n: usize, from: usize) -> Vec<u64> {
-    let mut offsets = Vec::new();
-    for i in from..from + n {
-        let (_, offset) = server
-            .publish(json!({"room":"news","event":"chat","data":i}))
-            .await;
-        offsets.push(offset.expect("recorded"));
-    }
-    offsets
-}
-
-/// The chat events received before the marker: `(data, offset)`.
-async fn chats(c: &mut PlainClient) -> Vec<(u64, u64)> {
-    c.until_marker()
-        .await
-        .iter()
-        .map(|v| {
-            assert_eq!(v["event"], "chat", "{v}");
-            (v["data"].as_u64().unwrap(), v["offset"].as_u64().unwrap())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn resume_replays_exactly_the_missed_messages() {
     let server = server().await;
     for kind in STREAMS {
         let mut first = server.client(kind, "/", &["news"]).await;
-        let seen = publish_n(&server, 3, 0).await;
+        let seen = server.publish_chats(3, 0).await;
         server.marker();
         let got = chats(&mut first).await;
         assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), seen);
         drop(first);
 
-        let missed = publish_n(&server, 4, 3).await;
-        let last = seen[2].to_string();
-        let (query, headers) = match kind {
-            Kind::Sse => (
-                "room=news".to_owned(),
-                vec![("Last-Event-ID", last.as_str())],
-            ),
-            _ => (format!("room=news&since={last}"), vec![]),
-        };
-        let mut again = server.open(kind, &query, &headers).await.unwrap();
-        again.read_hello("/").await;
-        assert_eq!(again.recv_env().await["event"], "welcome");
-        let live = publish_n(&server, 2, 7).await;
-        server.marker();
-        let got = chats(&mut again).await;
-        let want: Vec<u64> = missed.iter().chain(&live).copied().collect();
-        assert_eq!(
-            got.iter().map(|g| g.1).collect::<Vec<_>>(),
-            want,
-            "{kind:?}"
-        );
-        assert_eq!(
-            got.iter().map(|g| g.0).collect::<Vec<_>>(),
-            (3..9).collect::<Vec<_>>()
-        );
+        let missed = server.publish_chats(4, 3).await;
+        resume_news_after(kind, &server, &server, seen[2], &missed).await;
     }
 }
 

@@ -224,6 +224,19 @@ impl PlainServer {
             .await
     }
 
+    /// Publishes chat messages with data `from..from + n` to room `news`
+    /// through the API; their offsets.
+    pub async fn publish_chats(&self, n: usize, from: usize) -> Vec<u64> {
+        let mut offsets = Vec::new();
+        for i in from..from + n {
+            let (_, offset) = self
+                .publish(json!({"room":"news","event":"chat","data":i}))
+                .await;
+            offsets.push(offset.expect("recorded"));
+        }
+        offsets
+    }
+
     /// Publishes through the API; returns `(delivered, offset)`.
     pub async fn publish(&self, request: Value) -> (u64, Option<u64>) {
         let resp = self
@@ -709,4 +722,53 @@ impl Dechunker {
             self.left = size;
         }
     }
+}
+
+/// The chat events `c` received before the marker: `(data, offset)`.
+pub async fn chats(c: &mut PlainClient) -> Vec<(u64, u64)> {
+    c.until_marker()
+        .await
+        .iter()
+        .map(|v| {
+            assert_eq!(v["event"], "chat", "{v}");
+            (v["data"].as_u64().unwrap(), v["offset"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// A `kind` reader of room `news` resumes on `reader` after offset `last`
+/// (SSE `Last-Event-ID`, a stream's `since`) while `missed` (chat data 3..7)
+/// were published; `publisher` then publishes two more (data 7, 8). The
+/// reader must get exactly the missed ones and the live ones, in order.
+pub async fn resume_news_after(
+    kind: Kind,
+    reader: &PlainServer,
+    publisher: &PlainServer,
+    last: u64,
+    missed: &[u64],
+) {
+    let last = last.to_string();
+    let (query, headers) = match kind {
+        Kind::Sse => (
+            "room=news".to_owned(),
+            vec![("Last-Event-ID", last.as_str())],
+        ),
+        _ => (format!("room=news&since={last}"), vec![]),
+    };
+    let mut again = reader.open(kind, &query, &headers).await.unwrap();
+    again.read_hello("/").await;
+    assert_eq!(again.recv_env().await["event"], "welcome");
+    let live = publisher.publish_chats(2, 7).await;
+    publisher.marker();
+    let got = chats(&mut again).await;
+    let want: Vec<u64> = missed.iter().chain(&live).copied().collect();
+    assert_eq!(
+        got.iter().map(|g| g.1).collect::<Vec<_>>(),
+        want,
+        "{kind:?}"
+    );
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        (3..9).collect::<Vec<_>>()
+    );
 }
