@@ -251,22 +251,44 @@ impl Driver for NatsDriver {
         &self,
         name: String,
         count: u64,
+        floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         let js = self.jetstream.clone();
         let stream = self.stream.clone();
         let subject = format!("{stream}.{}", subject(&name));
         Box::pin(async move {
-            match sequence(&js, &subject, count).await {
-                Ok(seqs) => Ok(seqs),
+            let seqs = match sequence(&js, &subject, count).await {
+                Ok(seqs) => seqs,
                 // The stream may not exist yet (first use, or a restarted
                 // server without persistence): create it and try again.
                 Err(_) => {
                     ensure_stream(&js, &stream).await?;
-                    sequence(&js, &subject, count).await
+                    sequence(&js, &subject, count).await?
                 }
+            };
+            if seqs.first().is_none_or(|first| *first > floor) {
+                return Ok(seqs);
             }
+            // Behind the caller's history (a stream made anew): a purge up
+            // to `floor + 1` moves the stream's sequence there.
+            move_past(&js, &stream, floor).await?;
+            sequence(&js, &subject, count).await
         })
     }
+}
+
+/// Moves the sequence stream's next sequence number to `floor + 1` (a purge
+/// up to a sequence past the last one does that; it never moves it back).
+async fn move_past(js: &jetstream::Context, stream: &str, floor: u64) -> Result<(), AdapterError> {
+    let failed =
+        |e: &dyn std::fmt::Display| AdapterError::Unavailable(format!("nats sequence: {e}"));
+    let stream = js.get_stream(stream).await.map_err(|e| failed(&e))?;
+    stream
+        .purge()
+        .sequence(floor + 1)
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(&e))
 }
 
 /// Publishes `count` empty messages to the sequence stream, back to back:

@@ -218,6 +218,18 @@ pub fn adapter(url: &str, options: ClusterOptions) -> Result<AdapterFactory, Err
     Ok(RedisDriver::new(url)?.adapter(options))
 }
 
+/// Adds ARGV[1] to the counter KEYS[1] and returns it, first moving the
+/// counter up to ARGV[2] if it is behind (a Redis restarted without its
+/// data): one atomic step, so concurrent nodes never draw the same number.
+const DRAW_ABOVE_FLOOR: &str = "local n = tonumber(ARGV[1]) \
+local floor = tonumber(ARGV[2]) \
+local last = redis.call('INCRBY', KEYS[1], n) \
+if last - n < floor then \
+  last = floor + n \
+  redis.call('SET', KEYS[1], last) \
+end \
+return last";
+
 impl Driver for RedisDriver {
     fn publish(&self, channel: &str, payload: Bytes) -> Result<(), AdapterError> {
         self.publish
@@ -276,12 +288,16 @@ impl Driver for RedisDriver {
         &self,
         name: String,
         count: u64,
+        floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         let mut conn = self.commands.clone();
         Box::pin(async move {
-            let last: u64 = redis::cmd("INCRBY")
+            let last: u64 = redis::cmd("EVAL")
+                .arg(DRAW_ABOVE_FLOOR)
+                .arg(1)
                 .arg(&name)
                 .arg(count)
+                .arg(floor)
                 .query_async(&mut conn)
                 .await
                 .map_err(unavailable)?;

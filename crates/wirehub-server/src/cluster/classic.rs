@@ -14,7 +14,7 @@ use super::common::{
     socket_value, wire_options, Relay,
 };
 use super::driver::{Driver, Handler};
-use super::ordered::Ordered;
+use super::ordered::{history_floor, Ordered};
 use super::pending::{request_id, Expect, Table};
 use super::ClusterOptions;
 use crate::io::adapter::{
@@ -60,13 +60,14 @@ impl ClassicAdapter {
         let channels = Channels::new(&options.key, &cx.ns);
         let uid = request_id();
         let sequence = format!("{}-offset#{}#", options.key, cx.ns);
+        let floor = history_floor(&cx.emitter);
         ClassicAdapter {
             inner: Arc::new(Inner {
                 local: LocalAdapter::new(cx.emitter),
                 specific_response: channels.specific_response(&uid),
                 ns: cx.ns,
                 uid,
-                ordered: Ordered::new(driver.clone(), sequence),
+                ordered: Ordered::new(driver.clone(), sequence, floor),
                 driver,
                 channels,
                 requests_timeout: options.requests_timeout,

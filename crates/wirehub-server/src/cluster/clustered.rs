@@ -15,7 +15,7 @@ use super::common::{
     socket_value, wire_options, Relay,
 };
 use super::driver::{Driver, Handler};
-use super::ordered::Ordered;
+use super::ordered::{history_floor, Ordered};
 use super::pending::{Expect, Table};
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
@@ -77,6 +77,7 @@ impl ClusteredAdapter {
         let channels = Channels::new(&options.key, &cx.ns);
         let uid = hex_id();
         let (watcher, rx) = mpsc::unbounded_channel();
+        let floor = history_floor(&cx.emitter);
         let local = match room_channels {
             RoomChannels::Dynamic => LocalAdapter::with_room_watcher(
                 cx.emitter,
@@ -93,7 +94,7 @@ impl ClusteredAdapter {
                 own_responses: channels.responses(&uid),
                 ns: cx.ns,
                 uid,
-                ordered: Ordered::new(driver.clone(), sequence),
+                ordered: Ordered::new(driver.clone(), sequence, floor),
                 driver,
                 channels,
                 counting,

@@ -44,10 +44,14 @@ pub trait Driver: Send + Sync + 'static {
     fn listeners(&self, channel: String) -> BoxFuture<'static, Result<usize, AdapterError>>;
 
     /// The next `count` numbers of the cluster-wide sequence `name` (which
-    /// starts at 1), in increasing order: numbers no other call gets.
+    /// starts at 1), in increasing order: numbers no other call gets, all
+    /// above `floor`. A sequence behind `floor` (the engine restarted without
+    /// its data, while the caller's history went further) is first moved
+    /// past it, so offsets never go back.
     fn next_in_sequence(
         &self,
         name: String,
         count: u64,
+        floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>>;
 }

@@ -197,12 +197,14 @@ impl Driver for MemoryDriver {
         &self,
         name: String,
         count: u64,
+        floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
         if self.is_cut() {
             return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
         }
         let mut sequences = lock(&self.bus.sequences);
         let n = sequences.entry(name).or_insert(0);
+        *n = (*n).max(floor);
         let first = *n + 1;
         *n += count;
         ready(Ok((first..=*n).collect()))

@@ -14,6 +14,7 @@
 //! for a second, so an outage does not slow every broadcast down.
 
 use super::driver::Driver;
+use crate::io::LocalEmitter;
 use crate::sync::lock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,6 +30,9 @@ const BATCH: usize = 256;
 
 type Run = Box<dyn FnOnce(Option<u64>) + Send>;
 
+/// The highest offset the node's history knows: offsets are drawn above it.
+pub(crate) type Floor = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 struct Job {
     needs_offset: bool,
     run: Run,
@@ -39,17 +43,26 @@ struct Job {
 pub(crate) struct Ordered {
     driver: Arc<dyn Driver>,
     sequence: String,
+    floor: Floor,
     queued: Arc<AtomicUsize>,
     tx: OnceLock<mpsc::UnboundedSender<Job>>,
     down_until: Arc<Mutex<Option<Instant>>>,
 }
 
+/// The floor of a namespace's queue: the highest offset its history knows.
+pub(crate) fn history_floor(emitter: &Arc<dyn LocalEmitter>) -> Floor {
+    let emitter = emitter.clone();
+    Arc::new(move || emitter.latest_offset())
+}
+
 impl Ordered {
-    /// A queue drawing offsets from the sequence `sequence` of `driver`.
-    pub(crate) fn new(driver: Arc<dyn Driver>, sequence: String) -> Self {
+    /// A queue drawing offsets from the sequence `sequence` of `driver`,
+    /// above what `floor` says the node's history holds.
+    pub(crate) fn new(driver: Arc<dyn Driver>, sequence: String, floor: Floor) -> Self {
         Ordered {
             driver,
             sequence,
+            floor,
             queued: Arc::default(),
             tx: OnceLock::new(),
             down_until: Arc::default(),
@@ -91,6 +104,7 @@ impl Ordered {
                 rx,
                 self.driver.clone(),
                 self.sequence.clone(),
+                self.floor.clone(),
                 self.queued.clone(),
                 self.down_until.clone(),
             ));
@@ -103,6 +117,7 @@ async fn work(
     mut rx: mpsc::UnboundedReceiver<Job>,
     driver: Arc<dyn Driver>,
     sequence: String,
+    floor: Floor,
     queued: Arc<AtomicUsize>,
     down_until: Arc<Mutex<Option<Instant>>>,
 ) {
@@ -111,7 +126,7 @@ async fn work(
         let wanted = batch.iter().filter(|j| j.needs_offset).count();
         let mut offsets = match wanted {
             0 => Vec::new(),
-            n => next_offsets(&*driver, &sequence, n, &down_until).await,
+            n => next_offsets(&*driver, &sequence, n, floor(), &down_until).await,
         }
         .into_iter();
         for job in batch.drain(..) {
@@ -132,14 +147,18 @@ async fn next_offsets(
     driver: &dyn Driver,
     sequence: &str,
     count: usize,
+    floor: u64,
     down_until: &Mutex<Option<Instant>>,
 ) -> Vec<u64> {
     if lock(down_until).is_some_and(|until| Instant::now() < until) {
         return Vec::new();
     }
-    let drawn = driver.next_in_sequence(sequence.to_owned(), count as u64);
+    let drawn = driver.next_in_sequence(sequence.to_owned(), count as u64, floor);
     let failure = match tokio::time::timeout(SEQUENCE_TIMEOUT, drawn).await {
-        Ok(Ok(offsets)) if offsets.len() == count => return offsets,
+        Ok(Ok(offsets)) if offsets.len() == count && offsets[0] > floor => return offsets,
+        Ok(Ok(offsets)) if offsets.len() == count => {
+            format!("offset {} not above {floor}", offsets[0])
+        }
         Ok(Ok(offsets)) => format!("{} offsets for {count} broadcasts", offsets.len()),
         Ok(Err(e)) => e.to_string(),
         Err(_) => "timed out".to_owned(),
@@ -193,9 +212,12 @@ mod tests {
             &self,
             _: String,
             count: u64,
+            floor: u64,
         ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>> {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let first = self.next.fetch_add(count, Ordering::Relaxed) + 1;
+            let last = self.next.fetch_max(floor, Ordering::Relaxed).max(floor);
+            let first = last + 1;
+            self.next.store(last + count, Ordering::Relaxed);
             Box::pin(async move { Ok((first..first + count).collect()) })
         }
     }
@@ -203,7 +225,7 @@ mod tests {
     #[tokio::test]
     async fn queued_broadcasts_run_in_order_and_draw_their_offsets_together() {
         let sequence = Arc::new(Sequence::default());
-        let ordered = Ordered::new(sequence.clone(), "s".into());
+        let ordered = Ordered::new(sequence.clone(), "s".into(), Arc::new(|| 0));
         let ran = Arc::new(Mutex::new(Vec::new()));
         let mut receipts = Vec::new();
         for i in 0..100u64 {
@@ -233,5 +255,25 @@ mod tests {
             "drawn in batches"
         );
         assert!(ordered.idle());
+    }
+
+    #[tokio::test]
+    async fn offsets_never_go_back_when_the_sequence_loses_its_count() {
+        let sequence = Arc::new(Sequence::default());
+        let history = Arc::new(AtomicU64::new(0));
+        let floor = history.clone();
+        let ordered = Ordered::new(
+            sequence.clone(),
+            "s".into(),
+            Arc::new(move || floor.load(Ordering::Relaxed)),
+        );
+        let first = ordered.push(true, |_| {}).await.unwrap();
+        assert_eq!(first, Some(1));
+        // The engine restarts without its data while the node's history
+        // holds offsets up to 500.
+        sequence.next.store(0, Ordering::Relaxed);
+        history.store(500, Ordering::Relaxed);
+        let after = ordered.push(true, |_| {}).await.unwrap();
+        assert_eq!(after, Some(501), "drawn above the history");
     }
 }

@@ -346,6 +346,10 @@ impl LocalEmitter for NsEmitter {
         self.with(|ns| ns.history.reserve())
     }
 
+    fn latest_offset(&self) -> u64 {
+        self.with(|ns| ns.history.latest())
+    }
+
     fn record(&self, rooms: &[Room], offset: u64, delivery: &Arc<Delivery>) {
         self.with(|ns| ns.history.record(rooms, offset, delivery.clone()))
     }

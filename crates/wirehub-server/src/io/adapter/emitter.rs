@@ -48,6 +48,10 @@ pub trait LocalEmitter: Send + Sync + 'static {
     /// The next offset of this node's own sequence (single node).
     fn next_offset(&self) -> u64;
 
+    /// The highest offset this node's history has handed out or recorded
+    /// (0 before the first): a cluster sequence must draw above it.
+    fn latest_offset(&self) -> u64;
+
     /// Records a broadcast in the history of `rooms` under `offset`.
     fn record(&self, rooms: &[Room], offset: u64, delivery: &Arc<Delivery>);
 
