@@ -8,6 +8,9 @@
 //!
 //! Broadcasts that queued up meanwhile draw their offsets together (one
 //! round trip for the lot: `INCRBY n` on Redis), and go out back to back.
+//! Offsets are drawn above the highest one the node's history knows, so a
+//! sequence that lost its count (an engine restarted without its data)
+//! never hands out offsets behind what readers already hold.
 //!
 //! If the sequence cannot be reached (engine down), a broadcast goes out
 //! without an offset (not recorded), and the sequence is not asked again
