@@ -7,6 +7,7 @@
 //! empty mailbox owns no buffer (a drained queue releases its buffer).
 
 use super::conn::{Ctl, Outgoing};
+use crate::sync::lock;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::Notify;
@@ -62,7 +63,7 @@ impl<O, C> Mailbox<O, C> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner<O, C>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 
     /// Queues an outbound entry, refusing when full or closed.

@@ -27,6 +27,7 @@ pub(crate) use request::StoredRequest;
 pub(crate) use sid::random_id;
 
 use crate::config::Config;
+use crate::sync::{read, write};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -134,33 +135,26 @@ impl<H: EngineHandler> Engine<H> {
 
     /// The number of open sessions.
     pub fn session_count(&self) -> usize {
-        self.sessions.read().map(|s| s.len()).unwrap_or(0)
+        read(&self.sessions).len()
     }
 
     /// Closes every session (server shutdown).
     pub fn close_all(&self, reason: CloseReason) {
-        let all: Vec<_> = match self.sessions.read() {
-            Ok(s) => s.values().cloned().collect(),
-            Err(_) => return,
-        };
+        let all: Vec<_> = read(&self.sessions).values().cloned().collect();
         for conn in all {
             conn.close(reason);
         }
     }
 
     fn get(&self, sid: &str) -> Option<Arc<EngineConn>> {
-        self.sessions.read().ok()?.get(sid).cloned()
+        read(&self.sessions).get(sid).cloned()
     }
 
     fn insert(&self, conn: Arc<EngineConn>) {
-        if let Ok(mut s) = self.sessions.write() {
-            s.insert(conn.sid().clone(), conn);
-        }
+        write(&self.sessions).insert(conn.sid().clone(), conn);
     }
 
     fn remove(&self, sid: &str) {
-        if let Ok(mut s) = self.sessions.write() {
-            s.remove(sid);
-        }
+        write(&self.sessions).remove(sid);
     }
 }

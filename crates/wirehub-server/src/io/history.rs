@@ -10,6 +10,7 @@
 
 use super::rooms::Room;
 use crate::conn::Delivery;
+use crate::sync::lock;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -92,7 +93,7 @@ impl RoomHistory {
 
     fn shard(&self, room: &str) -> MutexGuard<'_, HashMap<Room, RoomLog>> {
         let i = (self.hasher.hash_one(room) as usize) % SHARDS;
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.shards[i])
     }
 
     /// Whether anything is kept at all.
@@ -188,7 +189,7 @@ impl RoomHistory {
     /// Drops rooms whose messages all expired.
     fn sweep(&self, now: Instant) {
         for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let mut shard = lock(shard);
             shard.retain(|_, log| {
                 self.expire(log, now);
                 let keep = !log.entries.is_empty();

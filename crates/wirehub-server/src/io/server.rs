@@ -13,7 +13,7 @@ use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConn, EngineHandler};
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Instant;
@@ -47,16 +47,16 @@ impl ServerInner {
 
     /// The namespace called `name`, creating a dynamic one if a pattern matches.
     pub(crate) fn namespace(&self, name: &Str) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self.namespaces.read().ok()?.get(name) {
+        if let Some(ns) = read(&self.namespaces).get(name) {
             return Some(ns.clone());
         }
-        let dynamic = self.dynamic.read().ok()?;
+        let dynamic = read(&self.dynamic);
         let found = dynamic.iter().find(|d| (d.matches)(name))?;
-        let mut all = self.namespaces.write().ok()?;
+        let mut all = write(&self.namespaces);
         if let Some(ns) = all.get(name) {
             return Some(ns.clone());
         }
-        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        let mut created = lock(&self.created);
         if created.len() >= self.config.max_dynamic_namespaces {
             // Drop the oldest namespace nothing uses (no socket, no handle).
             let unused = created
@@ -170,13 +170,11 @@ impl SocketIo {
         handler: H,
     ) -> NamespaceRef {
         let middlewares = Arc::new(RwLock::new(Vec::new()));
-        if let Ok(mut dynamic) = self.0.dynamic.write() {
-            dynamic.push(DynamicNs {
-                matches: Arc::new(matches),
-                on_connect: boxed(handler),
-                middlewares: middlewares.clone(),
-            });
-        }
+        write(&self.0.dynamic).push(DynamicNs {
+            matches: Arc::new(matches),
+            on_connect: boxed(handler),
+            middlewares: middlewares.clone(),
+        });
         NamespaceRef {
             ns: None,
             middlewares,

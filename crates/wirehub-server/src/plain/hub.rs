@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
+use crate::sync::{read, write};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use wirehub_proto::engineio::CloseReason;
@@ -57,7 +58,7 @@ impl PlainHub {
 
     /// How many plain connections are open.
     pub fn session_count(&self) -> usize {
-        self.sessions.read().map(|s| s.len()).unwrap_or(0)
+        read(&self.sessions).len()
     }
 
     /// Opens a connection of `transport` to namespace `ns`; on success its
@@ -103,9 +104,7 @@ impl PlainHub {
             Ok(socket) => socket,
             Err(refusal) => return Err((OpenError::Refused(refusal), conn)),
         };
-        if let Ok(mut sessions) = self.sessions.write() {
-            sessions.insert(conn.token().clone(), (socket.clone(), conn.clone()));
-        }
+        write(&self.sessions).insert(conn.token().clone(), (socket.clone(), conn.clone()));
         Ok(PlainSession {
             hub: self.clone(),
             socket,
@@ -115,7 +114,7 @@ impl PlainHub {
 
     /// The connection `token` names, for `POST /send`.
     pub(crate) fn by_token(&self, token: &str) -> Option<(SocketRef, Arc<PlainConn>)> {
-        self.sessions.read().ok()?.get(token).cloned()
+        read(&self.sessions).get(token).cloned()
     }
 }
 
@@ -136,9 +135,7 @@ impl PlainSession {
 
     fn end(&self, reason: CloseReason) {
         self.conn.mailbox.close();
-        if let Ok(mut sessions) = self.hub.sessions.write() {
-            sessions.remove(self.conn.token());
-        }
+        write(&self.hub.sessions).remove(self.conn.token());
         self.socket.close(DisconnectReason::from(reason));
     }
 }

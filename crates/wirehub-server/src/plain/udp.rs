@@ -14,6 +14,7 @@ use super::tcp::synthetic_request;
 use crate::conn::PlainCtl;
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
+use crate::sync::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::future::Future;
@@ -93,12 +94,6 @@ pub async fn serve_udp(
         // Best effort: a client whose inbox is full loses the datagram.
         let _ = sender.try_send(datagram);
     }
-}
-
-type PeerMap = HashMap<SocketAddr, (u64, mpsc::Sender<Bytes>)>;
-
-fn lock(peers: &Peers) -> std::sync::MutexGuard<'_, PeerMap> {
-    peers.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A client task's claim on its address in the peer map.
