@@ -15,7 +15,9 @@
 #   5. the WebSocket layer against the Autobahn|Testsuite's cases 1-10 (kosoku,
 #      from PyPI, drives the suite's case files on Python 3);
 #   6. the demo chat page in headless Chromium (Debian's package, Playwright);
-#   7. a seconds-long smoke of the benchmark against its peers and of the
+#   7. every fuzz target of fuzz/ for a few seconds each (cargo-fuzz on the
+#      nightly toolchain; the corpora themselves are replayed in stage 1);
+#   8. a seconds-long smoke of the benchmark against its peers and of the
 #      WebSocket-layer comparison (bench/ws-crates), so they cannot rot; they
 #      are checked by exit status only, and reported apart from the tests.
 #
@@ -29,9 +31,9 @@
 #
 #   scripts/test.sh [STAGE...]
 #
-# With stage names (rust doctests interop plain cluster autobahn browser smoke),
-# only those run, and the summary says which were left out; under CI=true
-# names are refused: CI runs everything.
+# With stage names (rust doctests interop plain cluster autobahn browser fuzz
+# smoke), only those run, and the summary says which were left out; under
+# CI=true names are refused: CI runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Where cargo puts the binaries the suites run (CARGO_TARGET_DIR if set).
@@ -45,7 +47,7 @@ bin="${CARGO_TARGET_DIR:-target}/release"
 ignored=()
 for var in INTEROP_SUITES INTEROP_PORT INTEROP_STARTUP_TIMEOUT \
   PLAIN_STARTUP_TIMEOUT PLAIN_SUITE_TIMEOUT SERVER_WAIT_SECS TEST_REPORTER \
-  SERVER_CMD SERVER_URL WIREHUB_BIN ECHO_CMD AUTOBAHN_AGENT PORT \
+  SERVER_CMD SERVER_URL WIREHUB_BIN ECHO_CMD AUTOBAHN_AGENT PORT FUZZ_SECONDS \
   $(compgen -e | grep -E '^(WIREHUB_|NEXTEST_|AUTOBAHN_|CLUSTER_)' || true); do
   if [[ -n "${!var+set}" ]]; then
     ignored+=("$var")
@@ -146,6 +148,9 @@ run_stage autobahn tests/autobahn/run.sh
 
 stage "browser: demo chat in headless Chromium"
 run_stage browser env SERVER_CMD="$bin/wirehub serve" tests/browser/run.sh
+
+stage "fuzz: every decoder's fuzz target briefly (nightly, cargo-fuzz)"
+run_stage fuzz scripts/fuzz.sh
 
 stage "benchmark smoke (every scenario briefly, no thresholds)"
 if wanted smoke; then

@@ -21,11 +21,15 @@
 //!   adapter's protocols), so wirehub and Node nodes can share a cluster.
 //! - [`websocket`]: WebSocket framing (RFC 6455), server side: the frame
 //!   decoder, frame headers, control frames and the handshake's accept key.
+//! - `fuzz_checks` (hidden): one fuzzing harness per decoder, shared by the
+//!   `fuzz/` targets and the corpus replay test.
 
 mod str;
 
 pub mod cluster;
 pub mod engineio;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod plain;
 pub mod socketio;
 pub mod websocket;
