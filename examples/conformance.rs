@@ -21,7 +21,8 @@
 //! cluster contract of `wirehub_server::conformance::cluster_contract`.
 //!
 //! Clustering: env `WIREHUB_ADAPTER` (`memory`, the default;
-//! `redis://HOST:PORT`, `redis-sharded://HOST:PORT`, `nats://HOST:PORT`)
+//! `redis://HOST:PORT`, `redis-sharded://HOST:PORT`,
+//! `redis-streams://HOST:PORT`, `nats://HOST:PORT`)
 //! and `WIREHUB_ADAPTER_KEY` (default `socket.io`), as `wirehub serve`;
 //! `WIREHUB_ADVERTISE` (default `http://127.0.0.1:$PORT`) is where the
 //! other nodes forward requests for this node's sessions.

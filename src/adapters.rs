@@ -6,6 +6,7 @@
 //! | `memory` (default) | a single node |
 //! | `redis://HOST:PORT[/DB]` | `@socket.io/redis-adapter`'s classic adapter |
 //! | `redis-sharded://HOST:PORT` | its sharded adapter (Redis 7 sharded pub/sub) |
+//! | `redis-streams://HOST:PORT[/DB]` | `@socket.io/redis-streams-adapter` 0.3 (a Redis stream named after the key) |
 //! | `nats://HOST:PORT` | the cluster protocol over NATS, with heartbeats |
 //!
 //! The key prefix (`--adapter-key`, env `WIREHUB_ADAPTER_KEY`) defaults to
@@ -23,7 +24,7 @@ pub const DEFAULT_KEY: &str = "socket.io";
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterUrlError {
     /// Not one of the URLs above.
-    #[error("unknown adapter {0:?}: use memory, redis://HOST:PORT, redis-sharded://HOST:PORT or nats://HOST:PORT")]
+    #[error("unknown adapter {0:?}: use memory, redis://HOST:PORT, redis-sharded://HOST:PORT, redis-streams://HOST:PORT or nats://HOST:PORT")]
     Unknown(String),
     /// A Redis URL the driver refused.
     #[error(transparent)]
@@ -77,7 +78,10 @@ pub async fn from_url(url: &str, key: &str) -> Result<Adapter, AdapterUrlError> 
                 key: key.to_owned(),
             })
         }
-        u if u.starts_with("redis://") || u.starts_with("redis-sharded://") => {
+        u if u.starts_with("redis://")
+            || u.starts_with("redis-sharded://")
+            || u.starts_with("redis-streams://") =>
+        {
             let driver = wirehub_redis::RedisDriver::new(u)?;
             (driver.adapter(options), driver)
         }
@@ -115,6 +119,10 @@ mod tests {
             .unwrap()
             .clustered());
         assert!(from_url("redis-sharded://127.0.0.1:1", DEFAULT_KEY)
+            .await
+            .unwrap()
+            .clustered());
+        assert!(from_url("redis-streams://127.0.0.1:1", DEFAULT_KEY)
             .await
             .unwrap()
             .clustered());

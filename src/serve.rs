@@ -81,11 +81,14 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "WIREHUB_MAX_DATAGRAM", default_value_t = 8192)]
     max_datagram: usize,
     /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
-    /// `redis-sharded://HOST:PORT` or `nats://HOST:PORT`.
+    /// `redis-sharded://HOST:PORT`, `redis-streams://HOST:PORT[/DB]` or
+    /// `nats://HOST:PORT`.
     #[arg(long, env = "WIREHUB_ADAPTER", default_value = "memory")]
     adapter: String,
     /// Key prefix of the cluster's channels (Node's default, so Node nodes
-    /// join without settings).
+    /// join without settings); with `redis-streams://`, also the stream's
+    /// name, and sessions are `KEY:session:PID` (`sio:session:PID` under the
+    /// default).
     #[arg(long, env = "WIREHUB_ADAPTER_KEY", default_value = wirehub::adapters::DEFAULT_KEY)]
     adapter_key: String,
     /// Where the other nodes of a cluster reach this one

@@ -1,5 +1,5 @@
 // The cluster contract, checked on a cluster of nodes of one or two kinds
-// (scenarios a, b, c). Every action is started from one node of each kind
+// (scenarios a, b, c, f). Every action is started from one node of each kind
 // (and from the last node when that adds one) in turn; its effect is checked
 // on clients of every node.
 //
@@ -27,7 +27,7 @@ const describeSpec = (spec) => spec.map(({ kind, count }) => `${count} ${kind}`)
  * @param {string} o.id        scenario letter (a, b, c)
  * @param {string} o.title     what it is
  * @param {{kind: string, count: number}[]} o.spec
- * @param {"redis"|"redis-sharded"|"nats"} o.adapter
+ * @param {"redis"|"redis-sharded"|"redis-streams"|"nats"} o.adapter
  * @param {string} o.server    host:port of Redis / NATS
  */
 export function contractScenario({ id, title, spec, adapter, server }) {
@@ -76,6 +76,7 @@ export function contractScenario({ id, title, spec, adapter, server }) {
     after(async () => {
       closeAll([...allResidents(), ...st.extra]);
       await stopAll(st.nodes);
+      if (adapter === "redis-streams") await st.redis?.del(key).catch(() => {}); // the stream
       await st.redis?.quit().catch(() => {});
     });
 
@@ -88,9 +89,10 @@ export function contractScenario({ id, title, spec, adapter, server }) {
       }, { timeout: FORM_TIMEOUT, what: () => `nodes-ping = ${N - 1} everywhere; last answers ${JSON.stringify(last)}` });
     });
 
-    if (adapter === "redis" || sharded) {
-      const channel = sharded ? `${key}#/#` : `${key}-request#/#`;
-      test(`every node holds exactly one subscription to ${sharded ? "the main channel (SHARDNUMSUB)" : "the request channel (NUMSUB)"} ${channel}`, { timeout: TEST_TIMEOUT }, async () => {
+    if (adapter !== "nats") {
+      const channel = adapter === "redis" ? `${key}-request#/#` : `${key}#/#`;
+      const what = { redis: "the request channel (NUMSUB)", "redis-sharded": "the main channel (SHARDNUMSUB)", "redis-streams": "the main channel (NUMSUB)" }[adapter];
+      test(`every node holds exactly one subscription to ${what} ${channel}`, { timeout: TEST_TIMEOUT }, async () => {
         assert.equal(await numsub(st.redis, channel, sharded), N, `PUBSUB ${sharded ? "SHARDNUMSUB" : "NUMSUB"} ${channel}`);
       });
     }

@@ -1,21 +1,28 @@
-// A Node socket.io 4.8 cluster node with @socket.io/redis-adapter 8.3.0: the
-// conformance contract, the interop extensions and the cluster contract.
+// A Node socket.io 4.8 cluster node with @socket.io/redis-adapter 8.3.0 (or
+// @socket.io/redis-streams-adapter 0.3.1): the conformance contract, the
+// interop extensions and the cluster contract.
 //
 //   PORT=3400 node tests/cluster/node-server.mjs
 //
 // Environment:
 //   PORT              listens on 127.0.0.1:$PORT (required)
 //   ADAPTER           "redis" (default): createAdapter (classic);
-//                     "redis-sharded": createShardedAdapter (Redis >= 7)
+//                     "redis-sharded": createShardedAdapter (Redis >= 7);
+//                     "redis-streams": @socket.io/redis-streams-adapter
 //   REDIS_URL         default redis://127.0.0.1:6379
-//   ADAPTER_KEY       `key` (classic) or `channelPrefix` (sharded); unset: the
-//                     adapter's own default ("socket.io")
+//   ADAPTER_KEY       `key` (classic) or `channelPrefix` (sharded); for the
+//                     streams adapter `streamName` and `channelPrefix`, and
+//                     sessions under `<key>:session:`; unset: the adapter's
+//                     own defaults ("socket.io", sessions "sio:session:")
+//   WIREHUB_RECOVERY_MS  when set, connectionStateRecovery with this
+//                     maxDisconnectionDuration (ms)
 // Standing in for a wirehub node, it reads the variables tests/cluster/run.sh
 // gives a wirehub node instead (when WIREHUB_ADAPTER is set, the three above
 // are ignored):
 //   WIREHUB_ADAPTER      redis://HOST:PORT -> classic, redis-sharded://HOST:PORT
-//                        -> sharded; nats://... -> exits with an error (Node has
-//                        no NATS adapter of this protocol)
+//                        -> sharded, redis-streams://HOST:PORT -> streams;
+//                        nats://... -> exits with an error (Node has no NATS
+//                        adapter of this protocol)
 //   WIREHUB_ADAPTER_KEY  as ADAPTER_KEY
 //
 // Prints "node-server: listening on 127.0.0.1:PORT (...)" once the adapter's
@@ -24,6 +31,7 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 
 const fail = (msg) => {
@@ -37,15 +45,17 @@ if (!Number.isInteger(port) || port <= 0) fail("PORT is not set");
 let mode, redisUrl, key;
 if (process.env.WIREHUB_ADAPTER) {
   const spec = process.env.WIREHUB_ADAPTER;
-  const m = /^(redis|redis-sharded|nats):\/\/(.+)$/.exec(spec);
-  if (!m) fail(`WIREHUB_ADAPTER=${spec}: expected redis://, redis-sharded:// or nats://`);
+  const m = /^(redis|redis-sharded|redis-streams|nats):\/\/(.+)$/.exec(spec);
+  if (!m) fail(`WIREHUB_ADAPTER=${spec}: expected redis://, redis-sharded://, redis-streams:// or nats://`);
   if (m[1] === "nats") fail(`WIREHUB_ADAPTER=${spec}: Node socket.io has no NATS adapter of this protocol`);
   mode = m[1];
   redisUrl = `redis://${m[2]}`;
   key = process.env.WIREHUB_ADAPTER_KEY;
 } else {
   mode = process.env.ADAPTER || "redis";
-  if (mode !== "redis" && mode !== "redis-sharded") fail(`ADAPTER=${mode}: expected redis or redis-sharded`);
+  if (!["redis", "redis-sharded", "redis-streams"].includes(mode)) {
+    fail(`ADAPTER=${mode}: expected redis, redis-sharded or redis-streams`);
+  }
   redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
   key = process.env.ADAPTER_KEY;
 }
@@ -77,10 +87,16 @@ try {
   fail(`cannot connect to ${redisUrl}: ${err.message}`);
 }
 
+// The streams adapter takes one client (it duplicates it for its reads and
+// subscriptions); `sub` stays unused then.
+const streamsOptions = key === undefined ? {} : { streamName: key, channelPrefix: key, sessionKeyPrefix: `${key}:session:` };
 const adapter =
   mode === "redis-sharded"
     ? createShardedAdapter(pub, sub, key === undefined ? {} : { channelPrefix: key })
-    : createAdapter(pub, sub, key === undefined ? {} : { key });
+    : mode === "redis-streams"
+      ? createStreamsAdapter(pub, streamsOptions)
+      : createAdapter(pub, sub, key === undefined ? {} : { key });
+const recoveryMs = Number(process.env.WIREHUB_RECOVERY_MS || 0);
 
 const httpServer = createServer();
 const io = new Server(httpServer, {
@@ -91,6 +107,7 @@ const io = new Server(httpServer, {
   connectTimeout: 1000,
   cors: { origin: "*" },
   adapter,
+  ...(recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryMs } } : {}),
 });
 
 const errorOf = (err) => ({ error: String(err?.message || err) });
@@ -168,8 +185,9 @@ io.of("/custom").on("connection", (socket) => {
 httpServer.once("error", (err) => fail(`cannot listen on 127.0.0.1:${port}: ${err.message}`));
 httpServer.listen(port, "127.0.0.1", () => {
   console.log(
-    `node-server: listening on 127.0.0.1:${port} (adapter ${mode === "redis" ? "classic" : "sharded"}, ` +
-      `${redisUrl}, ${mode === "redis" ? "key" : "channelPrefix"} ${key === undefined ? "(default)" : key})`,
+    `node-server: listening on 127.0.0.1:${port} (adapter ${{ redis: "classic", "redis-sharded": "sharded", "redis-streams": "streams" }[mode]}, ` +
+      `${redisUrl}, ${mode === "redis" ? "key" : "channelPrefix"} ${key === undefined ? "(default)" : key}` +
+      `${recoveryMs > 0 ? `, connection state recovery ${recoveryMs} ms` : ""})`,
   );
 });
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Cluster suite: wirehub nodes and Node socket.io nodes (@socket.io/redis-adapter
-# 8.3.0) in one cluster, over Redis (classic and sharded Pub/Sub) and NATS, and
-# behind a round-robin proxy without sticky sessions.
+# 8.3.0, @socket.io/redis-streams-adapter 0.3.1) in one cluster, over Redis
+# (classic and sharded Pub/Sub, streams) and NATS, and behind a round-robin
+# proxy without sticky sessions.
 #
 #   WIREHUB_NODE_CMD="<command starting ONE wirehub node>" tests/cluster/run.sh
 #
 # WIREHUB_NODE_CMD is run with `bash -c` from the repository root, once per
 # wirehub node, with
 #   PORT                 listen on 127.0.0.1:$PORT (Socket.IO path /socket.io/)
-#   WIREHUB_ADAPTER      redis://127.0.0.1:P, redis-sharded://127.0.0.1:P or
-#                        nats://127.0.0.1:4222
+#   WIREHUB_ADAPTER      redis://127.0.0.1:P, redis-sharded://127.0.0.1:P,
+#                        redis-streams://127.0.0.1:P or nats://127.0.0.1:4222
+#   WIREHUB_RECOVERY_MS  set in scenario f's recovery tests: enable connection
+#                        state recovery with this maximal disconnection (ms)
 #   WIREHUB_ADAPTER_KEY  the key prefix; unset in scenario e (defaults must match)
 # and must serve the contract of tests/cluster/node-server.mjs. The Node nodes
 # are node-server.mjs. `WIREHUB_NODE_CMD="node tests/cluster/node-server.mjs"`
@@ -24,6 +27,8 @@
 #      through the proxy with one backend)
 #   e  1 wirehub + 1 node, Redis classic, private redis-server on a free port,
 #      no key set: redis-server killed and restarted while messages flow
+#   f  2 wirehub + 1 node, Redis streams adapter (shared Redis, random key);
+#      then connection state recovery across a wirehub and a Node node
 #
 # Needs: Node >= 20 + npm, python3 (venv), redis-server (scenario e), Redis on
 # 127.0.0.1:6379 and NATS on 127.0.0.1:4222 (scripts/services.sh starts them).
@@ -47,7 +52,7 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-ALL="a b c d e"
+ALL="a b c d e f"
 SCENARIO_TIMEOUT="${CLUSTER_SCENARIO_TIMEOUT:-600}"
 
 say() { echo "cluster: $*"; }
@@ -66,7 +71,7 @@ fi
 # ---------------------------------------------------------------- scenarios
 declare -A FILE=(
   [a]="a-mixed-redis.test.mjs" [b]="b-sharded.test.mjs" [c]="c-nats.test.mjs"
-  [d]="d-round-robin.test.mjs" [e]="e-redis-restart.test.mjs"
+  [d]="d-round-robin.test.mjs" [e]="e-redis-restart.test.mjs" [f]="f-redis-streams.test.mjs"
 )
 declare -A WHAT=(
   [a]="mixed Redis cluster, classic adapter (createAdapter): 3 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key"
@@ -74,6 +79,7 @@ declare -A WHAT=(
   [c]="NATS cluster: 3 wirehub (no Node node: Node has no NATS adapter of this protocol), NATS 127.0.0.1:4222, random key"
   [d]="round-robin proxy without stickiness: 2 wirehub (Redis classic, random key) behind rr-proxy.mjs; socket.io-client + python-socketio, polling only and with upgrade; control through 1 backend first"
   [e]="Redis restart: 1 wirehub + 1 node (Redis classic), private redis-server on a free port, no key set on either side; SIGKILL at 2 s, restart at 3.5 s"
+  [f]="mixed Redis cluster, streams adapter (@socket.io/redis-streams-adapter): 2 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key (stream and channel prefix)"
 )
 
 want="${CLUSTER_SCENARIOS:-$ALL}"
@@ -168,7 +174,7 @@ trap 'exit 143' TERM
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ver() { node -p 'require(process.argv[1]).version' "$HERE/node_modules/$1/package.json"; }
 say "WIREHUB_NODE_CMD: $WIREHUB_NODE_CMD"
-say "node $(node --version), socket.io $(ver socket.io), socket.io-client $(ver socket.io-client), @socket.io/redis-adapter $(ver @socket.io/redis-adapter), redis (client) $(ver redis)"
+say "node $(node --version), socket.io $(ver socket.io), socket.io-client $(ver socket.io-client), @socket.io/redis-adapter $(ver @socket.io/redis-adapter), @socket.io/redis-streams-adapter $(ver @socket.io/redis-streams-adapter), redis (client) $(ver redis)"
 [[ -n "${CLUSTER_PYTHON:-}" ]] &&
   say "python-socketio $("$CLUSTER_PYTHON" -c 'import importlib.metadata as m; print(m.version("python-socketio"))')"
 if command -v redis-server >/dev/null; then
@@ -177,7 +183,7 @@ else
   say "warning: redis-server is not installed (scenario e starts its own)"
 fi
 port_open 6379 && say "shared Redis 127.0.0.1:6379 is up" ||
-  say "warning: nothing listens on 127.0.0.1:6379 (Redis; scripts/services.sh starts it): a, b, d will fail"
+  say "warning: nothing listens on 127.0.0.1:6379 (Redis; scripts/services.sh starts it): a, b, d, f will fail"
 port_open 4222 && say "shared NATS 127.0.0.1:4222 is up" ||
   say "warning: nothing listens on 127.0.0.1:4222 (NATS; scripts/services.sh starts it): c will fail"
 say "scenarios: ${RUN[*]}"

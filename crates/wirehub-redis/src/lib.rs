@@ -9,15 +9,22 @@
 //! - `redis-sharded://HOST:PORT`: the sharded adapter
 //!   (`createShardedAdapter`, Redis 7): `SPUBLISH`/`SSUBSCRIBE`, nodes
 //!   counted with `PUBSUB SHARDNUMSUB`.
+//! - `redis-streams://HOST:PORT[/DB]`: `@socket.io/redis-streams-adapter`
+//!   0.3: `XADD`/`XREAD` on the stream named after the key, `PUBLISH` /
+//!   `SUBSCRIBE` for requests and responses, nodes counted with
+//!   `PUBSUB NUMSUB`, sessions as `SET ... PX` keys.
 //!
 //! # Layout
 //! - `publisher`: the writer task on a `redis` crate connection manager.
+//! - `streams`: the stream appends (a writer task), reads (a connection of
+//!   their own) and their replies.
 //! - `subscriber`: the subscribing connection, which resubscribes after
 //!   every reconnection.
 //! - `resp`: the RESP2 frames that connection reads, sans-IO.
 
 mod publisher;
 mod resp;
+mod streams;
 mod subscriber;
 
 use bytes::Bytes;
@@ -28,7 +35,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use subscriber::{Command, Target};
 use tokio::sync::{mpsc, oneshot, watch};
-use wirehub_server::cluster::{self, ClusterOptions, Counting, Driver, Handler, RoomChannels};
+use wirehub_server::cluster::{
+    self, ClusterOptions, Counting, Driver, Fields, Handler, RoomChannels, StreamEntry, StreamLog,
+};
 use wirehub_server::io::{AdapterError, AdapterFactory};
 
 /// Which of Node's Redis adapters to speak.
@@ -39,33 +48,36 @@ pub enum Mode {
     Classic,
     /// `createShardedAdapter`: sharded pub/sub (Redis 7).
     Sharded,
+    /// `@socket.io/redis-streams-adapter`: a stream, and classic pub/sub
+    /// for requests and responses.
+    Streams,
 }
 
 impl Mode {
     fn publish(self) -> &'static str {
         match self {
-            Mode::Classic => "PUBLISH",
+            Mode::Classic | Mode::Streams => "PUBLISH",
             Mode::Sharded => "SPUBLISH",
         }
     }
 
     fn subscribe(self) -> &'static str {
         match self {
-            Mode::Classic => "SUBSCRIBE",
+            Mode::Classic | Mode::Streams => "SUBSCRIBE",
             Mode::Sharded => "SSUBSCRIBE",
         }
     }
 
     fn unsubscribe(self) -> &'static str {
         match self {
-            Mode::Classic => "UNSUBSCRIBE",
+            Mode::Classic | Mode::Streams => "UNSUBSCRIBE",
             Mode::Sharded => "SUNSUBSCRIBE",
         }
     }
 
     fn numsub(self) -> &'static str {
         match self {
-            Mode::Classic => "NUMSUB",
+            Mode::Classic | Mode::Streams => "NUMSUB",
             Mode::Sharded => "SHARDNUMSUB",
         }
     }
@@ -97,6 +109,8 @@ pub struct RedisDriver {
     subscriber: mpsc::UnboundedSender<Command>,
     up: watch::Receiver<bool>,
     counters: Arc<Counters>,
+    /// The stream appends' writer and the reading connection (streams mode).
+    streams: Option<(mpsc::Sender<streams::Append>, redis::aio::ConnectionManager)>,
 }
 
 impl std::fmt::Debug for RedisDriver {
@@ -109,8 +123,8 @@ impl std::fmt::Debug for RedisDriver {
 }
 
 impl RedisDriver {
-    /// A driver for `redis://` or `redis-sharded://` (`rediss://` is not
-    /// supported). Connects lazily: Redis may be down when the node
+    /// A driver for `redis://`, `redis-sharded://` or `redis-streams://`
+    /// (`rediss://` is not supported). Connects lazily: Redis may be down when the node
     /// starts. Call inside a tokio runtime.
     pub fn new(url: &str) -> Result<Arc<Self>, Error> {
         let bad = |reason: &str| Error::Url {
@@ -119,10 +133,14 @@ impl RedisDriver {
         };
         let (mode, plain) = if let Some(rest) = url.strip_prefix("redis-sharded://") {
             (Mode::Sharded, format!("redis://{rest}"))
+        } else if let Some(rest) = url.strip_prefix("redis-streams://") {
+            (Mode::Streams, format!("redis://{rest}"))
         } else if url.starts_with("redis://") {
             (Mode::Classic, url.to_owned())
         } else {
-            return Err(bad("expected redis:// or redis-sharded://"));
+            return Err(bad(
+                "expected redis://, redis-sharded:// or redis-streams://",
+            ));
         };
         let client = redis::Client::open(plain.as_str()).map_err(|e| bad(&e.to_string()))?;
         let info = client.get_connection_info();
@@ -150,6 +168,24 @@ impl RedisDriver {
         let (subscriber, sub_rx) = mpsc::unbounded_channel();
         let (up_tx, up) = watch::channel(false);
         tokio::spawn(subscriber::run(target, mode, sub_rx, up_tx));
+        let streams = match mode {
+            Mode::Streams => {
+                let (appends, rx) = mpsc::channel(streams::QUEUE);
+                tokio::spawn(streams::write(commands.clone(), rx, counters.clone()));
+                // Reads block for seconds: their own connection, bounded by
+                // `read` itself rather than a response timeout.
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_response_timeout(None)
+                    .set_connection_timeout(Some(COMMAND_TIMEOUT))
+                    .set_max_delay(Duration::from_secs(2))
+                    .set_number_of_retries(1);
+                let reader = client
+                    .get_connection_manager_lazy(config)
+                    .map_err(|e| bad(&e.to_string()))?;
+                Some((appends, reader))
+            }
+            _ => None,
+        };
         Ok(Arc::new(RedisDriver {
             mode,
             commands,
@@ -157,6 +193,7 @@ impl RedisDriver {
             subscriber,
             up,
             counters,
+            streams,
         }))
     }
 
@@ -188,6 +225,7 @@ impl RedisDriver {
                 Counting::Subscribers,
                 RoomChannels::Dynamic,
             ),
+            Mode::Streams => cluster::streams(self.clone(), self.clone(), options),
         }
     }
 
@@ -212,7 +250,8 @@ impl RedisDriver {
     }
 }
 
-/// An adapter factory for `url` (`redis://` or `redis-sharded://`) with
+/// An adapter factory for `url` (`redis://`, `redis-sharded://` or
+/// `redis-streams://`) with
 /// `options`: what `wirehub serve --adapter` uses.
 pub fn adapter(url: &str, options: ClusterOptions) -> Result<AdapterFactory, Error> {
     Ok(RedisDriver::new(url)?.adapter(options))
@@ -302,6 +341,141 @@ impl Driver for RedisDriver {
                 .await
                 .map_err(unavailable)?;
             Ok((last + 1 - count.min(last)..=last).collect())
+        })
+    }
+}
+
+/// How long past its `BLOCK` an `XREAD` may take before it fails.
+const READ_GRACE: Duration = Duration::from_secs(3);
+
+impl RedisDriver {
+    fn stream_parts(
+        &self,
+    ) -> Result<&(mpsc::Sender<streams::Append>, redis::aio::ConnectionManager), AdapterError> {
+        self.streams.as_ref().ok_or_else(|| {
+            AdapterError::Unavailable("not a redis-streams:// driver: no stream".into())
+        })
+    }
+}
+
+impl StreamLog for RedisDriver {
+    fn append(
+        &self,
+        stream: &str,
+        max_len: usize,
+        fields: Fields,
+    ) -> BoxFuture<'static, Result<String, AdapterError>> {
+        let (reply, rx) = oneshot::channel();
+        let queued = self.stream_parts().and_then(|(appends, _)| {
+            appends
+                .try_send(streams::Append {
+                    stream: stream.to_owned(),
+                    max_len,
+                    fields,
+                    reply,
+                })
+                .map_err(|e| AdapterError::Unavailable(format!("redis stream queue: {e}")))
+        });
+        Box::pin(async move {
+            queued?;
+            rx.await.unwrap_or(Err(AdapterError::Closed))
+        })
+    }
+
+    fn read(
+        &self,
+        stream: String,
+        after: String,
+        count: usize,
+        block: Duration,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>> {
+        let reader = self.stream_parts().map(|(_, reader)| reader.clone());
+        Box::pin(async move {
+            let mut conn = reader?;
+            let mut cmd = redis::cmd("XREAD");
+            cmd.arg("BLOCK")
+                .arg(block.as_millis() as u64)
+                .arg("COUNT")
+                .arg(count)
+                .arg("STREAMS")
+                .arg(&stream)
+                .arg(&after);
+            let read = cmd.query_async::<redis::Value>(&mut conn);
+            match tokio::time::timeout(block + READ_GRACE, read).await {
+                Ok(reply) => streams::read_reply(&reply.map_err(unavailable)?),
+                Err(_) => Err(AdapterError::Unavailable("redis: XREAD timed out".into())),
+            }
+        })
+    }
+
+    fn range(
+        &self,
+        stream: String,
+        start: String,
+        end: String,
+        count: usize,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>> {
+        let mut conn = self.commands.clone();
+        Box::pin(async move {
+            let reply: redis::Value = redis::cmd("XRANGE")
+                .arg(&stream)
+                .arg(&start)
+                .arg(&end)
+                .arg("COUNT")
+                .arg(count)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            streams::entries(&reply)
+        })
+    }
+
+    fn last_id(&self, stream: String) -> BoxFuture<'static, Result<Option<String>, AdapterError>> {
+        let mut conn = self.commands.clone();
+        Box::pin(async move {
+            let reply: redis::Value = redis::cmd("XREVRANGE")
+                .arg(&stream)
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(streams::entries(&reply)?.pop().map(|e| e.id))
+        })
+    }
+
+    fn set(&self, key: String, value: Bytes, ttl: Duration) {
+        let mut conn = self.commands.clone();
+        tokio::spawn(async move {
+            let set = redis::cmd("SET")
+                .arg(&key)
+                .arg(value.as_ref())
+                .arg("PX")
+                .arg(ttl.as_millis().max(1) as u64)
+                .query_async::<()>(&mut conn)
+                .await;
+            if let Err(e) = set {
+                tracing::warn!(error = %e, "redis: session not stored");
+            }
+        });
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        let mut conn = self.commands.clone();
+        Box::pin(async move {
+            let (value,): (Option<Vec<u8>>,) = redis::pipe()
+                .atomic()
+                .cmd("GET")
+                .arg(&key)
+                .cmd("DEL")
+                .arg(&key)
+                .ignore()
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(value.map(Bytes::from))
         })
     }
 }

@@ -113,7 +113,8 @@ pub struct Message {
 }
 
 impl Kind {
-    fn type_number(&self) -> u64 {
+    /// The message type number (`MessageType` in socket.io-adapter).
+    pub fn type_number(&self) -> u64 {
         match self {
             Kind::InitialHeartbeat => 1,
             Kind::Heartbeat => 2,
@@ -142,7 +143,8 @@ impl Kind {
         )
     }
 
-    fn data(&self) -> Option<Value> {
+    /// The message's `data` (none for heartbeats and `ADAPTER_CLOSE`).
+    pub fn data(&self) -> Option<Value> {
         let id = |id: &Str| ("requestId", Value::from(id.as_str()));
         Some(match self {
             Kind::InitialHeartbeat | Kind::Heartbeat | Kind::AdapterClose => return None,
@@ -213,16 +215,32 @@ impl Message {
         }
     }
 
+    /// The message bytes as MessagePack, whatever it holds (as the Redis
+    /// streams adapter publishes on pub/sub).
+    pub fn encode_msgpack(&self) -> Bytes {
+        let mut e = vec![
+            ("uid", Value::from(self.uid.as_str())),
+            ("nsp", Value::from(self.nsp.as_str())),
+            ("type", Value::from(self.kind.type_number())),
+        ];
+        e.extend(self.kind.data().map(|d| ("data", d)));
+        to_msgpack(&map(e))
+    }
+
     /// Reads a message (JSON or MessagePack).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let v = decode(bytes)?;
-        let uid = get_str(&v, "uid")?;
-        let nsp = get_str(&v, "nsp")?;
-        let data = get(&v, "data").cloned().unwrap_or(Value::Nil);
+        Self::from_value(&decode(bytes)?)
+    }
+
+    /// Reads a message from its value `{uid, nsp, type, data}`.
+    pub fn from_value(v: &Value) -> Result<Self, DecodeError> {
+        let uid = get_str(v, "uid")?;
+        let nsp = get_str(v, "nsp")?;
+        let data = get(v, "data").cloned().unwrap_or(Value::Nil);
         let d = &data;
         let opts = || WireOptions::from_value(get(d, "opts").ok_or(DecodeError::Field("opts"))?);
         let packet = || get(d, "packet").cloned().unwrap_or(Value::Nil);
-        let kind = match get_u64(&v, "type")? {
+        let kind = match get_u64(v, "type")? {
             1 => Kind::InitialHeartbeat,
             2 => Kind::Heartbeat,
             3 => Kind::Broadcast {

@@ -10,6 +10,8 @@
 //! - [`clustered`]: the protocol of socket.io-adapter's `ClusterAdapter`
 //!   (`{uid, nsp, type, data}`), which the sharded Redis adapter speaks and
 //!   wirehub's NATS adapter uses too.
+//! - [`streams`]: how `@socket.io/redis-streams-adapter` carries those
+//!   messages (stream entries and pub/sub), its offsets and sessions.
 //!
 //! Decoding never panics on any input: a malformed message is an error the
 //! caller drops (as Node's adapters do).
@@ -17,6 +19,7 @@
 pub mod classic;
 pub mod clustered;
 pub mod options;
+pub mod streams;
 pub mod value;
 
 pub use options::{EventPacket, WireOptions};

@@ -9,14 +9,22 @@
 //! go. The nodes are counted by the namespace channel's subscribers
 //! ([`Counting::Subscribers`], Redis `SHARDNUMSUB`) or by heartbeats
 //! ([`Counting::Heartbeats`], as `ClusterAdapterWithHeartbeat`).
+//!
+//! Over a stream (a [`Hub`]: the Redis streams adapter), what must reach
+//! every node in order (broadcasts without acks, joins, leaves,
+//! disconnects) is appended to the stream instead, and read back with the
+//! entry id as the broadcast's offset; the rest (requests, broadcasts with
+//! acks, responses) goes over pub/sub, always as MessagePack.
 
 use super::common::{
     self, answer_args, first_arg, local_options, message, packet, relay_acks, socket_from_value,
     socket_value, wire_options, Relay,
 };
+use super::driver::Fields;
 use super::driver::{Driver, Handler};
-use super::ordered::{history_floor, Ordered};
+use super::ordered::{self, history_floor, Ordered};
 use super::pending::{Expect, Table};
+use super::streams::Hub;
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
@@ -30,6 +38,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wirehub_proto::cluster::clustered::{looks_like_socket_id, Channels, Kind, Message as Wire};
+use wirehub_proto::cluster::streams::{entry_fields, is_ephemeral, StreamId};
 use wirehub_proto::cluster::WireOptions;
 use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
@@ -57,6 +66,8 @@ struct Inner {
     ordered: Ordered,
     /// Rooms created or emptied here, for their channel subscriptions.
     room_events: Mutex<Option<mpsc::UnboundedReceiver<(Room, bool)>>>,
+    /// The stream, for the Redis streams adapter.
+    hub: Option<Arc<Hub>>,
 }
 
 /// A 16-hex-digit node id, as Node's `randomBytes(8).toString("hex")`.
@@ -73,6 +84,7 @@ impl ClusteredAdapter {
         options: &ClusterOptions,
         counting: Counting,
         room_channels: RoomChannels,
+        hub: Option<Arc<Hub>>,
     ) -> Arc<Self> {
         let channels = Channels::new(&options.key, &cx.ns);
         let uid = hex_id();
@@ -87,14 +99,30 @@ impl ClusteredAdapter {
             ),
             RoomChannels::Static => LocalAdapter::new(cx.emitter),
         };
-        let sequence = format!("{}-offset#{}#", options.key, cx.ns);
+        let ordered = match &hub {
+            Some(hub) => Ordered::over_stream(
+                driver.clone(),
+                ordered::Stream {
+                    log: hub.log.clone(),
+                    name: hub.options.stream.clone(),
+                    max_len: hub.options.max_len,
+                },
+                floor,
+            ),
+            None => Ordered::new(
+                driver.clone(),
+                format!("{}-offset#{}#", options.key, cx.ns),
+                floor,
+            ),
+        };
         Arc::new(ClusteredAdapter {
             inner: Arc::new(Inner {
                 local,
                 own_responses: channels.responses(&uid),
                 ns: cx.ns,
                 uid,
-                ordered: Ordered::new(driver.clone(), sequence, floor),
+                ordered,
+                hub,
                 driver,
                 channels,
                 counting,
@@ -120,6 +148,18 @@ impl Inner {
     }
 
     fn publish(&self, kind: Kind) -> Result<(), AdapterError> {
+        if let Some(hub) = &self.hub {
+            let wire = self.wire(kind);
+            if is_ephemeral(&wire.kind) {
+                return self
+                    .driver
+                    .publish(&self.channels.main, wire.encode_msgpack());
+            }
+            // Queued now; a failure shows in the append's result, which
+            // nothing waits for (fire and forget, as every publish).
+            drop(hub.append(entry_fields(&wire)));
+            return Ok(());
+        }
         let channel = self.channel_for(&kind);
         self.driver.publish(&channel, self.wire(kind).encode())
     }
@@ -152,7 +192,12 @@ impl Inner {
 
     fn respond(&self, to: &str, kind: Kind) {
         let channel = self.channels.responses(to);
-        if let Err(e) = self.driver.publish(&channel, self.wire(kind).encode()) {
+        let wire = self.wire(kind);
+        let payload = match self.hub {
+            Some(_) => wire.encode_msgpack(),
+            None => wire.encode(),
+        };
+        if let Err(e) = self.driver.publish(&channel, payload) {
             tracing::debug!(ns = %self.ns, error = %e, "response not sent");
         }
     }
@@ -169,10 +214,15 @@ impl Inner {
     }
 
     fn on_message(self: &Arc<Self>, payload: &[u8]) {
-        let msg = match Wire::decode(payload) {
-            Ok(m) => m,
-            Err(e) => return tracing::debug!(ns = %self.ns, error = %e, "bad message dropped"),
-        };
+        match Wire::decode(payload) {
+            Ok(msg) => self.on_wire(msg, None),
+            Err(e) => tracing::debug!(ns = %self.ns, error = %e, "bad message dropped"),
+        }
+    }
+
+    /// A message from another node; `offset` is its stream entry's, when
+    /// it came from the stream.
+    fn on_wire(self: &Arc<Self>, msg: Wire, offset: Option<u64>) {
         if msg.uid == self.uid || msg.nsp != self.ns {
             return;
         }
@@ -194,7 +244,7 @@ impl Inner {
                 opts,
                 packet,
                 request_id: None,
-            } => self.on_broadcast(&opts, message(packet)),
+            } => self.on_broadcast(&opts, message(packet), offset),
             Kind::Broadcast {
                 opts,
                 packet,
@@ -245,14 +295,15 @@ impl Inner {
         }
     }
 
-    fn on_broadcast(&self, opts: &WireOptions, msg: Message) {
+    fn on_broadcast(&self, opts: &WireOptions, msg: Message, offset: Option<u64>) {
         let local = local_options(opts);
-        let recorded = match opts.offset {
+        let offset = opts.offset.or(offset);
+        let recorded = match offset {
             Some(_) => self.local.emitter().recorded_rooms(&local),
             None => Vec::new(),
         };
         self.local
-            .broadcast_recorded(msg, &local, &recorded, opts.offset);
+            .broadcast_recorded(msg, &local, &recorded, offset);
     }
 
     fn on_broadcast_with_ack(
@@ -374,6 +425,15 @@ impl common::Node for Inner {
     fn count_servers(self: Arc<Self>) -> BoxFuture<'static, Result<usize, AdapterError>> {
         Box::pin(async move { self.server_count().await })
     }
+
+    fn broadcast_entry(&self, msg: &Message, opts: &BroadcastOptions) -> Option<Fields> {
+        self.hub.as_ref()?;
+        Some(entry_fields(&self.wire(Kind::Broadcast {
+            opts: wire_options(opts, None),
+            packet: packet(&self.ns, msg),
+            request_id: None,
+        })))
+    }
 }
 
 fn is_empty(expect: &Expect) -> bool {
@@ -381,6 +441,17 @@ fn is_empty(expect: &Expect) -> bool {
         Expect::Count(n) => *n == 0,
         Expect::Nodes(nodes) => nodes.is_empty(),
     }
+}
+
+/// Hands a namespace's stream entries to its adapter, with their offsets.
+fn entry_handler(inner: &Arc<Inner>) -> super::streams::EntryHandler {
+    let weak: Weak<Inner> = Arc::downgrade(inner);
+    Arc::new(move |msg, id| {
+        if let Some(inner) = weak.upgrade() {
+            let offset = StreamId::parse(id).and_then(StreamId::offset);
+            inner.on_wire(msg, offset);
+        }
+    })
 }
 
 fn handler(inner: &Arc<Inner>) -> Handler {
@@ -431,6 +502,10 @@ impl Adapter for ClusteredAdapter {
         Box::pin(async move {
             let channels = vec![inner.channels.main.clone(), inner.own_responses.clone()];
             inner.driver.subscribe(channels, handler(&inner)).await?;
+            if let Some(hub) = &inner.hub {
+                hub.register(inner.ns.clone(), entry_handler(&inner))
+                    .await?;
+            }
             if let Some(events) = lock(&inner.room_events).take() {
                 tokio::spawn(follow_rooms(Arc::downgrade(&inner), events));
             }
@@ -449,6 +524,9 @@ impl Adapter for ClusteredAdapter {
         let inner = &self.inner;
         if inner.counting == Counting::Heartbeats {
             let _ = inner.publish(Kind::AdapterClose);
+        }
+        if let Some(hub) = &inner.hub {
+            hub.unregister(&inner.ns);
         }
         let mut channels = vec![inner.channels.main.clone(), inner.own_responses.clone()];
         if inner.room_channels == RoomChannels::Dynamic {

@@ -2,7 +2,8 @@
 //! travel, answers as values, and relaying this node's acknowledgements of
 //! another node's broadcast.
 
-use super::ordered::Ordered;
+use super::driver::Fields;
+use super::ordered::{Draw, Ordered};
 use crate::io::adapter::{
     AckEvent, AckSink, AckStream, AdapterError, BroadcastOptions, LocalAdapter, Message,
     OffsetReceipt, Published,
@@ -136,11 +137,18 @@ pub(crate) trait Node: Send + Sync + 'static {
     ) -> Result<(), AdapterError>;
     /// How many servers serve the namespace, this one included.
     fn count_servers(self: Arc<Self>) -> BoxFuture<'static, Result<usize, AdapterError>>;
+    /// The stream entry a broadcast is published as, when the namespace's
+    /// queue publishes by appending to a stream ([`Ordered::streamed`]).
+    fn broadcast_entry(&self, _msg: &Message, _opts: &BroadcastOptions) -> Option<Fields> {
+        None
+    }
 }
 
 /// Delivers a broadcast here and publishes it: at once when it needs no
 /// offset and nothing waits; otherwise behind the namespace's queue, with
-/// an offset from the cluster's sequence if it is recorded.
+/// an offset if it is recorded: from the cluster's sequence, or, over a
+/// stream, the id of the entry it is appended as (local broadcasts are not
+/// appended, so they get none there).
 pub(crate) fn broadcast<N: Node>(
     node: &Arc<N>,
     msg: Message,
@@ -160,9 +168,17 @@ pub(crate) fn broadcast<N: Node>(
     }
     let recipients = local.sids(opts).len();
     let needs_offset = !recorded.is_empty();
+    let draw = match (needs_offset, node.ordered().streamed(), opts.local) {
+        (false, ..) | (true, true, true) => Draw::Nothing,
+        (true, false, _) => Draw::Sequence,
+        (true, true, false) => node
+            .broadcast_entry(&msg, opts)
+            .map_or(Draw::Nothing, Draw::Append),
+    };
+    let appended = matches!(draw, Draw::Append(_));
     let (run, opts) = (node.clone(), opts.clone());
-    let rx = node.ordered().push(needs_offset, move |offset| {
-        if !opts.local {
+    let rx = node.ordered().push(draw, move |offset| {
+        if !opts.local && !appended {
             run.publish_broadcast(&msg, &opts, offset);
         }
         run.local()

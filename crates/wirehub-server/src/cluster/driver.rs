@@ -55,3 +55,61 @@ pub trait Driver: Send + Sync + 'static {
         floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>>;
 }
+
+/// The fields of a stream entry, in order.
+pub type Fields = Vec<(&'static str, Bytes)>;
+
+/// One entry read from a stream: its id (`<ms>-<seq>`) and its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// The entry id.
+    pub id: String,
+    /// Its fields, in order.
+    pub fields: Vec<(Bytes, Bytes)>,
+}
+
+/// What the Redis streams adapter needs of its engine besides pub/sub: an
+/// append-only stream every node reads, and keys that expire (sessions).
+pub trait StreamLog: Send + Sync + 'static {
+    /// Appends an entry to `stream`, trimmed to about `max_len` entries
+    /// (`XADD stream MAXLEN ~ max_len * ...`); resolves to the entry id.
+    /// The entry is queued when this is called, in order with this node's
+    /// other appends, whether or not the future is awaited.
+    fn append(
+        &self,
+        stream: &str,
+        max_len: usize,
+        fields: Fields,
+    ) -> BoxFuture<'static, Result<String, AdapterError>>;
+
+    /// At most `count` entries after id `after` (`$`: only entries added
+    /// from now on), waiting up to `block` for the first (`XREAD BLOCK`);
+    /// empty when none came.
+    fn read(
+        &self,
+        stream: String,
+        after: String,
+        count: usize,
+        block: std::time::Duration,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>>;
+
+    /// The entries from `start` to `end`, both included (`XRANGE`; `-` and
+    /// `+` are the ends), at most `count`.
+    fn range(
+        &self,
+        stream: String,
+        start: String,
+        end: String,
+        count: usize,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>>;
+
+    /// The id of the stream's last entry, if it has one.
+    fn last_id(&self, stream: String) -> BoxFuture<'static, Result<Option<String>, AdapterError>>;
+
+    /// Stores `value` under `key` for `ttl` (`SET key value PX ms`), without
+    /// waiting for the answer.
+    fn set(&self, key: String, value: Bytes, ttl: std::time::Duration);
+
+    /// Reads and deletes `key` in one step (`MULTI GET DEL EXEC`).
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>>;
+}

@@ -16,6 +16,8 @@
 //! - `ordered`: broadcasts recorded in room history take their offset from
 //!   the cluster-wide sequence, in order.
 //! - `pending`: requests waiting for the other nodes' answers.
+//! - `streams`: the Redis streams adapter's stream reader; its adapters are
+//!   clustered adapters over a stream ([`streams`] builds the factory).
 //! - [`NodeDirectory`]: where each node is, so a request for a session that
 //!   another node owns is forwarded there (no sticky sessions).
 //!
@@ -34,9 +36,10 @@ mod driver;
 mod memory_bus;
 mod ordered;
 mod pending;
+mod streams;
 
 pub use directory::NodeDirectory;
-pub use driver::{Driver, Handler};
+pub use driver::{Driver, Fields, Handler, StreamEntry, StreamLog};
 pub use memory_bus::{MemoryBus, MemoryDriver};
 
 use crate::io::adapter::AdapterFactory;
@@ -58,6 +61,10 @@ pub struct ClusterOptions {
     pub heartbeat_interval: Duration,
     /// How long without a message before a node is taken for gone (10 s).
     pub heartbeat_timeout: Duration,
+    /// About how many entries the Redis streams adapter's stream keeps
+    /// (`MAXLEN ~`; the adapter's `maxLen`, 10,000): how far back a
+    /// reconnecting client can be recovered.
+    pub stream_max_len: usize,
 }
 
 impl Default for ClusterOptions {
@@ -67,6 +74,7 @@ impl Default for ClusterOptions {
             requests_timeout: Duration::from_secs(5),
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(10),
+            stream_max_len: 10_000,
         }
     }
 }
@@ -133,6 +141,35 @@ pub fn clustered(
     rooms: RoomChannels,
 ) -> AdapterFactory {
     Arc::new(move |cx| {
-        clustered::ClusteredAdapter::new(cx, driver.clone(), &options, counting, rooms)
+        clustered::ClusteredAdapter::new(cx, driver.clone(), &options, counting, rooms, None)
+    })
+}
+
+/// The factory of Redis streams adapters (`@socket.io/redis-streams-adapter`
+/// 0.3's protocol): the stream `options.key` holds what reaches every node
+/// in order, through `log`; requests and responses go over `driver`'s
+/// pub/sub channels `{key}#{nsp}#` and `{key}#{nsp}#{uid}#`, and the nodes
+/// are counted by the namespace channel's subscribers (`PUBSUB NUMSUB`).
+pub fn streams(
+    driver: Arc<dyn Driver>,
+    log: Arc<dyn StreamLog>,
+    options: ClusterOptions,
+) -> AdapterFactory {
+    let hub = streams::Hub::new(
+        log,
+        streams::StreamOptions {
+            stream: options.key.clone(),
+            max_len: options.stream_max_len,
+        },
+    );
+    Arc::new(move |cx| {
+        clustered::ClusteredAdapter::new(
+            cx,
+            driver.clone(),
+            &options,
+            Counting::Subscribers,
+            RoomChannels::Static,
+            Some(hub.clone()),
+        )
     })
 }

@@ -15,14 +15,22 @@
 //! If the sequence cannot be reached (engine down), a broadcast goes out
 //! without an offset (not recorded), and the sequence is not asked again
 //! for a second, so an outage does not slow every broadcast down.
+//!
+//! Over a stream (the Redis streams adapter) there is no separate sequence:
+//! publishing a broadcast appends it to the stream, and the entry id is its
+//! offset ([`Draw::Append`]); the appends of a batch leave in one pipeline,
+//! and each broadcast is delivered here once its id is known, in order. An
+//! append that fails leaves the broadcast without an offset (delivered
+//! here, not recorded), as Node's adapter does.
 
-use super::driver::Driver;
+use super::driver::{Driver, Fields, StreamLog};
 use crate::io::LocalEmitter;
 use crate::sync::lock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use wirehub_proto::cluster::streams::StreamId;
 
 /// How long a broadcast waits for its offset before going without.
 const SEQUENCE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -36,16 +44,39 @@ type Run = Box<dyn FnOnce(Option<u64>) + Send>;
 /// The highest offset the node's history knows: offsets are drawn above it.
 pub(crate) type Floor = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// Where a queued broadcast's offset comes from.
+pub(crate) enum Draw {
+    /// It needs none.
+    Nothing,
+    /// The next number of the cluster's sequence.
+    Sequence,
+    /// The id of the stream entry these fields are appended as (the
+    /// broadcast is published by being appended).
+    Append(Fields),
+}
+
 struct Job {
-    needs_offset: bool,
+    draw: Draw,
     run: Run,
     reply: oneshot::Sender<Option<u64>>,
+}
+
+/// The stream a queue appends to.
+#[derive(Clone)]
+pub(crate) struct Stream {
+    /// The engine.
+    pub(crate) log: Arc<dyn StreamLog>,
+    /// The stream's name.
+    pub(crate) name: String,
+    /// About how many entries it keeps.
+    pub(crate) max_len: usize,
 }
 
 /// One namespace's queue of broadcasts waiting for their turn.
 pub(crate) struct Ordered {
     driver: Arc<dyn Driver>,
     sequence: String,
+    stream: Option<Stream>,
     floor: Floor,
     queued: Arc<AtomicUsize>,
     tx: OnceLock<mpsc::UnboundedSender<Job>>,
@@ -65,6 +96,7 @@ impl Ordered {
         Ordered {
             driver,
             sequence,
+            stream: None,
             floor,
             queued: Arc::default(),
             tx: OnceLock::new(),
@@ -72,23 +104,37 @@ impl Ordered {
         }
     }
 
+    /// A queue whose broadcasts are appended to `stream`, their entry ids
+    /// being their offsets.
+    pub(crate) fn over_stream(driver: Arc<dyn Driver>, stream: Stream, floor: Floor) -> Self {
+        Ordered {
+            stream: Some(stream),
+            ..Ordered::new(driver, String::new(), floor)
+        }
+    }
+
+    /// Whether broadcasts are published by being appended to a stream.
+    pub(crate) fn streamed(&self) -> bool {
+        self.stream.is_some()
+    }
+
     /// Whether no broadcast is waiting.
     pub(crate) fn idle(&self) -> bool {
         self.queued.load(Ordering::Acquire) == 0
     }
 
-    /// Queues a broadcast: `run` delivers and publishes it with its offset
-    /// (drawn from the sequence if `needs_offset`). The receiver gets the
+    /// Queues a broadcast: `run` delivers (and publishes, unless it was
+    /// appended) it with the offset `draw` gives. The receiver gets the
     /// offset once it ran.
     pub(crate) fn push(
         &self,
-        needs_offset: bool,
+        draw: Draw,
         run: impl FnOnce(Option<u64>) + Send + 'static,
     ) -> oneshot::Receiver<Option<u64>> {
         let (reply, rx) = oneshot::channel();
         self.queued.fetch_add(1, Ordering::AcqRel);
         let job = Job {
-            needs_offset,
+            draw,
             run: Box::new(run),
             reply,
         };
@@ -107,6 +153,7 @@ impl Ordered {
                 rx,
                 self.driver.clone(),
                 self.sequence.clone(),
+                self.stream.clone(),
                 self.floor.clone(),
                 self.queued.clone(),
                 self.down_until.clone(),
@@ -120,27 +167,61 @@ async fn work(
     mut rx: mpsc::UnboundedReceiver<Job>,
     driver: Arc<dyn Driver>,
     sequence: String,
+    stream: Option<Stream>,
     floor: Floor,
     queued: Arc<AtomicUsize>,
     down_until: Arc<Mutex<Option<Instant>>>,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let wanted = batch.iter().filter(|j| j.needs_offset).count();
+        let wanted = batch
+            .iter()
+            .filter(|j| matches!(j.draw, Draw::Sequence))
+            .count();
         let mut offsets = match wanted {
             0 => Vec::new(),
             n => next_offsets(&*driver, &sequence, n, floor(), &down_until).await,
         }
         .into_iter();
-        for job in batch.drain(..) {
-            let offset = if job.needs_offset {
-                offsets.next()
-            } else {
-                None
+        // Every append of the batch is queued before the first is awaited,
+        // so they share round trips.
+        let appends: Vec<_> = batch
+            .iter_mut()
+            .map(|job| {
+                let Draw::Append(fields) = &mut job.draw else {
+                    return None;
+                };
+                let s = stream.as_ref()?;
+                Some(s.log.append(&s.name, s.max_len, std::mem::take(fields)))
+            })
+            .collect();
+        for (job, append) in batch.drain(..).zip(appends) {
+            let offset = match (append, &job.draw) {
+                (Some(append), _) => appended_offset(append.await),
+                (None, Draw::Sequence) => offsets.next(),
+                (None, _) => None,
             };
             (job.run)(offset);
             let _ = job.reply.send(offset);
             queued.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The offset of an appended entry: its id, if the append succeeded and the
+/// id maps to an offset.
+fn appended_offset(appended: Result<String, crate::io::AdapterError>) -> Option<u64> {
+    match appended {
+        Ok(id) => {
+            let offset = StreamId::parse(&id).and_then(StreamId::offset);
+            if offset.is_none() {
+                tracing::warn!(%id, "stream entry id out of the offset range: broadcast not recorded");
+            }
+            offset
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "stream append failed: broadcast reached this node only");
+            None
         }
     }
 }
@@ -234,8 +315,11 @@ mod tests {
         for i in 0..100u64 {
             let ran = ran.clone();
             // Every third needs no offset: it waits its turn all the same.
-            let needs = i % 3 != 0;
-            receipts.push(ordered.push(needs, move |offset| lock(&ran).push((i, offset))));
+            let draw = match i % 3 {
+                0 => Draw::Nothing,
+                _ => Draw::Sequence,
+            };
+            receipts.push(ordered.push(draw, move |offset| lock(&ran).push((i, offset))));
         }
         let mut offsets = Vec::new();
         for r in receipts {
@@ -270,13 +354,13 @@ mod tests {
             "s".into(),
             Arc::new(move || floor.load(Ordering::Relaxed)),
         );
-        let first = ordered.push(true, |_| {}).await.unwrap();
+        let first = ordered.push(Draw::Sequence, |_| {}).await.unwrap();
         assert_eq!(first, Some(1));
         // The engine restarts without its data while the node's history
         // holds offsets up to 500.
         sequence.next.store(0, Ordering::Relaxed);
         history.store(500, Ordering::Relaxed);
-        let after = ordered.push(true, |_| {}).await.unwrap();
+        let after = ordered.push(Draw::Sequence, |_| {}).await.unwrap();
         assert_eq!(after, Some(501), "drawn above the history");
     }
 }
