@@ -1,7 +1,9 @@
 //! Room history across nodes: two plain servers clustered over the
 //! in-process bus. Messages published on one node are recorded by the
 //! other under the same offsets, so a client resumes on either node (SSE
-//! `Last-Event-ID`, stream and poll `since`) without gaps or repeats.
+//! `Last-Event-ID`, stream and poll `since`) without gaps or repeats: with
+//! the classic protocol (offsets from the cluster's sequence) and with the
+//! Redis streams adapter's (offsets from the stream entry ids).
 
 mod common;
 
@@ -11,12 +13,22 @@ use serde_json::Value;
 use std::time::Duration;
 use wirehub_server::cluster::{self, ClusterOptions, MemoryBus};
 
-async fn pair() -> (PlainServer, PlainServer) {
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    Classic,
+    Streams,
+}
+
+async fn pair(protocol: Protocol) -> (PlainServer, PlainServer) {
     let bus = MemoryBus::new();
     let options = ClusterOptions::with_key("plain").requests_timeout(Duration::from_secs(2));
     let mut nodes = Vec::new();
     for _ in 0..2 {
-        let factory = cluster::classic(bus.driver(), options.clone());
+        let driver = bus.driver();
+        let factory = match protocol {
+            Protocol::Classic => cluster::classic(driver, options.clone()),
+            Protocol::Streams => cluster::streams(driver.clone(), driver, options.clone()),
+        };
         let node = start_plain(api_builder().adapter(factory)).await;
         node.io.ready().await;
         nodes.push(node);
@@ -54,7 +66,16 @@ async fn recorded(server: &PlainServer, since: u64, want: &[u64]) {
 
 #[tokio::test]
 async fn resume_on_another_node_replays_exactly_the_missed_messages() {
-    let (a, b) = pair().await;
+    resume_on_another_node(Protocol::Classic).await;
+}
+
+#[tokio::test]
+async fn streams_resume_on_another_node_replays_exactly_the_missed_messages() {
+    resume_on_another_node(Protocol::Streams).await;
+}
+
+async fn resume_on_another_node(protocol: Protocol) {
+    let (a, b) = pair(protocol).await;
     for kind in [Kind::Sse, Kind::Stream] {
         // A live reader on node b, of messages published on node a.
         let mut first = b.client(kind, "/", &["news"]).await;
@@ -76,7 +97,16 @@ async fn resume_on_another_node_replays_exactly_the_missed_messages() {
 
 #[tokio::test]
 async fn both_nodes_publish_into_one_sequence() {
-    let (a, b) = pair().await;
+    one_sequence(Protocol::Classic).await;
+}
+
+#[tokio::test]
+async fn streams_both_nodes_publish_into_one_sequence() {
+    one_sequence(Protocol::Streams).await;
+}
+
+async fn one_sequence(protocol: Protocol) {
+    let (a, b) = pair(protocol).await;
     let mut all = Vec::new();
     for i in 0..6 {
         let node = if i % 2 == 0 { &a } else { &b };
@@ -86,6 +116,10 @@ async fn both_nodes_publish_into_one_sequence() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted, all, "one increasing sequence, no offset twice");
+    if let Protocol::Streams = protocol {
+        // Stream entry ids ((ms - 2020) << 12 | seq), not a counter from 1.
+        assert!(all.iter().all(|&o| o > 1 << 40), "{all:?}");
+    }
     // Each node's history holds all six, whichever node published them.
     recorded(&a, 0, &all).await;
     recorded(&b, 0, &all).await;

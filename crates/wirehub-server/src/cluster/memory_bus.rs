@@ -1,9 +1,11 @@
 //! [`MemoryBus`]: an in-process cluster engine, so several servers in one
 //! process form a cluster (tests, examples). Each [`MemoryBus::driver`] is
 //! one node's connection; messages are delivered in publish order, on a
-//! task of their own, as a network engine would.
+//! task of their own, as a network engine would. It also keeps streams and
+//! expiring keys, as Redis does for the streams adapter
+//! ([`super::streams`](fn@super::streams)).
 
-use super::driver::{Driver, Handler};
+use super::driver::{Driver, Fields, Handler, StreamEntry, StreamLog};
 use crate::io::AdapterError;
 use crate::sync::lock;
 use bytes::Bytes;
@@ -11,7 +13,9 @@ use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, Notify};
+use wirehub_proto::cluster::streams::StreamId;
 
 /// The shared bus.
 #[derive(Default)]
@@ -25,6 +29,9 @@ struct BusInner {
     nodes: Mutex<Vec<Arc<NodeConn>>>,
     sequences: Mutex<HashMap<String, u64>>,
     next_id: AtomicUsize,
+    streams: Mutex<HashMap<String, Vec<(StreamId, StreamEntry)>>>,
+    appended: Notify,
+    keys: Mutex<HashMap<String, (Bytes, Instant)>>,
 }
 
 struct NodeConn {
@@ -208,5 +215,169 @@ impl Driver for MemoryDriver {
         let first = *n + 1;
         *n += count;
         ready(Ok((first..=*n).collect()))
+    }
+}
+
+impl BusInner {
+    /// The entries of `stream` after `after` (`$`: none yet), at most `count`.
+    fn entries_after(&self, stream: &str, after: StreamId, count: usize) -> Vec<StreamEntry> {
+        lock(&self.streams)
+            .get(stream)
+            .map_or_else(Vec::new, |all| {
+                all.iter()
+                    .filter(|(id, _)| *id > after)
+                    .take(count)
+                    .map(|(_, e)| e.clone())
+                    .collect()
+            })
+    }
+
+    fn last_id(&self, stream: &str) -> Option<StreamId> {
+        lock(&self.streams)
+            .get(stream)
+            .and_then(|all| all.last())
+            .map(|(id, _)| *id)
+    }
+}
+
+fn cut_off<T: Send + 'static>() -> BoxFuture<'static, Result<T, AdapterError>> {
+    ready(Err(AdapterError::Unavailable("cut off the bus".into())))
+}
+
+/// An id bound as `XRANGE` / `XREAD` take it (`-`, `+`, `ms`, `ms-seq`).
+fn bound(id: &str, low: bool) -> Option<StreamId> {
+    match id {
+        "-" => Some(StreamId { ms: 0, seq: 0 }),
+        "+" => Some(StreamId {
+            ms: u64::MAX,
+            seq: u64::MAX,
+        }),
+        id => StreamId::parse(id).or_else(|| {
+            let ms = id.parse().ok()?;
+            Some(StreamId {
+                ms,
+                seq: if low { 0 } else { u64::MAX },
+            })
+        }),
+    }
+}
+
+impl StreamLog for MemoryDriver {
+    fn append(
+        &self,
+        stream: &str,
+        max_len: usize,
+        fields: Fields,
+    ) -> BoxFuture<'static, Result<String, AdapterError>> {
+        if self.is_cut() {
+            return cut_off();
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let id = {
+            let mut streams = lock(&self.bus.streams);
+            let all = streams.entry(stream.to_owned()).or_default();
+            let id = match all.last() {
+                Some((last, _)) if last.ms >= now => last.next(),
+                _ => StreamId { ms: now, seq: 0 },
+            };
+            all.push((
+                id,
+                StreamEntry {
+                    id: id.to_string(),
+                    fields: fields
+                        .into_iter()
+                        .map(|(k, v)| (Bytes::from_static(k.as_bytes()), v))
+                        .collect(),
+                },
+            ));
+            let excess = all.len().saturating_sub(max_len.max(1));
+            all.drain(..excess);
+            id
+        };
+        self.bus.appended.notify_waiters();
+        ready(Ok(id.to_string()))
+    }
+
+    fn read(
+        &self,
+        stream: String,
+        after: String,
+        count: usize,
+        block: Duration,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>> {
+        if self.is_cut() {
+            return cut_off();
+        }
+        let bus = self.bus.clone();
+        let after = match after.as_str() {
+            "$" => bus.last_id(&stream).unwrap_or(StreamId { ms: 0, seq: 0 }),
+            id => match bound(id, false) {
+                Some(id) => id,
+                None => return ready(Err(AdapterError::Unavailable("bad stream id".into()))),
+            },
+        };
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now() + block;
+            loop {
+                let appended = bus.appended.notified();
+                let found = bus.entries_after(&stream, after, count);
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+                if tokio::time::timeout_at(deadline, appended).await.is_err() {
+                    return Ok(Vec::new());
+                }
+            }
+        })
+    }
+
+    fn range(
+        &self,
+        stream: String,
+        start: String,
+        end: String,
+        count: usize,
+    ) -> BoxFuture<'static, Result<Vec<StreamEntry>, AdapterError>> {
+        if self.is_cut() {
+            return cut_off();
+        }
+        let (Some(start), Some(end)) = (bound(&start, true), bound(&end, false)) else {
+            return ready(Err(AdapterError::Unavailable("bad stream id".into())));
+        };
+        let found = lock(&self.bus.streams)
+            .get(&stream)
+            .map_or_else(Vec::new, |all| {
+                all.iter()
+                    .filter(|(id, _)| *id >= start && *id <= end)
+                    .take(count)
+                    .map(|(_, e)| e.clone())
+                    .collect()
+            });
+        ready(Ok(found))
+    }
+
+    fn last_id(&self, stream: String) -> BoxFuture<'static, Result<Option<String>, AdapterError>> {
+        if self.is_cut() {
+            return cut_off();
+        }
+        ready(Ok(self.bus.last_id(&stream).map(|id| id.to_string())))
+    }
+
+    fn set(&self, key: String, value: Bytes, ttl: Duration) {
+        if !self.is_cut() {
+            lock(&self.bus.keys).insert(key, (value, Instant::now() + ttl));
+        }
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        if self.is_cut() {
+            return cut_off();
+        }
+        let taken = lock(&self.bus.keys).remove(&key);
+        ready(Ok(taken
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(v, _)| v)))
     }
 }
