@@ -11,8 +11,6 @@
 #   PORT                 listen on 127.0.0.1:$PORT (Socket.IO path /socket.io/)
 #   WIREHUB_ADAPTER      redis://127.0.0.1:P, redis-sharded://127.0.0.1:P,
 #                        redis-streams://127.0.0.1:P or nats://127.0.0.1:4222
-#   WIREHUB_RECOVERY_MS  set in scenario f's recovery tests: enable connection
-#                        state recovery with this maximal disconnection (ms)
 #   WIREHUB_ADAPTER_KEY  the key prefix; unset in scenario e (defaults must match)
 # and must serve the contract of tests/cluster/node-server.mjs. The Node nodes
 # are node-server.mjs. `WIREHUB_NODE_CMD="node tests/cluster/node-server.mjs"`
@@ -28,7 +26,10 @@
 #   e  1 wirehub + 1 node, Redis classic, private redis-server on a free port,
 #      no key set: redis-server killed and restarted while messages flow
 #   f  2 wirehub + 1 node, Redis streams adapter (shared Redis, random key);
-#      then connection state recovery across a wirehub and a Node node
+#      then connection-state recovery between a wirehub and a Node node, both
+#      ways round (WIREHUB_RECOVERY_MS set)
+#   g  connection-state recovery across 2 wirehub nodes (Redis classic and
+#      sharded; WIREHUB_RECOVERY_MS set)
 #
 # Needs: Node >= 20 + npm, python3 (venv), redis-server (scenario e), Redis on
 # 127.0.0.1:6379 and NATS on 127.0.0.1:4222 (scripts/services.sh starts them).
@@ -52,7 +53,7 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-ALL="a b c d e f"
+ALL="a b c d e f g"
 SCENARIO_TIMEOUT="${CLUSTER_SCENARIO_TIMEOUT:-600}"
 
 say() { echo "cluster: $*"; }
@@ -71,7 +72,8 @@ fi
 # ---------------------------------------------------------------- scenarios
 declare -A FILE=(
   [a]="a-mixed-redis.test.mjs" [b]="b-sharded.test.mjs" [c]="c-nats.test.mjs"
-  [d]="d-round-robin.test.mjs" [e]="e-redis-restart.test.mjs" [f]="f-redis-streams.test.mjs"
+  [d]="d-round-robin.test.mjs" [e]="e-redis-restart.test.mjs"
+  [f]="f-redis-streams.test.mjs" [g]="g-recovery.test.mjs"
 )
 declare -A WHAT=(
   [a]="mixed Redis cluster, classic adapter (createAdapter): 3 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key"
@@ -79,7 +81,8 @@ declare -A WHAT=(
   [c]="NATS cluster: 3 wirehub (no Node node: Node has no NATS adapter of this protocol), NATS 127.0.0.1:4222, random key"
   [d]="round-robin proxy without stickiness: 2 wirehub (Redis classic, random key) behind rr-proxy.mjs; socket.io-client + python-socketio, polling only and with upgrade; control through 1 backend first"
   [e]="Redis restart: 1 wirehub + 1 node (Redis classic), private redis-server on a free port, no key set on either side; SIGKILL at 2 s, restart at 3.5 s"
-  [f]="mixed Redis cluster, streams adapter (@socket.io/redis-streams-adapter): 2 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key (stream and channel prefix)"
+  [f]="mixed Redis cluster, streams adapter (@socket.io/redis-streams-adapter): 2 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key (stream and channel prefix); then connection-state recovery between a wirehub node and a Node node, both ways round"
+  [g]="connection-state recovery across 2 wirehub nodes (Redis classic and sharded, random key): cut from one node, recovered on the other (socket.io-client, WebSocket and polling)"
 )
 
 want="${CLUSTER_SCENARIOS:-$ALL}"
@@ -183,7 +186,7 @@ else
   say "warning: redis-server is not installed (scenario e starts its own)"
 fi
 port_open 6379 && say "shared Redis 127.0.0.1:6379 is up" ||
-  say "warning: nothing listens on 127.0.0.1:6379 (Redis; scripts/services.sh starts it): a, b, d, f will fail"
+  say "warning: nothing listens on 127.0.0.1:6379 (Redis; scripts/services.sh starts it): a, b, d, f, g will fail"
 port_open 4222 && say "shared NATS 127.0.0.1:4222 is up" ||
   say "warning: nothing listens on 127.0.0.1:4222 (NATS; scripts/services.sh starts it): c will fail"
 say "scenarios: ${RUN[*]}"

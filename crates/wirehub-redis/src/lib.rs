@@ -343,6 +343,38 @@ impl Driver for RedisDriver {
             Ok((last + 1 - count.min(last)..=last).collect())
         })
     }
+
+    fn store(
+        &self,
+        key: String,
+        value: Bytes,
+        ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        let mut conn = self.commands.clone();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value.as_ref())
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        let mut conn = self.commands.clone();
+        Box::pin(async move {
+            let value: Option<Vec<u8>> = redis::cmd("GETDEL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(value.map(Bytes::from))
+        })
+    }
 }
 
 /// How long past its `BLOCK` an `XREAD` may take before it fails.
@@ -443,39 +475,6 @@ impl StreamLog for RedisDriver {
                 .await
                 .map_err(unavailable)?;
             Ok(streams::entries(&reply)?.pop().map(|e| e.id))
-        })
-    }
-
-    fn set(&self, key: String, value: Bytes, ttl: Duration) {
-        let mut conn = self.commands.clone();
-        tokio::spawn(async move {
-            let set = redis::cmd("SET")
-                .arg(&key)
-                .arg(value.as_ref())
-                .arg("PX")
-                .arg(ttl.as_millis().max(1) as u64)
-                .query_async::<()>(&mut conn)
-                .await;
-            if let Err(e) = set {
-                tracing::warn!(error = %e, "redis: session not stored");
-            }
-        });
-    }
-
-    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
-        let mut conn = self.commands.clone();
-        Box::pin(async move {
-            let (value,): (Option<Vec<u8>>,) = redis::pipe()
-                .atomic()
-                .cmd("GET")
-                .arg(&key)
-                .cmd("DEL")
-                .arg(&key)
-                .ignore()
-                .query_async(&mut conn)
-                .await
-                .map_err(unavailable)?;
-            Ok(value.map(Bytes::from))
         })
     }
 }

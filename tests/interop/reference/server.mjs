@@ -24,6 +24,13 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1_000_000,
   connectTimeout: 1000,
   cors: { origin: "*" },
+  // RECOVERY_MS=N turns connection-state recovery on (tests/interop/js/recovery.test.mjs).
+  ...(Number(process.env.RECOVERY_MS) > 0 && {
+    connectionStateRecovery: {
+      maxDisconnectionDuration: Number(process.env.RECOVERY_MS),
+      skipMiddlewares: true,
+    },
+  }),
 });
 
 io.on("connection", (socket) => {

@@ -20,7 +20,7 @@
 
 use super::clustered::{Kind, Message};
 use super::value::{self, decode as decode_value, get, get_rooms, get_str, map, DecodeError};
-use super::{Value, WireOptions};
+use super::Value;
 use crate::Str;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -234,18 +234,10 @@ impl Session {
     }
 }
 
-/// Whether a broadcast with `opts` was meant for a socket in `rooms` (the
-/// adapter's `shouldIncludePacket`): to every socket or one of its rooms,
-/// and none of its rooms excepted.
-pub fn includes(rooms: &[Str], opts: &WireOptions) -> bool {
-    let included = opts.rooms.is_empty() || rooms.iter().any(|r| opts.rooms.contains(r));
-    included && !rooms.iter().any(|r| opts.except.contains(r))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::EventPacket;
+    use crate::cluster::{EventPacket, WireOptions};
     use crate::socketio::{Args, Binary};
 
     fn broadcast(args: Args) -> Message {
@@ -387,19 +379,5 @@ mod tests {
         assert!(Session::decode(b"not base64!").is_err());
         assert_eq!(session_key("socket.io", "p"), "sio:session:p");
         assert_eq!(session_key("k", "p"), "k:session:p");
-    }
-
-    #[test]
-    fn includes_as_should_include_packet() {
-        let rooms: Vec<Str> = vec!["s".into(), "a".into()];
-        let opts = |r: &[&str], e: &[&str]| WireOptions {
-            rooms: r.iter().map(|x| Str::from(x.to_string())).collect(),
-            except: e.iter().map(|x| Str::from(x.to_string())).collect(),
-            ..WireOptions::default()
-        };
-        assert!(includes(&rooms, &opts(&[], &[])));
-        assert!(includes(&rooms, &opts(&["a"], &[])));
-        assert!(!includes(&rooms, &opts(&["b"], &[])));
-        assert!(!includes(&rooms, &opts(&[], &["a"])));
     }
 }

@@ -24,12 +24,14 @@ use super::driver::Fields;
 use super::driver::{Driver, Handler};
 use super::ordered::{self, history_floor, Ordered};
 use super::pending::{Expect, Table};
+use super::sessions::Sessions;
 use super::streams::Hub;
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
     LocalAdapter, Message, Partial, Published, RemoteSocketData, ServerAckReply, ServerAcks,
 };
+use crate::io::recovery::{RestoredSession, SessionState};
 use crate::io::rooms::Room;
 use crate::sync::lock;
 use futures_util::future::BoxFuture;
@@ -64,6 +66,7 @@ struct Inner {
     server_acks: Table<Args>,
     acks: Mutex<HashMap<Str, AckSink>>,
     ordered: Ordered,
+    sessions: Sessions,
     /// Rooms created or emptied here, for their channel subscriptions.
     room_events: Mutex<Option<mpsc::UnboundedReceiver<(Room, bool)>>>,
     /// The stream, for the Redis streams adapter.
@@ -99,6 +102,9 @@ impl ClusteredAdapter {
             ),
             RoomChannels::Static => LocalAdapter::new(cx.emitter),
         };
+        if hub.is_some() {
+            local.set_offset_format(Arc::new(super::streams::EntryIds));
+        }
         let ordered = match &hub {
             Some(hub) => Ordered::over_stream(
                 driver.clone(),
@@ -123,6 +129,7 @@ impl ClusteredAdapter {
                 uid,
                 ordered,
                 hub,
+                sessions: Sessions::new(driver.clone(), &options.key),
                 driver,
                 channels,
                 counting,
@@ -671,5 +678,23 @@ impl Adapter for ClusteredAdapter {
                 timed_out: !gathered.complete,
             }
         })
+    }
+
+    fn persist_session(&self, session: SessionState) {
+        match &self.inner.hub {
+            Some(hub) => hub.persist(&self.inner.local, &*self.inner.driver, session),
+            None => self.inner.sessions.persist(&self.inner.local, session),
+        }
+    }
+
+    fn restore_session(
+        &self,
+        pid: Str,
+        offset: Str,
+    ) -> BoxFuture<'static, Result<Option<RestoredSession>, AdapterError>> {
+        match &self.inner.hub {
+            Some(hub) => hub.restore(&self.inner.local, &*self.inner.driver, pid, offset),
+            None => self.inner.sessions.restore(&self.inner.local, pid, offset),
+        }
     }
 }

@@ -156,7 +156,8 @@ pub(crate) fn broadcast<N: Node>(
 ) -> Published {
     let local = node.local();
     let recorded = local.emitter().recorded_rooms(opts);
-    if recorded.is_empty() && node.ordered().idle() {
+    let needs_offset = local.needs_offset(opts, &recorded);
+    if !needs_offset && node.ordered().idle() {
         if !opts.local {
             node.publish_broadcast(&msg, opts, None);
         }
@@ -167,7 +168,6 @@ pub(crate) fn broadcast<N: Node>(
         };
     }
     let recipients = local.sids(opts).len();
-    let needs_offset = !recorded.is_empty();
     let draw = match (needs_offset, node.ordered().streamed(), opts.local) {
         (false, ..) | (true, true, true) => Draw::Nothing,
         (true, false, _) => Draw::Sequence,

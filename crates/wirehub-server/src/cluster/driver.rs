@@ -8,6 +8,7 @@ use crate::io::AdapterError;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Receives the messages of a subscription: the channel and the payload.
 /// Called on the driver's receiving task: it must not block.
@@ -54,6 +55,25 @@ pub trait Driver: Send + Sync + 'static {
         count: u64,
         floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>>;
+
+    /// Stores `value` under `key` for `ttl` (the sessions of
+    /// connection-state recovery, so another node can restore them). An
+    /// engine without a key-value store answers [`AdapterError::Unavailable`]
+    /// (sessions then stay on the node where they dropped).
+    fn store(
+        &self,
+        _key: String,
+        _value: Bytes,
+        _ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        Box::pin(async { Err(AdapterError::Unavailable("no key-value store".into())) })
+    }
+
+    /// Takes the value under `key`: returns it and deletes it (`GETDEL`),
+    /// so a session is restored at most once across the cluster.
+    fn take(&self, _key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        Box::pin(async { Err(AdapterError::Unavailable("no key-value store".into())) })
+    }
 }
 
 /// The fields of a stream entry, in order.
@@ -68,8 +88,9 @@ pub struct StreamEntry {
     pub fields: Vec<(Bytes, Bytes)>,
 }
 
-/// What the Redis streams adapter needs of its engine besides pub/sub: an
-/// append-only stream every node reads, and keys that expire (sessions).
+/// What the Redis streams adapter needs of its engine besides pub/sub and
+/// the key-value store of [`Driver`]: an append-only stream every node
+/// reads.
 pub trait StreamLog: Send + Sync + 'static {
     /// Appends an entry to `stream`, trimmed to about `max_len` entries
     /// (`XADD stream MAXLEN ~ max_len * ...`); resolves to the entry id.
@@ -105,11 +126,4 @@ pub trait StreamLog: Send + Sync + 'static {
 
     /// The id of the stream's last entry, if it has one.
     fn last_id(&self, stream: String) -> BoxFuture<'static, Result<Option<String>, AdapterError>>;
-
-    /// Stores `value` under `key` for `ttl` (`SET key value PX ms`), without
-    /// waiting for the answer.
-    fn set(&self, key: String, value: Bytes, ttl: std::time::Duration);
-
-    /// Reads and deletes `key` in one step (`MULTI GET DEL EXEC`).
-    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>>;
 }

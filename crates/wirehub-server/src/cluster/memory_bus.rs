@@ -1,9 +1,8 @@
 //! [`MemoryBus`]: an in-process cluster engine, so several servers in one
 //! process form a cluster (tests, examples). Each [`MemoryBus::driver`] is
 //! one node's connection; messages are delivered in publish order, on a
-//! task of their own, as a network engine would. It also keeps streams and
-//! expiring keys, as Redis does for the streams adapter
-//! ([`super::streams`](fn@super::streams)).
+//! task of their own, as a network engine would. It also keeps streams, as
+//! Redis does for the streams adapter ([`super::streams`](fn@super::streams)).
 
 use super::driver::{Driver, Fields, Handler, StreamEntry, StreamLog};
 use crate::io::AdapterError;
@@ -28,10 +27,11 @@ struct BusInner {
     /// Every node's connection: its subscriptions and its inbox.
     nodes: Mutex<Vec<Arc<NodeConn>>>,
     sequences: Mutex<HashMap<String, u64>>,
+    /// The key-value store (recovery sessions), with each value's expiry.
+    values: Mutex<HashMap<String, (Bytes, Instant)>>,
     next_id: AtomicUsize,
     streams: Mutex<HashMap<String, Vec<(StreamId, StreamEntry)>>>,
     appended: Notify,
-    keys: Mutex<HashMap<String, (Bytes, Instant)>>,
 }
 
 struct NodeConn {
@@ -216,6 +216,29 @@ impl Driver for MemoryDriver {
         *n += count;
         ready(Ok((first..=*n).collect()))
     }
+
+    fn store(
+        &self,
+        key: String,
+        value: Bytes,
+        ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        if self.is_cut() {
+            return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
+        }
+        let expiry = Instant::now() + ttl;
+        lock(&self.bus.values).insert(key, (value, expiry));
+        ready(Ok(()))
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        if self.is_cut() {
+            return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
+        }
+        let taken = lock(&self.bus.values).remove(&key);
+        let live = taken.filter(|(_, expiry)| *expiry > Instant::now());
+        ready(Ok(live.map(|(value, _)| value)))
+    }
 }
 
 impl BusInner {
@@ -363,21 +386,5 @@ impl StreamLog for MemoryDriver {
             return cut_off();
         }
         ready(Ok(self.bus.last_id(&stream).map(|id| id.to_string())))
-    }
-
-    fn set(&self, key: String, value: Bytes, ttl: Duration) {
-        if !self.is_cut() {
-            lock(&self.bus.keys).insert(key, (value, Instant::now() + ttl));
-        }
-    }
-
-    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
-        if self.is_cut() {
-            return cut_off();
-        }
-        let taken = lock(&self.bus.keys).remove(&key);
-        ready(Ok(taken
-            .filter(|(_, until)| Instant::now() < *until)
-            .map(|(v, _)| v)))
     }
 }

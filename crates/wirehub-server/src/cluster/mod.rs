@@ -18,6 +18,8 @@
 //! - `pending`: requests waiting for the other nodes' answers.
 //! - `streams`: the Redis streams adapter's stream reader; its adapters are
 //!   clustered adapters over a stream ([`streams`] builds the factory).
+//! - `sessions`: connection-state recovery sessions kept in the engine, so
+//!   a client cut from one node is recovered on another.
 //! - [`NodeDirectory`]: where each node is, so a request for a session that
 //!   another node owns is forwarded there (no sticky sessions).
 //!
@@ -36,6 +38,7 @@ mod driver;
 mod memory_bus;
 mod ordered;
 mod pending;
+mod sessions;
 mod streams;
 
 pub use directory::NodeDirectory;

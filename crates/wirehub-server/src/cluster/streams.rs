@@ -12,17 +12,33 @@
 //! added between two reads that came back empty), and after an error it
 //! reads on from the last entry it saw, so a Redis blip loses nothing that
 //! the stream still holds.
+//!
+//! Connection-state recovery as the adapter does it, so a client cut from a
+//! Node node is recovered on a wirehub node and the other way round: a
+//! dropped socket's session is `SET <key>:session:<pid>
+//! base64(msgpack({sid, pid, rooms, data})) PX <window>` (`sio:session:`
+//! under the default key); a restore takes it (`GETDEL`), checks that the
+//! client's offset is still in the stream (`XRANGE s off off`), and replays
+//! the namespace's broadcasts after it that the session's rooms admit,
+//! each with its entry id as its replay token. Replay tokens are entry ids
+//! (`<ms>-<seq>`), the offsets Node clients echo.
 
-use super::driver::{Fields, StreamEntry, StreamLog};
-use crate::io::AdapterError;
+use super::driver::{Driver, Fields, StreamEntry, StreamLog};
+use crate::conn::{Delivery, DeliveryParts};
+use crate::io::adapter::OffsetFormat;
+use crate::io::recovery::{admits, RestoredSession, SessionState};
+use crate::io::{AdapterError, LocalAdapter};
 use crate::sync::lock;
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::watch;
-use wirehub_proto::cluster::clustered::Message as Wire;
-use wirehub_proto::cluster::streams::{decode_entry, StreamId};
+use wirehub_proto::cluster::clustered::{Kind, Message as Wire};
+use wirehub_proto::cluster::streams::{decode_entry, session_key, Session, StreamId};
+use wirehub_proto::cluster::value::{from_json, to_json_value};
+use wirehub_proto::cluster::Value;
 use wirehub_proto::Str;
 
 /// Entries read per `XREAD` (the adapter's `readCount`).
@@ -33,6 +49,27 @@ const BLOCK: Duration = Duration::from_secs(5);
 const RETRY: Duration = Duration::from_millis(500);
 /// How long a namespace's start waits for the reader to know where to start.
 const START_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most `XRANGE` calls of one restore (the adapter's
+/// `RESTORE_SESSION_MAX_XRANGE_CALLS`), and entries asked per call.
+const RESTORE_CALLS: usize = 100;
+const RESTORE_COUNT: usize = 1000;
+/// How long a restore waits for this node's reader to have dispatched what
+/// the restore read, so that the catch-up from the replay log continues
+/// right after it.
+const READER_CATCH_UP: Duration = Duration::from_secs(1);
+
+/// Replay tokens are stream entry ids (`<ms>-<seq>`).
+pub(crate) struct EntryIds;
+
+impl OffsetFormat for EntryIds {
+    fn token(&self, offset: u64) -> Str {
+        Str::from(StreamId::from_offset(offset).to_string())
+    }
+
+    fn parse(&self, token: &str) -> Option<u64> {
+        StreamId::parse(token)?.offset()
+    }
+}
 
 /// Receives a namespace's entries: the message and the entry id.
 pub(crate) type EntryHandler = Arc<dyn Fn(Wire, &str) + Send + Sync>;
@@ -53,6 +90,8 @@ pub(crate) struct Hub {
     handlers: Mutex<HashMap<Str, EntryHandler>>,
     /// `Some(true)` once the reader knows where to start.
     started: Mutex<Option<watch::Receiver<bool>>>,
+    /// The last entry the reader dispatched.
+    dispatched: watch::Sender<Option<StreamId>>,
 }
 
 impl Hub {
@@ -62,6 +101,7 @@ impl Hub {
             options,
             handlers: Mutex::default(),
             started: Mutex::default(),
+            dispatched: watch::Sender::new(None),
         })
     }
 
@@ -119,6 +159,148 @@ impl Hub {
             handler(msg, &entry.id);
         }
     }
+
+    /// Waits (briefly) until the reader dispatched entry `id`.
+    async fn read_past(&self, id: StreamId) {
+        let mut dispatched = self.dispatched.subscribe();
+        let past = dispatched.wait_for(|d| d.is_some_and(|d| d >= id));
+        if tokio::time::timeout(READER_CATCH_UP, past).await.is_err() {
+            tracing::debug!(%id, "stream reader behind a restore");
+        }
+    }
+
+    /// Keeps a dropped socket's session in Redis for the recovery window,
+    /// as the adapter's `persistSession` does.
+    pub(crate) fn persist(&self, local: &LocalAdapter, driver: &dyn Driver, session: SessionState) {
+        let Some(store) = local.emitter().recovery() else {
+            return;
+        };
+        let data = match &session.data {
+            // Node's `socket.data` starts as `{}`: never hand it a null.
+            serde_json::Value::Null => Value::Map(Vec::new()),
+            data => from_json(data),
+        };
+        let stored = Session {
+            sid: session.sid,
+            pid: session.pid,
+            rooms: session.rooms,
+            data,
+        };
+        let key = session_key(&self.options.stream, &stored.pid);
+        let value = Bytes::from(stored.encode());
+        let stored = driver.store(key, value, store.config().window);
+        tokio::spawn(async move {
+            if let Err(e) = stored.await {
+                tracing::debug!(error = %e, "recovery session not stored in redis");
+            }
+        });
+    }
+
+    /// Finds a session again, as the adapter's `restoreSession` does: takes
+    /// it from Redis, checks that the client's offset is still in the
+    /// stream, and gathers the namespace's broadcasts after it that the
+    /// session's rooms admit. `None` when it cannot be recovered.
+    pub(crate) fn restore(
+        self: &Arc<Self>,
+        local: &LocalAdapter,
+        driver: &dyn Driver,
+        pid: Str,
+        token: Str,
+    ) -> BoxFuture<'static, Result<Option<RestoredSession>, AdapterError>> {
+        let (Some(store), Some(from)) = (local.emitter().recovery(), StreamId::parse(&token))
+        else {
+            return Box::pin(async { Ok(None) });
+        };
+        let hub = self.clone();
+        let ns = local.emitter().ns().clone();
+        let stream = self.options.stream.clone();
+        let taken = driver.take(session_key(&stream, &pid));
+        let at = self
+            .log
+            .range(stream.clone(), token.to_string(), token.to_string(), 1);
+        let cap = store.config().max_missed_packets;
+        Box::pin(async move {
+            let (taken, at) = futures_util::future::join(taken, at).await;
+            let (Some(stored), false) = (taken?, at?.is_empty()) else {
+                tracing::debug!(%pid, %token, "session or offset not found in redis");
+                return Ok(None);
+            };
+            let stored = match Session::decode(&stored) {
+                Ok(stored) => stored,
+                Err(e) => {
+                    tracing::debug!(%pid, error = %e, "undecodable session dropped");
+                    return Ok(None);
+                }
+            };
+            let session = SessionState {
+                sid: stored.sid,
+                pid: stored.pid,
+                rooms: stored.rooms,
+                data: match to_json_value(&stored.data) {
+                    serde_json::Value::Object(map) if map.is_empty() => serde_json::Value::Null,
+                    data => data,
+                },
+            };
+            let mut missed = Vec::new();
+            let mut last = from;
+            for _ in 0..RESTORE_CALLS {
+                let next = last.next().to_string();
+                let entries = hub
+                    .log
+                    .range(stream.clone(), next, "+".into(), RESTORE_COUNT)
+                    .await?;
+                for entry in &entries {
+                    let Some(id) = StreamId::parse(&entry.id) else {
+                        continue;
+                    };
+                    last = id;
+                    if let Some(delivery) = replayable(&ns, &session.rooms, entry) {
+                        missed.push(delivery);
+                    }
+                }
+                if missed.len() > cap {
+                    tracing::debug!(%pid, missed = missed.len(), "session missed too much to be recovered");
+                    return Ok(None);
+                }
+                if entries.len() < RESTORE_COUNT {
+                    break;
+                }
+            }
+            hub.read_past(last).await;
+            Ok(Some(RestoredSession { session, missed }))
+        })
+    }
+}
+
+/// A stream entry as a missed packet of a session in `rooms`: a broadcast
+/// of namespace `ns` (not volatile) that its rooms admit, with its entry id
+/// as replay token.
+fn replayable(ns: &str, rooms: &[Str], entry: &StreamEntry) -> Option<Arc<Delivery>> {
+    let msg = decode_entry(&entry.fields).ok()?;
+    let Kind::Broadcast {
+        opts,
+        packet,
+        request_id: None,
+    } = msg.kind
+    else {
+        return None;
+    };
+    if msg.nsp != ns || opts.volatile || !admits(rooms, &opts.rooms, &opts.except) {
+        return None;
+    }
+    let offset = StreamId::parse(&entry.id).and_then(StreamId::offset);
+    Some(Arc::new(Delivery::new(DeliveryParts {
+        ns: msg.nsp,
+        event: packet.event,
+        args: packet.args,
+        ack_id: None,
+        room: match opts.rooms.as_slice() {
+            [room] => Some(room.clone()),
+            _ => None,
+        },
+        offset,
+        replay: Some(Str::from(entry.id.clone())),
+    })))
 }
 
 /// The reader: from the stream's last entry on, until the hub is gone.
@@ -135,6 +317,9 @@ async fn read(hub: Weak<Hub>, started: watch::Sender<bool>) {
             }
         }
     };
+    if let Some(h) = hub.upgrade() {
+        h.dispatched.send_replace(StreamId::parse(&after));
+    }
     let _ = started.send(true);
     let mut failing = false;
     loop {
@@ -150,8 +335,9 @@ async fn read(hub: Weak<Hub>, started: watch::Sender<bool>) {
                 let Some(h) = hub.upgrade() else { return };
                 for entry in &entries {
                     h.dispatch(entry);
-                    if StreamId::parse(&entry.id).is_some() {
+                    if let Some(id) = StreamId::parse(&entry.id) {
                         after.clone_from(&entry.id);
+                        h.dispatched.send_replace(Some(id));
                     }
                 }
             }
