@@ -43,6 +43,8 @@ enum Command {
     Idle(scenarios::idle::Opts),
     /// HTTP long-polling clients receiving a `broadcast` stream.
     Polling(scenarios::polling::Opts),
+    /// Soak: many clients, broadcasts, acks and abrupt drops with connection-state recovery.
+    Soak(scenarios::soak::Opts),
     /// Waits until a server answers an Engine.IO polling handshake.
     Wait(scenarios::WaitOpts),
     /// Waits (bounded) until the machine is idle.
@@ -96,6 +98,7 @@ fn main() {
             Command::Handshake(o) => scenarios::handshake::run(o).await,
             Command::Idle(o) => scenarios::idle::run(o).await,
             Command::Polling(o) => scenarios::polling::run(o).await,
+            Command::Soak(o) => scenarios::soak::run(o).await,
             Command::Wait(o) => scenarios::wait(o).await,
             Command::Quiet(o) => scenarios::quiet(o).await,
             Command::Report(o) => report::run(o),
