@@ -8,8 +8,10 @@
 //! gateway on `PORT + 1`), for `fanout --via sse|tcp`.
 //!
 //! Environment: `PORT` (default 3000), `PING_INTERVAL_MS` (default 25000),
-//! `PING_TIMEOUT_MS` (default 20000); `#[tokio::main]` honours
-//! `TOKIO_WORKER_THREADS`. Listens on 127.0.0.1:$PORT.
+//! `PING_TIMEOUT_MS` (default 20000), `WIREHUB_RECOVERY_WINDOW` (seconds of
+//! connection-state recovery, default 0: off, as the Node peer reads it);
+//! `#[tokio::main]` honours `TOKIO_WORKER_THREADS`. Listens on
+//! 127.0.0.1:$PORT.
 //!
 //! Clustering (the `cluster` scenario), as `examples/conformance.rs`:
 //! `WIREHUB_ADAPTER` (`memory`, the default; `redis://HOST:PORT`,
@@ -29,12 +31,15 @@ use tower_layer::Layer;
 use wirehub_server::plain::serve_tcp;
 use wirehub_server::{conformance, NotFound, PlainHub, SocketIo};
 
-fn env_ms(name: &str, default: u64) -> Duration {
-    let ms = std::env::var(name)
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    Duration::from_millis(ms)
+        .unwrap_or(default)
+}
+
+fn env_ms(name: &str, default: u64) -> Duration {
+    Duration::from_millis(env_u64(name, default))
 }
 
 #[tokio::main]
@@ -50,6 +55,7 @@ async fn main() -> std::io::Result<()> {
         .adapter(adapter.factory.clone())
         .ping_interval(env_ms("PING_INTERVAL_MS", 25_000))
         .ping_timeout(env_ms("PING_TIMEOUT_MS", 20_000))
+        .recovery_window(Duration::from_secs(env_u64("WIREHUB_RECOVERY_WINDOW", 0)))
         .max_payload(1_000_000)
         .build_layer();
 

@@ -165,7 +165,10 @@ pub(crate) struct TcpQueues {
 
 /// The /proc/net/tcp entry of the IPv4 socket bound to `local` and
 /// connected to `remote`, if any.
-pub(crate) fn tcp_queues(local: std::net::SocketAddr, remote: std::net::SocketAddr) -> Option<TcpQueues> {
+pub(crate) fn tcp_queues(
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+) -> Option<TcpQueues> {
     let hex = |a: std::net::SocketAddr| match a.ip() {
         std::net::IpAddr::V4(ip) => Some(format!(
             "{:08X}:{:04X}",

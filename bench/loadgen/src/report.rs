@@ -980,7 +980,9 @@ fn stalled_table(data: &Data) -> String {
             let ratio = st("p99_ratio");
             let m = ratio.map(|r| r.median <= 1.2);
             let kib = |f: &str| match st(f) {
-                Some(s) if s.median.abs() >= 1024.0 => format!("{} MiB", fmt_num(s.median / 1024.0)),
+                Some(s) if s.median.abs() >= 1024.0 => {
+                    format!("{} MiB", fmt_num(s.median / 1024.0))
+                }
                 Some(s) => format!("{} KiB", fmt_num(s.median)),
                 None => "–".into(),
             };
@@ -996,7 +998,10 @@ fn stalled_table(data: &Data) -> String {
                         "{} + {} KiB{}",
                         fmt_num(s.median / 1024.0),
                         fmt_num(c.median / 1024.0),
-                        if runs.iter().all(|r| r["stall"]["confirmed"].as_bool() == Some(true)) {
+                        if runs
+                            .iter()
+                            .all(|r| r["stall"]["confirmed"].as_bool() == Some(true))
+                        {
                             ""
                         } else {
                             " (not confirmed)"
@@ -1101,8 +1106,10 @@ fn anomalies(data: &Data) -> Vec<String> {
                 }
                 // Closed-loop scenarios saturate by design; a fixed-rate one
                 // that saturates the server measures queueing.
-                if matches!(scenario.as_str(), "fanout" | "polling" | "cluster" | "stalled")
-                    && num("server_cpu_share") >= 0.95
+                if matches!(
+                    scenario.as_str(),
+                    "fanout" | "polling" | "cluster" | "stalled"
+                ) && num("server_cpu_share") >= 0.95
                 {
                     out.push(format!(
                         "{what}: server saturated at the offered rate ({:.0}% of its core): its latency is queueing",

@@ -287,7 +287,10 @@ async fn stalled_websocket_client_in_a_room_does_not_hold_back_the_others() {
         }
     })
     .await;
-    assert!(sent > 8, "closed after {sent} messages: before its queue was full");
+    assert!(
+        sent > 8,
+        "closed after {sent} messages: before its queue was full"
+    );
     assert_eq!(server.reasons.wait(&stalled_id).await, "slow consumer");
     for (ws, id) in &mut others {
         for i in 0..sent {

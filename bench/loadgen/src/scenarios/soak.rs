@@ -143,7 +143,11 @@ impl Cfg {
         if self.hub {
             self.join_packet(id, room)
         } else {
-            format!("42{}{id}{}", self.prefix, json!(["message-with-ack", payload]))
+            format!(
+                "42{}{id}{}",
+                self.prefix,
+                json!(["message-with-ack", payload])
+            )
         }
     }
 }
@@ -264,10 +268,7 @@ impl Client {
             }
         }
         let name = args.first().and_then(Value::as_str).unwrap_or("");
-        if !matches!(
-            name,
-            "room-message" | "broadcast-message" | "all-message"
-        ) {
+        if !matches!(name, "room-message" | "broadcast-message" | "all-message") {
             return;
         }
         let Some((all, seq)) = args.get(1).and_then(Value::as_str).and_then(stream_seq) else {
@@ -391,9 +392,13 @@ async fn client_task(
                     match parse(&text, &cfg.prefix) {
                         Packet::Ping => ws.send(Message::text("3")).await?,
                         Packet::Connect(v) => return Ok::<_, crate::Error>(v),
-                        Packet::ConnectError(e) => return Err(format!("connect refused: {e}").into()),
+                        Packet::ConnectError(e) => {
+                            return Err(format!("connect refused: {e}").into())
+                        }
                         Packet::Event(args) => early.push(args),
-                        Packet::Disconnect => return Err("disconnected during the handshake".into()),
+                        Packet::Disconnect => {
+                            return Err("disconnected during the handshake".into())
+                        }
                         _ => {}
                     }
                 }
@@ -559,10 +564,7 @@ fn slope_per_min(samples: &[(f64, u64)]) -> Option<f64> {
     }
     let mx = samples.iter().map(|s| s.0).sum::<f64>() / n;
     let my = samples.iter().map(|s| s.1 as f64).sum::<f64>() / n;
-    let sxy: f64 = samples
-        .iter()
-        .map(|s| (s.0 - mx) * (s.1 as f64 - my))
-        .sum();
+    let sxy: f64 = samples.iter().map(|s| (s.0 - mx) * (s.1 as f64 - my)).sum();
     let sxx: f64 = samples.iter().map(|s| (s.0 - mx).powi(2)).sum();
     (sxx > 0.0).then(|| sxy / sxx * 60.0)
 }
@@ -594,7 +596,9 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     });
     let target = Rc::new(Target::new(&common));
     let t = Rc::new(Tally::default());
-    let rng = Rc::new(Rng(Cell::new(0x9E37_79B9_7F4A_7C15 ^ std::process::id() as u64)));
+    let rng = Rc::new(Rng(Cell::new(
+        0x9E37_79B9_7F4A_7C15 ^ std::process::id() as u64,
+    )));
     let sem = Rc::new(Semaphore::new(o.connect_concurrency));
     let rooms: Vec<String> = (0..o.rooms.max(1)).map(|r| format!("r{r}")).collect();
     eprintln!(
@@ -653,7 +657,9 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
                 .ok_or("publisher: closed during the handshake")?;
             if !opened && text.starts_with('0') {
                 opened = true;
-                publisher.send(Message::text(cfg.connect_packet(None))).await?;
+                publisher
+                    .send(Message::text(cfg.connect_packet(None)))
+                    .await?;
             } else if let Packet::Connect(_) = parse(&text, &prefix) {
                 break;
             } else if text == "2" {
@@ -693,7 +699,9 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let mut publisher_error: Option<String> = None;
     let publish_text = |id: u64, room: Option<&str>, all: &[String], seq: u64| -> String {
         match (hub, room) {
-            (false, Some(r)) => format!("42{prefix}{}", json!(["to-room", r, format!("{r}:{seq}")])),
+            (false, Some(r)) => {
+                format!("42{prefix}{}", json!(["to-room", r, format!("{r}:{seq}")]))
+            }
             (false, None) => format!("42{prefix}{}", json!(["broadcast", format!("all:{seq}")])),
             (true, Some(r)) => format!(
                 "42{prefix}{id}{}",
@@ -972,10 +980,15 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     checks.push((
         publisher_error.is_none(),
         "publisher stayed connected",
-        publisher_error.clone().unwrap_or_else(|| format!("{pub_sent} published")),
+        publisher_error
+            .clone()
+            .unwrap_or_else(|| format!("{pub_sent} published")),
     ));
     for (ok, name, detail) in &checks {
-        println!("check {} {name}: {detail}", if *ok { "pass" } else { "fail" });
+        println!(
+            "check {} {name}: {detail}",
+            if *ok { "pass" } else { "fail" }
+        );
     }
     Ok(())
 }

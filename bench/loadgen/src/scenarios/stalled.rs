@@ -255,7 +255,11 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let stall_at_start = stall_queues(server_addr, client_addr);
     eprintln!(
         "loadgen: stalled: stall {} after {:.1} s: {stall_at_start}",
-        if confirmed { "confirmed" } else { "NOT confirmed" },
+        if confirmed {
+            "confirmed"
+        } else {
+            "NOT confirmed"
+        },
         started.elapsed().as_secs_f64()
     );
     let rss_after_fill = procfs::rss_kib_opt(common.server_pid);
@@ -295,7 +299,12 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
             "recv_buffer": o.recv_buffer, "fill_kib": o.fill_kib,
         }),
     );
-    r.window(&stalled_phase.a, &stalled_phase.b, &common, stalled_phase.received);
+    r.window(
+        &stalled_phase.a,
+        &stalled_phase.b,
+        &common,
+        stalled_phase.received,
+    );
     let lat = stalled_phase.lat.summary();
     let base_lat = base.lat.summary();
     let ratio = |k: &str| match (lat[k].as_f64(), base_lat[k].as_f64()) {
@@ -350,7 +359,9 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     r.set("expected", stalled_phase.expected);
     r.set(
         "lost",
-        stalled_phase.expected.saturating_sub(stalled_phase.received),
+        stalled_phase
+            .expected
+            .saturating_sub(stalled_phase.received),
     );
     r.set("closed_during_run", base.closed + stalled_phase.closed);
     let publisher_errors = u64::from(base.publisher_error.is_some())
