@@ -1,6 +1,8 @@
 // Conformance server for the interop suites (Node reference implementation).
 //
 // Usage: PORT=3301 node tests/interop/reference/server.mjs
+// WIREHUB_RECOVERY_MS=N (N > 0) turns connection state recovery on:
+// sessions lost to a transport failure are kept N ms (skipMiddlewares).
 // Listens on 127.0.0.1:$PORT (PORT=0: a free port) and prints
 // `reference server listening on http://127.0.0.1:PORT (instance ID)`: the
 // bound port, and an ID that the `instance` event acknowledges with, so a
@@ -16,6 +18,7 @@ const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT ?? 3301);
 const instance = randomBytes(8).toString("hex");
+const recoveryMs = Number(process.env.WIREHUB_RECOVERY_MS ?? 0);
 const httpServer = createServer();
 const io = new Server(httpServer, {
   path: "/socket.io/",
@@ -24,6 +27,9 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1_000_000,
   connectTimeout: 1000,
   cors: { origin: "*" },
+  ...(recoveryMs > 0
+    ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryMs, skipMiddlewares: true } }
+    : {}),
 });
 
 io.on("connection", (socket) => {
@@ -57,6 +63,15 @@ io.on("connection", (socket) => {
   });
   // server-initiated disconnect
   socket.on("disconnect-me", () => socket.disconnect());
+  // cut the Engine.IO connection under the socket (recoverable: "forced
+  // close"), then emit `missed` 1..count to it while it is away
+  socket.on("cut-transport", (count) => {
+    const { id, nsp } = socket;
+    socket.once("disconnect", () => {
+      for (let i = 1; i <= (Number(count) || 0); i++) nsp.to(id).emit("missed", i);
+    });
+    socket.conn.close();
+  });
   // observe server-side disconnect reasons
   socket.on("watch-disconnects", (ack) => {
     socket.join("watchers");
