@@ -7,9 +7,10 @@
 # Options:
 #   --reps N                  repetitions of every case (default 2; smoke 1)
 #   --servers "a b"           subset of: wirehub node socketioxide
-#   --scenarios "a b"         subset of: echo fanout handshake idle polling transports cluster
-#                             (transports: wirehub's fan-out with SSE / TCP / Socket.IO receivers;
-#                             cluster: cross-node fan-out, 2 nodes on Redis / NATS, wirehub and Node)
+#   --scenarios "a b"         subset of: echo fanout stalled handshake idle polling transports cluster
+#                             (stalled: the fan-out without, then with, one client in the room that
+#                             stopped reading; transports: wirehub's fan-out with SSE / TCP / Socket.IO
+#                             receivers; cluster: cross-node fan-out, 2 nodes on Redis / NATS, wirehub and Node)
 #   --ping-interval MS        engine heartbeat of every server (default 5000)
 #   --ping-timeout MS         (default 20000)
 #   --conformance             run wirehub's examples/conformance.rs itself, and every
@@ -35,7 +36,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODE=full
 REPS=""
 SERVERS="wirehub node socketioxide"
-SCENARIOS="echo fanout handshake idle polling transports cluster"
+SCENARIOS="echo fanout stalled handshake idle polling transports cluster"
 QUIET_WAIT=1
 PING_INTERVAL=5000
 PING_TIMEOUT=20000
@@ -54,7 +55,7 @@ while (($#)); do
   --ping-timeout) PING_TIMEOUT="$2"; ARGS_TEXT+=" --ping-timeout $2"; shift ;;
   --conformance) CONFORMANCE=1; PING_INTERVAL=300; PING_TIMEOUT=200; ARGS_TEXT+=" --conformance" ;;
   --out) OUT="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
-  -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -204,6 +205,7 @@ if [[ "$MODE" == smoke ]]; then
 echo|32B|echo --clients 20 --payload 32 --warmup 0.3 --duration 1
 echo|4096B|echo --clients 20 --payload 4096 --warmup 0.3 --duration 1
 fanout|200@20|fanout --clients 200 --rate 20 --duration 1 --drain 2 --variant 200@20
+stalled|200@20|stalled --clients 200 --rate 20 --duration 1 --drain 2 --variant 200@20
 handshake|ws|handshake --concurrency 8 --warmup 0.3 --duration 1
 idle|500|idle --clients 500 --settle 1
 polling|50|polling --clients 50 --rate 10 --duration 1 --drain 2
@@ -221,6 +223,7 @@ fanout|1000@20|fanout --clients 1000 --rate 20 --duration 8 --variant 1000@20
 fanout|1000@200|fanout --clients 1000 --rate 200 --duration 8 --variant 1000@200
 fanout|5000@40|fanout --clients 5000 --rate 40 --duration 8 --variant 5000@40
 fanout|10000@20|fanout --clients 10000 --rate 20 --duration 8 --variant 10000@20
+stalled|1000@20|stalled --clients 1000 --rate 20 --duration 8 --variant 1000@20
 handshake|ws|handshake --concurrency 32 --warmup 1 --duration 5
 idle|10000|idle --clients 10000 --settle 6
 idle|19000|idle --clients 19000 --settle 6

@@ -25,6 +25,11 @@
 //! and `WIREHUB_ADAPTER_KEY` (default `socket.io`), as `wirehub serve`;
 //! `WIREHUB_ADVERTISE` (default `http://127.0.0.1:$PORT`) is where the
 //! other nodes forward requests for this node's sessions.
+//!
+//! Connection-state recovery is off, as in the reference; env
+//! `WIREHUB_RECOVERY_MS=N` turns it on with the reference's
+//! `connectionStateRecovery: { maxDisconnectionDuration: N,
+//! skipMiddlewares: true }`, so outside checkers can test it.
 
 use std::time::Duration;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
@@ -46,7 +51,12 @@ async fn main() -> std::io::Result<()> {
         Ok(None) => {}
         Err(e) => eprintln!("cluster engine unreachable ({e}); requests for other nodes' sessions are not forwarded"),
     }
+    let recovery_ms: u64 = std::env::var("WIREHUB_RECOVERY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
     let (service, io) = builder
+        .recovery_window(Duration::from_millis(recovery_ms))
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
         .max_payload(1_000_000)

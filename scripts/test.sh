@@ -17,7 +17,11 @@
 #   6. the demo chat page in headless Chromium (Debian's package, Playwright);
 #   7. every fuzz target of fuzz/ for a few seconds each (cargo-fuzz on the
 #      nightly toolchain; the corpora themselves are replayed in stage 1);
-#   8. a seconds-long smoke of the benchmark against its peers and of the
+#   8. a 60-second soak: 1,000 Socket.IO clients against `wirehub serve` with
+#      connection-state recovery, steady broadcasts and acks, 5 % of them
+#      dropping and recovering every 6 s (no lost ack, no gap, RSS flat;
+#      scripts/soak.sh, whose defaults are 10,000 clients for 10 minutes);
+#   9. a seconds-long smoke of the benchmark against its peers and of the
 #      WebSocket-layer comparison (bench/ws-crates), so they cannot rot; they
 #      are checked by exit status only, and reported apart from the tests.
 #
@@ -32,7 +36,7 @@
 #   scripts/test.sh [STAGE...]
 #
 # With stage names (rust doctests interop plain cluster autobahn browser fuzz
-# smoke), only those run, and the summary says which were left out; under
+# soak smoke), only those run, and the summary says which were left out; under
 # CI=true names are refused: CI runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -151,6 +155,9 @@ run_stage browser env SERVER_CMD="$bin/wirehub serve" tests/browser/run.sh
 
 stage "fuzz: every decoder's fuzz target briefly (nightly, cargo-fuzz)"
 run_stage fuzz scripts/fuzz.sh
+
+stage "soak: 1,000 clients for 60 s, 5 % dropping and recovering (wirehub serve)"
+run_stage soak scripts/soak.sh --clients 1000 --duration 60
 
 stage "benchmark smoke (every scenario briefly, no thresholds)"
 if wanted smoke; then

@@ -74,6 +74,11 @@ pub(crate) struct ServeArgs {
     /// Seconds a room message stays in history.
     #[arg(long, env = "WIREHUB_HISTORY_TTL", default_value_t = 300)]
     history_ttl: u64,
+    /// Seconds a dropped Socket.IO client can come back with its socket
+    /// (id, rooms, data) and every event it missed (connection-state
+    /// recovery, Socket.IO 4.6+); 0 turns recovery off.
+    #[arg(long, env = "WIREHUB_RECOVERY_WINDOW", default_value_t = 120)]
+    recovery_window: u64,
     /// Seconds a TCP or UDP client may stay silent before it is dropped.
     #[arg(long, env = "WIREHUB_IDLE_TIMEOUT", default_value_t = 60)]
     idle_timeout: u64,
@@ -166,6 +171,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .history_size(args.history_size)
         .history_ttl(Duration::from_secs(args.history_ttl))
         .api_key(args.api_key.clone().filter(|k| !k.is_empty()))
+        .recovery_window(Duration::from_secs(args.recovery_window))
         .config_with(|c| {
             c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)

@@ -518,7 +518,7 @@ impl Drop for NodeReference {
 
 #[test]
 fn connect_says_whether_a_reconnection_recovered_the_session() {
-    let Some(server) = NodeReference::start(&[("WIREHUB_RECOVERY_MS", "10000")]) else {
+    let Some(server) = NodeReference::start(&[("RECOVERY_MS", "10000")]) else {
         return;
     };
     let mut session = Session::start(&["connect", &server.url, "--transport", "ws"]);

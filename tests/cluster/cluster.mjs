@@ -153,14 +153,16 @@ async function answersHandshake(url) {
  *                   WIREHUB_ADAPTER_KEY (unset when key is undefined)
  *   kind "node":    node-server.mjs with PORT, ADAPTER, REDIS_URL, ADAPTER_KEY
  *   adapter: "redis" | "redis-sharded" | "nats"; server: "host:port" of Redis/NATS
+ *   extraEnv: more environment for the node (e.g. WIREHUB_RECOVERY_MS)
  */
-export async function startNode({ kind, label, adapter, server, key }) {
+export async function startNode({ kind, label, adapter, server, key, extraEnv = {} }) {
   const port = await freePort();
   const env = { ...process.env, PORT: String(port) };
   for (const v of ["WIREHUB_ADAPTER", "WIREHUB_ADAPTER_KEY", "WIREHUB_ADVERTISE", "ADAPTER", "REDIS_URL", "ADAPTER_KEY"]) {
     delete env[v];
   }
   for (const v of Object.keys(env)) if (v.startsWith("CLUSTER_") || v.startsWith("NODE_TEST")) delete env[v];
+  Object.assign(env, extraEnv);
   let proc;
   if (kind === "wirehub") {
     const cmd = process.env.WIREHUB_NODE_CMD;

@@ -47,7 +47,7 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-ALL="a b c d e"
+ALL="a b c d e g"
 SCENARIO_TIMEOUT="${CLUSTER_SCENARIO_TIMEOUT:-600}"
 
 say() { echo "cluster: $*"; }
@@ -67,6 +67,7 @@ fi
 declare -A FILE=(
   [a]="a-mixed-redis.test.mjs" [b]="b-sharded.test.mjs" [c]="c-nats.test.mjs"
   [d]="d-round-robin.test.mjs" [e]="e-redis-restart.test.mjs"
+  [g]="g-recovery.test.mjs"
 )
 declare -A WHAT=(
   [a]="mixed Redis cluster, classic adapter (createAdapter): 3 wirehub + 1 node, shared Redis 127.0.0.1:6379, random key"
@@ -74,6 +75,7 @@ declare -A WHAT=(
   [c]="NATS cluster: 3 wirehub (no Node node: Node has no NATS adapter of this protocol), NATS 127.0.0.1:4222, random key"
   [d]="round-robin proxy without stickiness: 2 wirehub (Redis classic, random key) behind rr-proxy.mjs; socket.io-client + python-socketio, polling only and with upgrade; control through 1 backend first"
   [e]="Redis restart: 1 wirehub + 1 node (Redis classic), private redis-server on a free port, no key set on either side; SIGKILL at 2 s, restart at 3.5 s"
+  [g]="connection-state recovery across 2 wirehub nodes (Redis classic and sharded, random key): cut from one node, recovered on the other (socket.io-client, WebSocket and polling)"
 )
 
 want="${CLUSTER_SCENARIOS:-$ALL}"

@@ -33,6 +33,8 @@ enum Command {
     Echo(scenarios::echo::Opts),
     /// Clients join one room; a publisher emits `to-room` at a fixed rate.
     Fanout(scenarios::fanout::Opts),
+    /// Fan-out measured twice: as is, then with one client in the room that stopped reading.
+    Stalled(scenarios::stalled::Opts),
     /// Cross-node fan-out: receivers on two clustered servers, a publisher on one.
     Cluster(scenarios::cluster::Opts),
     /// Full WebSocket + Socket.IO connects, then disconnects, in closed loops.
@@ -41,6 +43,8 @@ enum Command {
     Idle(scenarios::idle::Opts),
     /// HTTP long-polling clients receiving a `broadcast` stream.
     Polling(scenarios::polling::Opts),
+    /// Soak: many clients, broadcasts, acks and abrupt drops with connection-state recovery.
+    Soak(scenarios::soak::Opts),
     /// Waits until a server answers an Engine.IO polling handshake.
     Wait(scenarios::WaitOpts),
     /// Waits (bounded) until the machine is idle.
@@ -89,10 +93,12 @@ fn main() {
         match cli.command {
             Command::Echo(o) => scenarios::echo::run(o).await,
             Command::Fanout(o) => scenarios::fanout::run(o).await,
+            Command::Stalled(o) => scenarios::stalled::run(o).await,
             Command::Cluster(o) => scenarios::cluster::run(o).await,
             Command::Handshake(o) => scenarios::handshake::run(o).await,
             Command::Idle(o) => scenarios::idle::run(o).await,
             Command::Polling(o) => scenarios::polling::run(o).await,
+            Command::Soak(o) => scenarios::soak::run(o).await,
             Command::Wait(o) => scenarios::wait(o).await,
             Command::Quiet(o) => scenarios::quiet(o).await,
             Command::Report(o) => report::run(o),

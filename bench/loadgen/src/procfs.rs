@@ -68,6 +68,11 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// [`rss_kib`] of an optional process.
+pub(crate) fn rss_kib_opt(pid: Option<u32>) -> Option<u64> {
+    pid.and_then(rss_kib)
+}
+
 /// Whether the process still exists (and is not a zombie).
 pub(crate) fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -145,4 +150,42 @@ impl Window {
             cores_busy,
         }
     }
+}
+
+/// One TCP socket of this network namespace, from /proc/net/tcp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TcpQueues {
+    /// Kernel state number (1 ESTABLISHED, 4 FIN_WAIT1, 8 CLOSE_WAIT, ...).
+    pub(crate) state: u8,
+    /// Bytes in the send queue (not yet acknowledged by the peer).
+    pub(crate) tx: u64,
+    /// Bytes in the receive queue (not yet read by the application).
+    pub(crate) rx: u64,
+}
+
+/// The /proc/net/tcp entry of the IPv4 socket bound to `local` and
+/// connected to `remote`, if any.
+pub(crate) fn tcp_queues(local: std::net::SocketAddr, remote: std::net::SocketAddr) -> Option<TcpQueues> {
+    let hex = |a: std::net::SocketAddr| match a.ip() {
+        std::net::IpAddr::V4(ip) => Some(format!(
+            "{:08X}:{:04X}",
+            u32::from_ne_bytes(ip.octets()),
+            a.port()
+        )),
+        std::net::IpAddr::V6(_) => None,
+    };
+    let (l, r) = (hex(local)?, hex(remote)?);
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 5 || f[1] != l || f[2] != r {
+            return None;
+        }
+        let (tx, rx) = f[4].split_once(':')?;
+        Some(TcpQueues {
+            state: u8::from_str_radix(f[3], 16).ok()?,
+            tx: u64::from_str_radix(tx, 16).ok()?,
+            rx: u64::from_str_radix(rx, 16).ok()?,
+        })
+    })
 }

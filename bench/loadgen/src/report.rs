@@ -127,6 +127,33 @@ const KEYS: &[Key] = &[
         chart: false,
     },
     Key {
+        scenario: "stalled",
+        label: "p99 delivery latency, one client stalled",
+        field: "latency_us.p99",
+        unit: "µs",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "stalled",
+        label: "p99 stalled ÷ baseline (target ≤ 1.2×)",
+        field: "p99_ratio",
+        unit: "×",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
+        scenario: "stalled",
+        label: "server RSS growth while stalled",
+        field: "rss_growth_kib",
+        unit: "KiB",
+        higher_is_better: false,
+        target: [None, None],
+        chart: false,
+    },
+    Key {
         scenario: "handshake",
         label: "connects per server CPU-s",
         field: "per_server_cpu_s",
@@ -240,9 +267,10 @@ const KEYS: &[Key] = &[
     },
 ];
 
-const SCENARIO_ORDER: [&str; 7] = [
+const SCENARIO_ORDER: [&str; 8] = [
     "echo",
     "fanout",
+    "stalled",
     "handshake",
     "idle",
     "polling",
@@ -259,6 +287,7 @@ fn scenario_title(s: &str) -> &str {
         "polling" => "long-polling",
         "transports" => "fan-out by receiver transport (wirehub)",
         "cluster" => "cross-node broadcast (2 nodes on one broker)",
+        "stalled" => "fan-out with one stalled client in the room",
         other => other,
     }
 }
@@ -367,6 +396,13 @@ fn variant_label(scenario: &str, variant: &str) -> String {
         "idle" => format!("idle {} conns", thousands(variant)),
         "polling" => format!("long-polling {} clients", thousands(variant)),
         "transports" => format!("fan-out via {variant}"),
+        "stalled" => match variant.split_once('@') {
+            Some((clients, rate)) => format!(
+                "stalled client, {} clients × {rate} msg/s",
+                thousands(clients)
+            ),
+            None => format!("stalled client, {} clients", thousands(variant)),
+        },
         "cluster" => {
             let (adapter, rest) = cluster_variant(variant);
             match rest.split_once('@') {
@@ -504,6 +540,7 @@ fn fmt_stat(s: Option<Stat>, unit: &str) -> String {
             let value = match unit {
                 "µs" if s.median >= 1000.0 => format!("{} ms", fmt_num(s.median / 1000.0)),
                 "share" => format!("{:.0}%", s.median * 100.0),
+                "×" => fmt_ratio(s.median),
                 "" | "/s" => fmt_num(s.median),
                 u => format!("{} {u}", fmt_num(s.median)),
             };
@@ -558,7 +595,7 @@ fn mark(m: Option<bool>) -> &'static str {
 /// Whether the figure is meaningful for a ratio (lost messages are shown,
 /// not divided).
 fn ratio_applies(key: &Key) -> bool {
-    key.field != "lost"
+    !matches!(key.field, "lost" | "p99_ratio" | "rss_growth_kib")
 }
 
 fn ratio_table(data: &Data, headline_only: bool) -> String {
@@ -568,7 +605,11 @@ fn ratio_table(data: &Data, headline_only: bool) -> String {
     // The cluster scenario has a table of its own (`cluster_table`).
     for (scenario, variant) in data.variants.iter().filter(|(s, _)| s != "cluster") {
         for key in KEYS.iter().filter(|k| k.scenario == scenario) {
-            if headline_only && key.target == [None, None] && !key.chart && key.field != "lost" {
+            if headline_only
+                && key.target == [None, None]
+                && !key.chart
+                && !matches!(key.field, "lost" | "p99_ratio")
+            {
                 continue;
             }
             let cells: Vec<String> = std::iter::once(SUBJECT)
@@ -624,7 +665,7 @@ fn detail_tables(data: &Data) -> String {
         let _ = writeln!(out, "\n### {}\n", scenario_title(scenario));
         let (rate, lat) = match scenario {
             "echo" => ("acks/s", true),
-            "fanout" | "transports" | "cluster" => ("deliveries/s", true),
+            "fanout" | "transports" | "cluster" | "stalled" => ("deliveries/s", true),
             "handshake" => ("connects/s", true),
             "idle" => ("conns held", false),
             _ => ("messages/s", true),
@@ -636,7 +677,7 @@ fn detail_tables(data: &Data) -> String {
             sep.push_str("--:|--:|");
         }
         match scenario {
-            "fanout" | "polling" | "transports" => {
+            "fanout" | "polling" | "transports" | "stalled" => {
                 header.push_str(" lost | errors | server RSS |");
                 sep.push_str("--:|--:|--:|");
             }
@@ -733,7 +774,7 @@ fn detail_tables(data: &Data) -> String {
                     None => "–".into(),
                 };
                 match scenario {
-                    "fanout" | "polling" | "transports" => {
+                    "fanout" | "polling" | "transports" | "stalled" => {
                         let _ = write!(
                             row,
                             " {} of {} | {} | {} |",
@@ -908,6 +949,94 @@ fn cluster_table(data: &Data) -> String {
     out
 }
 
+/// The stalled-client scenario: per server, the other receivers' p99
+/// without and with the stalled client, their ratio against the issue's
+/// target (≤ 1.2×), and the server's RSS while the client is stalled.
+/// Empty without runs.
+fn stalled_table(data: &Data) -> String {
+    let variants: Vec<&String> = data
+        .variants
+        .iter()
+        .filter(|(s, _)| s == "stalled")
+        .map(|(_, v)| v)
+        .collect();
+    if variants.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "| load | server | p99 baseline | p99 with a stalled client | stalled ÷ baseline (target ≤ 1.2×) | p50 baseline / stalled | server RSS before → end of the stalled phase | RSS growth: whole / stalled phase only | stalled bytes in kernel buffers (server send + client receive) | stalled client at the end | lost |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|\n",
+    );
+    for v in variants {
+        let load = match v.split_once('@') {
+            Some((clients, rate)) => format!("{} clients × {rate} msg/s", thousands(clients)),
+            None => v.clone(),
+        };
+        for server in std::iter::once(SUBJECT).chain(PEERS) {
+            let runs = data.runs("stalled", v, server);
+            if runs.is_empty() {
+                continue;
+            }
+            let st = |f: &str| data.stat("stalled", v, server, f);
+            let ratio = st("p99_ratio");
+            let m = ratio.map(|r| r.median <= 1.2);
+            let kib = |f: &str| match st(f) {
+                Some(s) if s.median.abs() >= 1024.0 => format!("{} MiB", fmt_num(s.median / 1024.0)),
+                Some(s) => format!("{} KiB", fmt_num(s.median)),
+                None => "–".into(),
+            };
+            let mib = |f: &str| match st(f) {
+                Some(s) => format!("{} MiB", fmt_num(s.median / 1024.0)),
+                None => "–".into(),
+            };
+            let kernel = {
+                let s = st("stall.at_start.server_send_queue");
+                let c = st("stall.at_start.client_recv_queue");
+                match (s, c) {
+                    (Some(s), Some(c)) => format!(
+                        "{} + {} KiB{}",
+                        fmt_num(s.median / 1024.0),
+                        fmt_num(c.median / 1024.0),
+                        if runs.iter().all(|r| r["stall"]["confirmed"].as_bool() == Some(true)) {
+                            ""
+                        } else {
+                            " (not confirmed)"
+                        }
+                    ),
+                    _ => "–".into(),
+                }
+            };
+            let mut ends: Vec<&str> = runs
+                .iter()
+                .filter_map(|r| r["stall"]["at_end"]["server_state"].as_str())
+                .collect();
+            ends.dedup();
+            let lost: f64 = runs.iter().filter_map(|r| get_path(r, "lost")).sum();
+            let expected: f64 = runs.iter().filter_map(|r| get_path(r, "expected")).sum();
+            let _ = writeln!(
+                out,
+                "| {load} | {} | {} | {} | {}{} | {} / {} | {} → {} | {} / {} | {kernel} | {} | {} of {} |",
+                display(server),
+                fmt_stat(st("baseline.latency_us.p99"), "µs"),
+                fmt_stat(st("latency_us.p99"), "µs"),
+                fmt_stat(ratio, "×"),
+                mark(m),
+                fmt_stat(st("baseline.latency_us.p50"), "µs"),
+                fmt_stat(st("latency_us.p50"), "µs"),
+                mib("rss_before_kib"),
+                mib("rss_end_kib"),
+                kib("rss_growth_kib"),
+                kib("rss_growth_during_kib"),
+                if ends.is_empty() { "–".to_owned() } else { ends.join(", ") },
+                fmt_count(lost),
+                fmt_count(expected),
+            );
+        }
+    }
+    out
+}
+
+const STALLED_INTRO: &str = "The fan-out (receivers in one room, one publisher emitting `to-room` at a fixed rate) measured twice on the same connections: as is (*baseline*), then with one more client in the room that joined and then stopped reading its socket, keeping its TCP connection open (its receive buffer set to 4 KiB; before its phase it asks for 8 MiB of echoes addressed to it alone, 16 KiB each: its kernel buffers fill up, the server's send buffer to `tcp_wmem`'s 4 MiB, and the rest waits in the server; it keeps writing pongs, so the heartbeat does not close it). Latencies are the other receivers'. Issue target: the stalled phase's p99 within 1.2× of the baseline's, and memory bounded while the client is stalled. wirehub's bench server keeps the defaults: a 1,024-packet queue per connection, slow-consumer policy `Disconnect` (the session is closed when its queue is full; the fill and the phase's messages stay below that, so the stalled client is still connected at the end: what is measured is a stalled client kept, not one dropped).";
+
 const CLUSTER_INTRO: &str = "Two server processes of the same kind on one broker (a fresh key prefix per case), both pinned to core 1 (their CPU is summed: *per server CPU-second* counts both nodes), the generator on core 0. The room's receivers are split between the nodes (half on node A: *local*, half on node B: *remote*, reached through the broker); one publisher on node A, not in the room, emits `to-room` at a fixed rate. wirehub runs on Redis (`@socket.io/redis-adapter`'s classic protocol) and on NATS; Node socket.io on `@socket.io/redis-adapter` (it has no NATS adapter, so wirehub on NATS is compared with Node on Redis at the same load); socketioxide has no adapter compatible with `@socket.io/redis-adapter` and takes no part. The broker (shared, not pinned) is not charged to the servers: its CPU is given apart. Issue target: ≥ 3× Node per server CPU-second and a lower p99.";
 
 /// Anomalies worth a line: errors, losses, generator saturation.
@@ -958,6 +1087,12 @@ fn anomalies(data: &Data) -> Vec<String> {
                         fmt_count(num("expected"))
                     ));
                 }
+                if scenario == "stalled" && r["stall"]["confirmed"].as_bool() == Some(false) {
+                    out.push(format!(
+                        "{what}: the stalled client's buffers were not seen full in /proc/net/tcp before its phase (at start: {})",
+                        r["stall"]["at_start"]
+                    ));
+                }
                 if num("gen_cpu_share") >= 0.9 {
                     out.push(format!(
                         "{what}: load generator at {:.0}% of its core (generator-bound: the raw rate understates the server; its per-CPU-second figure stands)",
@@ -966,7 +1101,7 @@ fn anomalies(data: &Data) -> Vec<String> {
                 }
                 // Closed-loop scenarios saturate by design; a fixed-rate one
                 // that saturates the server measures queueing.
-                if matches!(scenario.as_str(), "fanout" | "polling" | "cluster")
+                if matches!(scenario.as_str(), "fanout" | "polling" | "cluster" | "stalled")
                     && num("server_cpu_share") >= 0.95
                 {
                     out.push(format!(
@@ -1437,6 +1572,14 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         md.push_str(&transports);
         md.push('\n');
     }
+    let stalled = stalled_table(&data);
+    if !stalled.is_empty() {
+        md.push_str("## Stalled client\n\n");
+        md.push_str(STALLED_INTRO);
+        md.push_str("\n\n");
+        md.push_str(&stalled);
+        md.push('\n');
+    }
     let cluster = cluster_table(&data);
     if !cluster.is_empty() {
         md.push_str("## Cross-node broadcast\n\n");
@@ -1488,6 +1631,13 @@ pub(crate) fn run(o: Opts) -> Result<()> {
         if !transports.is_empty() {
             b.push_str("## Plain transports (wirehub only)\n\nThe same fan-out with the receivers on Socket.IO over WebSocket, Server-Sent Events (`/sse`) or the raw TCP gateway (NDJSON); throughput per server CPU-second, ratios to the Socket.IO receivers.\n\n");
             b.push_str(&transports);
+            b.push('\n');
+        }
+        if !stalled.is_empty() {
+            b.push_str("## Stalled client\n\n");
+            b.push_str(STALLED_INTRO);
+            b.push_str("\n\n");
+            b.push_str(&stalled);
             b.push('\n');
         }
         if !cluster.is_empty() {

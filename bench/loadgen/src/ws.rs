@@ -53,7 +53,16 @@ impl Target {
 
     /// Like [`Self::tcp`], to another port of the server's host.
     pub(crate) async fn tcp_port(&self, port: u16) -> Result<TcpStream> {
+        self.tcp_with(port, None).await
+    }
+
+    /// Like [`Self::tcp_port`], with `SO_RCVBUF` set before connecting
+    /// (a small receive window, for a client that stops reading).
+    pub(crate) async fn tcp_with(&self, port: u16, recv_buffer: Option<u32>) -> Result<TcpStream> {
         let socket = TcpSocket::new_v4()?;
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size)?;
+        }
         if self.src_ips > 0 {
             let i = self.next_src.get();
             self.next_src.set(i.wrapping_add(1));
@@ -86,7 +95,12 @@ impl Target {
     }
 
     async fn websocket_at(&self, path: &str) -> Result<Ws> {
-        let tcp = self.tcp().await?;
+        self.websocket_with(path, None).await
+    }
+
+    /// A WebSocket connection to `path` over [`Self::tcp_with`].
+    pub(crate) async fn websocket_with(&self, path: &str, recv_buffer: Option<u32>) -> Result<Ws> {
+        let tcp = self.tcp_with(self.addr.port(), recv_buffer).await?;
         let url = format!("ws://{}{path}", self.authority());
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)

@@ -19,6 +19,11 @@
 //   WIREHUB_ADAPTER_KEY  the adapter's `key` (classic) or `channelPrefix`
 //                        (sharded); unset: its default ("socket.io")
 // With an adapter the server listens once both Redis clients are connected.
+//
+// Connection-state recovery (the soak, scripts/soak.sh, against Node):
+//   WIREHUB_RECOVERY_WINDOW  seconds; unset or 0: off (socket.io's default);
+//                            N > 0: connectionStateRecovery with
+//                            maxDisconnectionDuration N s (middlewares skipped)
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
@@ -54,6 +59,10 @@ if (adapterUrl !== "memory") {
       : createAdapter(pub, sub, key === undefined ? {} : { key });
 }
 
+const recoverySecs = Number(process.env.WIREHUB_RECOVERY_WINDOW || 0);
+if (!Number.isFinite(recoverySecs) || recoverySecs < 0) {
+  fail(`WIREHUB_RECOVERY_WINDOW=${process.env.WIREHUB_RECOVERY_WINDOW}: expected seconds`);
+}
 const httpServer = createServer();
 const io = new Server(httpServer, {
   path: "/socket.io/",
@@ -61,6 +70,9 @@ const io = new Server(httpServer, {
   pingTimeout: Number(process.env.PING_TIMEOUT_MS || 20000),
   maxHttpBufferSize: 1_000_000,
   ...(adapter ? { adapter } : {}),
+  ...(recoverySecs > 0
+    ? { connectionStateRecovery: { maxDisconnectionDuration: recoverySecs * 1000, skipMiddlewares: true } }
+    : {}),
 });
 
 io.on("connection", (socket) => {
@@ -83,7 +95,8 @@ io.on("connection", (socket) => {
 });
 
 httpServer.listen(port, "127.0.0.1", () => {
-  console.error(`node socket.io peer listening on 127.0.0.1:${port} (adapter ${adapterUrl})`);
+  const recovery = recoverySecs > 0 ? `, recovery ${recoverySecs} s` : "";
+  console.error(`node socket.io peer listening on 127.0.0.1:${port} (adapter ${adapterUrl}${recovery})`);
 });
 
 const shutdown = () => {

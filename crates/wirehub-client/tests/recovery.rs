@@ -1,5 +1,5 @@
 //! Connection state recovery (Socket.IO 4.6+) against the Node reference
-//! server (socket.io 4.8.4) started with `WIREHUB_RECOVERY_MS` (recovery on,
+//! server (socket.io 4.8.4) started with `RECOVERY_MS` (recovery on,
 //! `skipMiddlewares`). The server's `cut-transport` closes the Engine.IO
 //! connection under the socket (a recoverable `forced close`) and emits
 //! `missed` 1..n to it while it is away; its `auth` event echoes the
@@ -199,7 +199,7 @@ async fn nothing_asked_without_recovery(url: String, transport: Transport) {
 
 fn node(recovery_ms: Option<u64>) -> Option<NodeServer> {
     match recovery_ms {
-        Some(ms) => NodeServer::start_with_or_skip(&[("WIREHUB_RECOVERY_MS", &ms.to_string())]),
+        Some(ms) => NodeServer::start_with_or_skip(&[("RECOVERY_MS", &ms.to_string())]),
         None => NodeServer::start_or_skip(),
     }
 }

@@ -304,6 +304,38 @@ impl Driver for RedisDriver {
             Ok((last + 1 - count.min(last)..=last).collect())
         })
     }
+
+    fn store(
+        &self,
+        key: String,
+        value: Bytes,
+        ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        let mut conn = self.commands.clone();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value.as_ref())
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        let mut conn = self.commands.clone();
+        Box::pin(async move {
+            let value: Option<Vec<u8>> = redis::cmd("GETDEL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(value.map(Bytes::from))
+        })
+    }
 }
 
 fn unavailable(e: redis::RedisError) -> AdapterError {

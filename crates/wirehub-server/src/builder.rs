@@ -1,7 +1,7 @@
 //! [`SocketIoBuilder`]: configuration, adapter and handshake hook, then a
 //! layer or a service plus the [`SocketIo`] handle.
 
-use crate::config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
+use crate::config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
 use crate::engine::{AllowRequest, Engine, SessionLocator};
 use crate::io::{AdapterFactory, MemoryAdapter, SocketIo};
 use crate::service::{EngineLayer, NotFound, SocketIoLayer, SocketIoService};
@@ -89,6 +89,10 @@ impl SocketIoBuilder {
         history_ttl: Duration);
     delegate!(/// Sets the HTTP API key (default: API disabled).
         api_key: Option<String>);
+    delegate!(/// Sets connection-state recovery (default: off).
+        recovery: RecoveryConfig);
+    delegate!(/// Turns connection-state recovery on with this window (zero: off).
+        recovery_window: Duration);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
@@ -134,39 +138,5 @@ impl SocketIoBuilder {
     pub fn build_service(self) -> (SocketIoService<NotFound>, SocketIo) {
         let (layer, io) = self.build_layer();
         (tower_layer::Layer::layer(&layer, NotFound), io)
-    }
-}
-
-impl From<Config> for ConfigBuilder {
-    fn from(config: Config) -> Self {
-        let mut b = Config::builder();
-        b = b
-            .path(config.path.clone())
-            .ping_interval(config.ping_interval)
-            .ping_timeout(config.ping_timeout)
-            .upgrade_timeout(config.upgrade_timeout)
-            .max_payload(config.max_payload)
-            .connect_timeout(config.connect_timeout)
-            .ack_timeout(config.ack_timeout)
-            .transports(config.transports.clone())
-            .cors(config.cors.clone())
-            .cors_credentials(config.cors_credentials)
-            .queue_capacity(config.queue_capacity)
-            .slow_consumer(config.slow_consumer)
-            .max_attachments(config.max_attachments)
-            .body_timeout(config.body_timeout)
-            .history_size(config.history_size)
-            .history_ttl(config.history_ttl)
-            .history_max_rooms(config.history_max_rooms)
-            .max_dynamic_namespaces(config.max_dynamic_namespaces)
-            .plain_client_rooms(config.plain_client_rooms)
-            .stream_heartbeat(config.stream_heartbeat)
-            .sse_retry(config.sse_retry)
-            .plain_idle_timeout(config.plain_idle_timeout)
-            .max_line(config.max_line)
-            .max_datagram(config.max_datagram)
-            .max_udp_clients(config.max_udp_clients)
-            .api_key(config.api_key);
-        b
     }
 }

@@ -1,5 +1,6 @@
 //! Server limits and timers, with the reference server's defaults.
 
+pub use crate::io::recovery::RecoveryConfig;
 use std::time::Duration;
 use wirehub_proto::engineio::{SessionConfig, TransportKind};
 
@@ -95,6 +96,8 @@ pub struct Config {
     pub max_udp_clients: usize,
     /// Bearer key of the HTTP API (`/api/v1/...`); `None` disables it.
     pub api_key: Option<String>,
+    /// Connection-state recovery (off by default: a zero window).
+    pub recovery: RecoveryConfig,
 }
 
 impl Default for Config {
@@ -126,6 +129,7 @@ impl Default for Config {
             max_datagram: 8 * 1024,
             max_udp_clients: 10_000,
             api_key: None,
+            recovery: RecoveryConfig::default(),
         }
     }
 }
@@ -227,9 +231,25 @@ impl ConfigBuilder {
         max_udp_clients: usize);
     setter!(/// Sets (or clears) the HTTP API key.
         api_key: Option<String>);
+    setter!(/// Sets connection-state recovery (window, caps).
+        recovery: RecoveryConfig);
+
+    /// Turns connection-state recovery on with this window (zero: off),
+    /// keeping the other recovery settings.
+    pub fn recovery_window(mut self, window: Duration) -> Self {
+        self.0.recovery.window = window;
+        self
+    }
 
     /// The finished configuration.
     pub fn build(self) -> Config {
         self.0
+    }
+}
+
+/// A builder starting from an existing configuration.
+impl From<Config> for ConfigBuilder {
+    fn from(config: Config) -> Self {
+        ConfigBuilder(config)
     }
 }

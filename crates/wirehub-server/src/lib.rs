@@ -51,7 +51,7 @@ mod service;
 mod sync;
 
 pub use builder::SocketIoBuilder;
-pub use config::{Config, ConfigBuilder, CorsOrigins, SlowConsumerPolicy};
+pub use config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
 pub use io::SocketIo;
 pub use plain::{PlainHub, PlainLayer, PlainService};
 pub use serve::{serve, RemoteAddr};

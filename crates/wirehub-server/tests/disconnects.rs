@@ -230,3 +230,72 @@ async fn slow_consumer_is_disconnected_and_others_keep_receiving() {
     ws.assert_echo().await;
     server.assert_healthy().await;
 }
+
+/// A WebSocket client (raw TCP, a 4 KiB receive buffer) that joins a room
+/// and then never reads again, its connection left open: a burst of room
+/// broadcasts still reaches every other member of the room in full and in
+/// order, and the stalled one is closed as a slow consumer once the kernel
+/// buffers and its queue are full. Only bounded waits, no timing checks.
+#[tokio::test]
+async fn stalled_websocket_client_in_a_room_does_not_hold_back_the_others() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server = start(SocketIo::builder().queue_capacity(8)).await;
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        let (ws, id) = server.ws_connected().await;
+        server.socket("/", &id).join("room");
+        others.push((ws, id));
+    }
+    // The stalled client: handshake and CONNECT read, then nothing.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(server.addr).await.unwrap();
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", server.addr);
+    let (mut stalled, _) = common::within(
+        "the stalled client's WebSocket handshake",
+        tokio_tungstenite::client_async(url, tcp),
+    )
+    .await
+    .unwrap();
+    let mut texts = Vec::new();
+    for what in ["the open packet", "the CONNECT answer"] {
+        match common::within(what, stalled.next()).await {
+            Some(Ok(Message::Text(t))) => texts.push(t.as_str().to_owned()),
+            other => panic!("stalled client: expected {what}, got {other:?}"),
+        }
+        if texts.len() == 1 {
+            assert!(texts[0].starts_with('0'), "open packet first: {}", texts[0]);
+            stalled.send(Message::text("40")).await.unwrap();
+        }
+    }
+    let stalled_id = common::parse_connect_ok("/", &texts[1]);
+    server.socket("/", &stalled_id).join("room");
+
+    // The burst: until the stalled client is closed (bounded by `within`).
+    let big = "x".repeat(16 * 1024);
+    let sent = common::within("the stalled client's disconnect", async {
+        let mut i = 0u32;
+        loop {
+            if server.reasons.get(&stalled_id).is_some() {
+                return i;
+            }
+            let to = server.io.to("room").emit_args("burst", &(i, &big)).unwrap();
+            assert!(to >= 3, "the others left the room: {to} recipients");
+            i += 1;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(sent > 8, "closed after {sent} messages: before its queue was full");
+    assert_eq!(server.reasons.wait(&stalled_id).await, "slow consumer");
+    for (ws, id) in &mut others {
+        for i in 0..sent {
+            ws.expect(&format!(r#"42["burst",{i},"{big}"]"#)).await;
+        }
+        ws.assert_echo().await;
+        assert_eq!(server.reasons.get(id), None);
+    }
+    drop(stalled);
+    server.assert_healthy().await;
+}

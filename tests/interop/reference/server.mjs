@@ -1,8 +1,6 @@
 // Conformance server for the interop suites (Node reference implementation).
 //
 // Usage: PORT=3301 node tests/interop/reference/server.mjs
-// WIREHUB_RECOVERY_MS=N (N > 0) turns connection state recovery on:
-// sessions lost to a transport failure are kept N ms (skipMiddlewares).
 // Listens on 127.0.0.1:$PORT (PORT=0: a free port) and prints
 // `reference server listening on http://127.0.0.1:PORT (instance ID)`: the
 // bound port, and an ID that the `instance` event acknowledges with, so a
@@ -18,7 +16,6 @@ const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT ?? 3301);
 const instance = randomBytes(8).toString("hex");
-const recoveryMs = Number(process.env.WIREHUB_RECOVERY_MS ?? 0);
 const httpServer = createServer();
 const io = new Server(httpServer, {
   path: "/socket.io/",
@@ -27,9 +24,13 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1_000_000,
   connectTimeout: 1000,
   cors: { origin: "*" },
-  ...(recoveryMs > 0
-    ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryMs, skipMiddlewares: true } }
-    : {}),
+  // RECOVERY_MS=N turns connection-state recovery on (tests/interop/js/recovery.test.mjs).
+  ...(Number(process.env.RECOVERY_MS) > 0 && {
+    connectionStateRecovery: {
+      maxDisconnectionDuration: Number(process.env.RECOVERY_MS),
+      skipMiddlewares: true,
+    },
+  }),
 });
 
 io.on("connection", (socket) => {

@@ -6,6 +6,8 @@ pub(crate) mod fanout;
 pub(crate) mod handshake;
 pub(crate) mod idle;
 pub(crate) mod polling;
+pub(crate) mod soak;
+pub(crate) mod stalled;
 
 use crate::http::HttpConn;
 use crate::ws::Target;

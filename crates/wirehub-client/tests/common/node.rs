@@ -45,7 +45,7 @@ impl NodeServer {
     }
 
     /// [`Self::start_or_skip`] with extra environment variables, e.g.
-    /// `WIREHUB_RECOVERY_MS` (connection state recovery on).
+    /// `RECOVERY_MS` (connection state recovery on).
     pub(crate) fn start_with_or_skip(env: &[(&str, &str)]) -> Option<Self> {
         if let Some(why) = unavailable() {
             super::require(&format!("the Node reference server cannot run: {why}"));

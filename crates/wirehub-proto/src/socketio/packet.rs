@@ -99,9 +99,14 @@ impl Encoded {
 }
 
 impl Packet {
-    /// A connect answer carrying the socket id.
-    pub fn connect_ok(ns: Str, sid: &str) -> Self {
-        let body = serde_json::json!({ "sid": sid }).to_string();
+    /// A connect answer carrying the socket id (and, with connection-state
+    /// recovery, the private session id).
+    pub fn connect_ok(ns: Str, sid: &str, pid: Option<&str>) -> Self {
+        let quote = |s: &str| serde_json::Value::from(s).to_string();
+        let body = match pid {
+            Some(pid) => format!(r#"{{"sid":{},"pid":{}}}"#, quote(sid), quote(pid)),
+            None => format!(r#"{{"sid":{}}}"#, quote(sid)),
+        };
         Packet {
             ns,
             kind: PacketKind::Connect(Some(body.into())),
@@ -243,12 +248,16 @@ mod tests {
     #[test]
     fn encodes_connect_and_errors() {
         assert_eq!(
-            text(Packet::connect_ok("/".into(), "abc")),
+            text(Packet::connect_ok("/".into(), "abc", None)),
             r#"40{"sid":"abc"}"#
         );
         assert_eq!(
-            text(Packet::connect_ok("/custom".into(), "abc")),
+            text(Packet::connect_ok("/custom".into(), "abc", None)),
             r#"40/custom,{"sid":"abc"}"#
+        );
+        assert_eq!(
+            text(Packet::connect_ok("/".into(), "abc", Some("p1"))),
+            r#"40{"sid":"abc","pid":"p1"}"#
         );
         assert_eq!(
             text(Packet::connect_error(

@@ -16,11 +16,13 @@ use super::common::{
 use super::driver::{Driver, Handler};
 use super::ordered::{history_floor, Ordered};
 use super::pending::{request_id, Expect, Table};
+use super::sessions::Sessions;
 use super::ClusterOptions;
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
     LocalAdapter, Message, Partial, Published, RemoteSocketData, ServerAckReply, ServerAcks,
 };
+use crate::io::recovery::{RestoredSession, SessionState};
 use crate::io::rooms::Room;
 use crate::sync::lock;
 use bytes::Bytes;
@@ -53,6 +55,7 @@ struct Inner {
     server_acks: Table<Args>,
     acks: Mutex<HashMap<Str, AckSink>>,
     ordered: Ordered,
+    sessions: Sessions,
 }
 
 impl ClassicAdapter {
@@ -68,6 +71,7 @@ impl ClassicAdapter {
                 ns: cx.ns,
                 uid,
                 ordered: Ordered::new(driver.clone(), sequence, floor),
+                sessions: Sessions::new(driver.clone(), &options.key),
                 driver,
                 channels,
                 requests_timeout: options.requests_timeout,
@@ -552,5 +556,17 @@ impl Adapter for ClassicAdapter {
                 timed_out: !gathered.complete,
             }
         })
+    }
+
+    fn persist_session(&self, session: SessionState) {
+        self.inner.sessions.persist(&self.inner.local, session);
+    }
+
+    fn restore_session(
+        &self,
+        pid: Str,
+        offset: Str,
+    ) -> BoxFuture<'static, Result<Option<RestoredSession>, AdapterError>> {
+        self.inner.sessions.restore(&self.inner.local, pid, offset)
     }
 }

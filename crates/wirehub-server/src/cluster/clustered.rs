@@ -17,11 +17,13 @@ use super::common::{
 use super::driver::{Driver, Handler};
 use super::ordered::{history_floor, Ordered};
 use super::pending::{Expect, Table};
+use super::sessions::Sessions;
 use super::{ClusterOptions, Counting, RoomChannels};
 use crate::io::adapter::{
     AckAnswer, AckEvent, AckSink, AckStream, Adapter, AdapterCx, AdapterError, BroadcastOptions,
     LocalAdapter, Message, Partial, Published, RemoteSocketData, ServerAckReply, ServerAcks,
 };
+use crate::io::recovery::{RestoredSession, SessionState};
 use crate::io::rooms::Room;
 use crate::sync::lock;
 use futures_util::future::BoxFuture;
@@ -55,6 +57,7 @@ struct Inner {
     server_acks: Table<Args>,
     acks: Mutex<HashMap<Str, AckSink>>,
     ordered: Ordered,
+    sessions: Sessions,
     /// Rooms created or emptied here, for their channel subscriptions.
     room_events: Mutex<Option<mpsc::UnboundedReceiver<(Room, bool)>>>,
 }
@@ -95,6 +98,7 @@ impl ClusteredAdapter {
                 ns: cx.ns,
                 uid,
                 ordered: Ordered::new(driver.clone(), sequence, floor),
+                sessions: Sessions::new(driver.clone(), &options.key),
                 driver,
                 channels,
                 counting,
@@ -593,5 +597,17 @@ impl Adapter for ClusteredAdapter {
                 timed_out: !gathered.complete,
             }
         })
+    }
+
+    fn persist_session(&self, session: SessionState) {
+        self.inner.sessions.persist(&self.inner.local, session);
+    }
+
+    fn restore_session(
+        &self,
+        pid: Str,
+        offset: Str,
+    ) -> BoxFuture<'static, Result<Option<RestoredSession>, AdapterError>> {
+        self.inner.sessions.restore(&self.inner.local, pid, offset)
     }
 }

@@ -148,7 +148,8 @@ pub(crate) fn broadcast<N: Node>(
 ) -> Published {
     let local = node.local();
     let recorded = local.emitter().recorded_rooms(opts);
-    if recorded.is_empty() && node.ordered().idle() {
+    let needs_offset = local.needs_offset(opts, &recorded);
+    if !needs_offset && node.ordered().idle() {
         if !opts.local {
             node.publish_broadcast(&msg, opts, None);
         }
@@ -159,7 +160,6 @@ pub(crate) fn broadcast<N: Node>(
         };
     }
     let recipients = local.sids(opts).len();
-    let needs_offset = !recorded.is_empty();
     let (run, opts) = (node.clone(), opts.clone());
     let rx = node.ordered().push(needs_offset, move |offset| {
         if !opts.local {

@@ -8,6 +8,7 @@ use crate::io::AdapterError;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Receives the messages of a subscription: the channel and the payload.
 /// Called on the driver's receiving task: it must not block.
@@ -54,4 +55,23 @@ pub trait Driver: Send + Sync + 'static {
         count: u64,
         floor: u64,
     ) -> BoxFuture<'static, Result<Vec<u64>, AdapterError>>;
+
+    /// Stores `value` under `key` for `ttl` (the sessions of
+    /// connection-state recovery, so another node can restore them). An
+    /// engine without a key-value store answers [`AdapterError::Unavailable`]
+    /// (sessions then stay on the node where they dropped).
+    fn store(
+        &self,
+        _key: String,
+        _value: Bytes,
+        _ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        Box::pin(async { Err(AdapterError::Unavailable("no key-value store".into())) })
+    }
+
+    /// Takes the value under `key`: returns it and deletes it (`GETDEL`),
+    /// so a session is restored at most once across the cluster.
+    fn take(&self, _key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        Box::pin(async { Err(AdapterError::Unavailable("no key-value store".into())) })
+    }
 }

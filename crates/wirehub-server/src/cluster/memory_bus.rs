@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The shared bus.
@@ -24,6 +25,8 @@ struct BusInner {
     /// Every node's connection: its subscriptions and its inbox.
     nodes: Mutex<Vec<Arc<NodeConn>>>,
     sequences: Mutex<HashMap<String, u64>>,
+    /// The key-value store (recovery sessions), with each value's expiry.
+    values: Mutex<HashMap<String, (Bytes, Instant)>>,
     next_id: AtomicUsize,
 }
 
@@ -208,5 +211,28 @@ impl Driver for MemoryDriver {
         let first = *n + 1;
         *n += count;
         ready(Ok((first..=*n).collect()))
+    }
+
+    fn store(
+        &self,
+        key: String,
+        value: Bytes,
+        ttl: Duration,
+    ) -> BoxFuture<'static, Result<(), AdapterError>> {
+        if self.is_cut() {
+            return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
+        }
+        let expiry = Instant::now() + ttl;
+        lock(&self.bus.values).insert(key, (value, expiry));
+        ready(Ok(()))
+    }
+
+    fn take(&self, key: String) -> BoxFuture<'static, Result<Option<Bytes>, AdapterError>> {
+        if self.is_cut() {
+            return ready(Err(AdapterError::Unavailable("cut off the bus".into())));
+        }
+        let taken = lock(&self.bus.values).remove(&key);
+        let live = taken.filter(|(_, expiry)| *expiry > Instant::now());
+        ready(Ok(live.map(|(value, _)| value)))
     }
 }

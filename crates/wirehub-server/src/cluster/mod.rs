@@ -16,6 +16,8 @@
 //! - `ordered`: broadcasts recorded in room history take their offset from
 //!   the cluster-wide sequence, in order.
 //! - `pending`: requests waiting for the other nodes' answers.
+//! - `sessions`: connection-state recovery sessions kept in the engine, so
+//!   a client cut from one node is recovered on another.
 //! - [`NodeDirectory`]: where each node is, so a request for a session that
 //!   another node owns is forwarded there (no sticky sessions).
 //!
@@ -34,6 +36,7 @@ mod driver;
 mod memory_bus;
 mod ordered;
 mod pending;
+mod sessions;
 
 pub use directory::NodeDirectory;
 pub use driver::{Driver, Handler};

@@ -20,6 +20,7 @@ pub struct Delivery {
     ack_id: Option<u64>,
     room: Option<Room>,
     offset: Option<u64>,
+    replay: Option<Str>,
     socketio: OnceLock<Outgoing>,
     plain: OnceLock<Bytes>,
     sse: OnceLock<Bytes>,
@@ -40,6 +41,9 @@ pub struct Parts {
     pub room: Option<Room>,
     /// Its room-history position (told to plain clients).
     pub offset: Option<u64>,
+    /// Its replay token, appended to the Socket.IO arguments when the event
+    /// can be replayed by connection-state recovery (Node's offset).
+    pub replay: Option<Str>,
 }
 
 impl Delivery {
@@ -52,6 +56,7 @@ impl Delivery {
             ack_id,
             room,
             offset,
+            replay,
         } = parts;
         Delivery {
             ns,
@@ -60,6 +65,7 @@ impl Delivery {
             ack_id,
             room,
             offset,
+            replay,
             socketio: OnceLock::new(),
             plain: OnceLock::new(),
             sse: OnceLock::new(),
@@ -96,13 +102,22 @@ impl Delivery {
         self.room.as_ref()
     }
 
+    /// The replay token Socket.IO recipients get as the last argument.
+    pub fn replay(&self) -> Option<&Str> {
+        self.replay.as_ref()
+    }
+
     /// The Socket.IO frames (encoded on first use).
     pub fn socketio(&self) -> &Outgoing {
         self.socketio.get_or_init(|| {
+            let args = match &self.replay {
+                Some(token) => with_last(&self.args, token),
+                None => self.args.clone(),
+            };
             outgoing(&Packet::event(
                 self.ns.clone(),
                 self.event.clone(),
-                self.args.clone(),
+                args,
                 self.ack_id,
             ))
         })
@@ -126,4 +141,13 @@ impl Delivery {
         self.sse
             .get_or_init(|| sse_event(Some(&self.event), self.offset, self.plain()))
     }
+}
+
+/// `args` with the JSON string `token` appended (Node's offset argument).
+fn with_last(args: &Args, token: &str) -> Args {
+    let mut items = args.raw().to_vec();
+    items.push(Str::from(
+        serde_json::to_string(token).expect("a string serialises"),
+    ));
+    Args::from_parts(items, args.attachments().to_vec())
 }

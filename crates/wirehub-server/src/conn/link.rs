@@ -111,10 +111,16 @@ impl Link {
     }
 
     /// Queues the answer to a namespace CONNECT.
-    pub(crate) fn send_connect_answer(&self, ns: &str, sid: &str) -> Result<(), SendError> {
+    /// With connection-state recovery, it carries the private id `pid`.
+    pub(crate) fn send_connect_answer(
+        &self,
+        ns: &str,
+        sid: &str,
+        pid: Option<&str>,
+    ) -> Result<(), SendError> {
         match self {
             Link::Engine(c) => {
-                let packet = Packet::connect_ok(ns.to_owned().into(), sid);
+                let packet = Packet::connect_ok(ns.to_owned().into(), sid, pid);
                 let frame = Frame::Text(packet.encode().text);
                 c.send(Outgoing::Paced(frame), false)
             }

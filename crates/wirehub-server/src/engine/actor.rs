@@ -177,11 +177,7 @@ pub(crate) async fn run<H: EngineHandler>(
                 session.close(CloseReason::TransportError);
             },
             taken = conn.mailbox.next(can_write, BATCH) => match taken {
-                Taken::Out(batch) => {
-                    if let Err(reason) = write_out(&mut io, &conn, batch).await {
-                        session.close(reason);
-                    }
-                }
+                Taken::Out(batch) => write_watching_slow(&mut io, &mut session, &conn, batch).await,
                 Taken::Ctl(cmd) => on_command(&mut io, &mut session, &conn, cmd),
                 Taken::Closed => session.close(CloseReason::ForcedClose),
             },
@@ -336,6 +332,54 @@ async fn send_own(io: &mut Io, session: &mut Session, packet: Packet) {
             }
         }
         None => io.own.push(frame),
+    }
+}
+
+/// Writes a batch with [`write_out`] while watching the mailbox: a peer
+/// that stopped reading leaves the write pending for good, and the close
+/// that the slow-consumer policy queues when that peer's queue is full
+/// must not wait behind it. That close ends the write at once: part of a
+/// frame may be on the wire, so nothing more is written on the connection,
+/// which is dropped. Other commands (a close for another reason among
+/// them) wait until the write is done, as before.
+async fn write_watching_slow(
+    io: &mut Io,
+    session: &mut Session,
+    conn: &EngineConn,
+    batch: Vec<Outgoing>,
+) {
+    let mut deferred = Vec::new();
+    let mut mailbox_closed = false;
+    let slow = {
+        let write = write_out(io, conn, batch);
+        tokio::pin!(write);
+        loop {
+            tokio::select! {
+                biased;
+                written = &mut write => {
+                    if let Err(reason) = written {
+                        session.close(reason);
+                    }
+                    break false;
+                }
+                taken = conn.mailbox.next(false, 0), if !mailbox_closed => match taken {
+                    Taken::Ctl(Ctl::Close(CloseReason::SlowConsumer)) => break true,
+                    Taken::Ctl(cmd) => deferred.push(cmd),
+                    Taken::Closed => mailbox_closed = true,
+                    Taken::Out(_) => {}
+                },
+            }
+        }
+    };
+    if slow {
+        io.ws = None;
+        session.close(CloseReason::SlowConsumer);
+    }
+    for cmd in deferred {
+        on_command(io, session, conn, cmd);
+    }
+    if mailbox_closed {
+        session.close(CloseReason::ForcedClose);
     }
 }
 

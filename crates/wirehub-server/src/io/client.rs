@@ -2,12 +2,14 @@
 //! binary packets, the socket of each joined namespace, and the connect
 //! timeout. Owned by the session task, so it needs no lock.
 
+use super::namespace::{Namespace, Restoring};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
-use super::socket::SocketRef;
+use super::socket::{Socket, SocketRef};
 use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
-use std::sync::Arc;
+use crate::sync::lock;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
 use wirehub_proto::socketio::{Decoder, Packet, PacketKind};
@@ -21,6 +23,18 @@ pub struct Client {
     /// The socket of each namespace joined (usually one: a list).
     sockets: Vec<(Str, SocketRef)>,
     connect_deadline: Option<Instant>,
+    /// Sockets of sessions being recovered, made on a task (the restore
+    /// may ask the cluster) and adopted at the next packet.
+    adopted: Option<Arc<Mutex<Adopted>>>,
+}
+
+/// Sockets made on a task for this connection, until the session task
+/// takes them; `closed` once the connection is gone (a late socket is then
+/// dropped and its session kept for another try).
+#[derive(Default)]
+struct Adopted {
+    closed: bool,
+    sockets: Vec<(Str, SocketRef)>,
 }
 
 impl Client {
@@ -32,6 +46,7 @@ impl Client {
             conn,
             server,
             sockets: Vec::new(),
+            adopted: None,
         }
     }
 
@@ -47,6 +62,7 @@ impl Client {
     }
 
     fn on_packet(&mut self, packet: Packet) -> Result<(), CloseReason> {
+        self.adopt(false);
         let ns = packet.ns;
         self.sockets
             .retain(|(name, s)| *name != ns || !s.is_disconnected());
@@ -54,11 +70,14 @@ impl Client {
         match (socket, packet.kind) {
             (None, PacketKind::Connect(auth)) => {
                 match self.server.namespace(&ns) {
-                    Some(namespace) => {
-                        let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
-                        self.sockets.reserve_exact(1);
-                        self.sockets.push((ns, socket));
-                    }
+                    Some(namespace) => match namespace.recovery_claim(auth.as_ref()) {
+                        Some(claim) => self.recover(namespace, ns, auth, claim),
+                        None => {
+                            let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
+                            self.sockets.reserve_exact(1);
+                            self.sockets.push((ns, socket));
+                        }
+                    },
                     None => {
                         let refusal = Packet::connect_error(ns, "Invalid namespace", None);
                         let _ = self.conn.send(outgoing(&refusal), false);
@@ -86,6 +105,58 @@ impl Client {
         }
     }
 
+    /// A CONNECT with `{pid, offset}`: restores the session on a task (the
+    /// adapter may ask the cluster), then admits the recovered socket, or a
+    /// fresh one if the session cannot be recovered.
+    fn recover(
+        &mut self,
+        namespace: Arc<Namespace>,
+        ns: Str,
+        auth: Option<Str>,
+        claim: (Str, Str),
+    ) {
+        let adopted = self.adopted.get_or_insert_with(Arc::default).clone();
+        let link = Link::Engine(self.conn.clone());
+        tokio::spawn(async move {
+            let (pid, token) = claim;
+            let adapter = namespace.adapter();
+            let restored = adapter.restore_session(pid, token.clone()).await;
+            let restoring = match (restored, adapter.local().parse_offset(&token)) {
+                (Ok(Some(restored)), Some(offset)) => Some(Restoring { restored, offset }),
+                (Err(e), _) => {
+                    tracing::debug!(ns = %ns, error = %e, "session not recovered");
+                    None
+                }
+                _ => None,
+            };
+            let socket = match &restoring {
+                Some(r) => Socket::resumed(namespace.clone(), link, auth, &r.restored.session),
+                None => Socket::new(namespace.clone(), link, auth),
+            };
+            {
+                let mut adopted = lock(&adopted);
+                if adopted.closed {
+                    if let Some(r) = restoring {
+                        adapter.persist_session(r.restored.session);
+                    }
+                    return;
+                }
+                adopted.sockets.push((ns, socket.clone()));
+            }
+            namespace.admit(&socket, restoring);
+        });
+    }
+
+    /// Takes the sockets made on a task; `closing` marks the connection gone.
+    fn adopt(&mut self, closing: bool) {
+        let Some(adopted) = &self.adopted else {
+            return;
+        };
+        let mut adopted = lock(adopted);
+        adopted.closed |= closing;
+        self.sockets.append(&mut adopted.sockets);
+    }
+
     fn socket(&self, ns: &str) -> Option<SocketRef> {
         self.sockets
             .iter()
@@ -99,6 +170,7 @@ impl Client {
 
     /// The connect timeout passed: close unless a namespace is connected.
     pub(crate) fn on_deadline(&mut self, now: Instant) -> Result<(), CloseReason> {
+        self.adopt(false);
         match self.connect_deadline {
             Some(at) if now >= at => {
                 self.connect_deadline = None;
@@ -117,6 +189,7 @@ impl Client {
     }
 
     fn close_sockets(&mut self, reason: DisconnectReason) {
+        self.adopt(true);
         for (_, socket) in self.sockets.drain(..) {
             socket.close(reason);
         }

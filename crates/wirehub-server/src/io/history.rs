@@ -252,6 +252,7 @@ mod tests {
         let offset = h.reserve();
         let rooms: Vec<Room> = rooms.iter().map(|r| Str::from(r.to_string())).collect();
         let d = Delivery::new(crate::conn::DeliveryParts {
+            replay: None,
             ns: "/".into(),
             event: "e".into(),
             args: Args::empty(),

@@ -16,6 +16,8 @@
 //! - `server_event`: server-side events between nodes.
 //! - `handshake`: a socket's handshake as Node describes it.
 //! - `history`: each namespace's room history (replay for plain transports).
+//! - [`recovery`]: connection-state recovery: dropped sessions and the
+//!   replay log of what they miss.
 
 mod ack;
 pub mod adapter;
@@ -28,6 +30,7 @@ mod handshake;
 mod history;
 mod namespace;
 mod reason;
+pub mod recovery;
 mod remote;
 pub(crate) mod rooms;
 mod server;
@@ -51,6 +54,7 @@ pub use handler::{Handler, Middleware, MiddlewareFuture};
 pub use history::{HistoryRead, RoomHistory};
 pub use namespace::NamespaceRef;
 pub use reason::DisconnectReason;
+pub use recovery::{RecoveryConfig, RestoredSession, SessionState};
 pub use remote::RemoteSocket;
 pub use rooms::{IntoRooms, Room};
 pub use server::{SocketIo, SocketIoHandler};

@@ -11,6 +11,7 @@ use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use super::history::{HistoryRead, RoomHistory};
+use super::recovery::{RecoveryStore, RestoredSession};
 use super::rooms::{IntoRooms, Room};
 use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
 use super::socket::{Socket, SocketRef};
@@ -21,7 +22,7 @@ use crate::sync::{lock, read, write};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -44,6 +45,8 @@ pub(crate) struct Namespace {
     sockets: RwLock<HashMap<Str, SocketRef>>,
     ack_ids: AtomicU64,
     history: RoomHistory,
+    /// Connection-state recovery (present when it is on).
+    recovery: Option<Arc<RecoveryStore>>,
     /// Whether the adapter finished starting (its subscriptions are up, or
     /// it failed and the namespace serves local sockets).
     started: watch::Sender<bool>,
@@ -66,6 +69,10 @@ impl Namespace {
             config.history_ttl,
             config.history_max_rooms,
         );
+        let recovery = config
+            .recovery
+            .enabled()
+            .then(|| Arc::new(RecoveryStore::new(config.recovery.clone())));
         let ns = Arc::new_cyclic(|weak: &Weak<Namespace>| {
             let emitter = Arc::new(NsEmitter {
                 name: name.clone(),
@@ -79,6 +86,7 @@ impl Namespace {
             Namespace {
                 name,
                 history,
+                recovery,
                 config,
                 init: Mutex::new(Some(adapter.clone().init())),
                 adapter,
@@ -133,6 +141,24 @@ impl Namespace {
         &self.history
     }
 
+    /// The recovery store, when connection-state recovery is on.
+    pub(crate) fn recovery(&self) -> Option<&Arc<RecoveryStore>> {
+        self.recovery.as_ref()
+    }
+
+    /// The `pid` and `offset` a reconnecting client sent with its CONNECT,
+    /// when recovery is on and both are strings (as Node requires).
+    pub(crate) fn recovery_claim(&self, auth: Option<&Str>) -> Option<(Str, Str)> {
+        self.recovery.as_ref()?;
+        #[derive(serde::Deserialize)]
+        struct Claim {
+            pid: String,
+            offset: String,
+        }
+        let claim: Claim = serde_json::from_str(auth?).ok()?;
+        Some((claim.pid.into(), claim.offset.into()))
+    }
+
     pub(crate) fn middlewares(&self) -> &Middlewares {
         &self.middlewares
     }
@@ -178,20 +204,31 @@ impl Namespace {
     /// task), then accepts. Returns the socket, still connecting.
     pub(crate) fn connect(self: &Arc<Self>, link: Link, auth: Option<Str>) -> SocketRef {
         let socket = Socket::new(self.clone(), link, auth);
-        let middlewares = self.middleware_list();
+        self.admit(&socket, None);
+        socket
+    }
+
+    /// Admits a socket: runs middlewares (on a task if there are any; not
+    /// for a recovered socket when recovery skips them), then accepts it,
+    /// giving a recovered socket its rooms, data and missed packets.
+    pub(crate) fn admit(self: &Arc<Self>, socket: &SocketRef, restored: Option<Restoring>) {
+        let skip = restored.is_some() && self.config.recovery.skip_middlewares;
+        let middlewares = match skip {
+            true => Vec::new(),
+            false => self.middleware_list(),
+        };
         if middlewares.is_empty() {
-            self.accept(&socket);
+            self.accept(socket, restored);
         } else {
             let ns = self.clone();
             let socket = socket.clone();
             tokio::spawn(async move {
                 match ns.authorize(&socket, middlewares).await {
-                    Ok(()) => ns.accept(&socket),
+                    Ok(()) => ns.accept(&socket, restored),
                     Err(refusal) => ns.reject(&socket, refusal),
                 }
             });
         }
-        socket
     }
 
     /// Connects a plain-transport client: middlewares run here, then the
@@ -204,7 +241,7 @@ impl Namespace {
         let socket = Socket::new(self.clone(), link, auth);
         match self.authorize(&socket, self.middleware_list()).await {
             Ok(()) => {
-                self.accept(&socket);
+                self.accept(&socket, None);
                 Ok(socket)
             }
             Err(refusal) => {
@@ -246,9 +283,12 @@ impl Namespace {
         let _ = socket.send_raw_packet(packet);
     }
 
-    fn accept(&self, socket: &SocketRef) {
-        write(&self.sockets).insert(socket.id().clone(), socket.clone());
+    fn accept(&self, socket: &SocketRef, restored: Option<Restoring>) {
         let _ = socket.send_connect_answer();
+        match restored {
+            Some(restoring) => self.register_recovered(socket, restoring),
+            None => self.register(socket),
+        }
         if !socket.set_connected() {
             self.remove_socket(socket.id());
             self.adapter.local().forget(socket.id());
@@ -263,6 +303,48 @@ impl Namespace {
             reason: None,
         });
     }
+
+    fn register(&self, socket: &SocketRef) {
+        write(&self.sockets).insert(socket.id().clone(), socket.clone());
+    }
+
+    /// Registers a recovered socket with its rooms and data, and queues
+    /// what it missed: the packets its restore found, then those logged
+    /// since, under the replay log's lock so that every later packet
+    /// reaches it live, after them (see [`RecoveryStore::catch_up`]).
+    fn register_recovered(&self, socket: &SocketRef, restoring: Restoring) {
+        let Restoring { restored, offset } = restoring;
+        let RestoredSession { session, missed } = restored;
+        if !session.data.is_null() {
+            let _ = socket.set_data(&session.data);
+        }
+        let queue = |packets: &[Arc<Delivery>]| {
+            for packet in packets {
+                let _ = socket.deliver(packet, false);
+            }
+        };
+        let Some(store) = &self.recovery else {
+            self.register(socket);
+            self.adapter.local().add_all(socket.id(), &session.rooms);
+            return queue(&missed);
+        };
+        let seen: HashSet<u64> = missed.iter().filter_map(|d| d.offset()).collect();
+        let after = missed.last().and_then(|d| d.offset()).unwrap_or(offset);
+        store.catch_up(&session.rooms, after, &seen, |extra| {
+            self.register(socket);
+            self.adapter.local().add_all(socket.id(), &session.rooms);
+            queue(&missed);
+            queue(&extra);
+        });
+    }
+}
+
+/// A session being recovered: what its restore found, and the offset the
+/// client said it got last.
+#[derive(Debug)]
+pub(crate) struct Restoring {
+    pub(crate) restored: RestoredSession,
+    pub(crate) offset: u64,
 }
 
 /// The namespace's side of its local adapter. It holds the namespace
@@ -352,6 +434,10 @@ impl LocalEmitter for NsEmitter {
 
     fn record(&self, rooms: &[Room], offset: u64, delivery: &Arc<Delivery>) {
         self.with(|ns| ns.history.record(rooms, offset, delivery.clone()))
+    }
+
+    fn recovery(&self) -> Option<Arc<RecoveryStore>> {
+        self.with(|ns| ns.recovery.clone())
     }
 
     fn describe(&self, sids: &[Str]) -> Vec<RemoteSocketData> {

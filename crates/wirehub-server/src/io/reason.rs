@@ -30,6 +30,21 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// Whether a socket that left for this reason may come back by
+    /// connection-state recovery (Node's `RECOVERABLE_DISCONNECT_REASONS`):
+    /// the connection was lost or closed by the server, not left on purpose.
+    pub fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportError
+                | DisconnectReason::TransportClose
+                | DisconnectReason::ForcedClose
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ServerShuttingDown
+                | DisconnectReason::ForcedServerClose
+        )
+    }
+
     /// The reason's Socket.IO name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,13 +1,14 @@
 //! One socket: a client's connection to one namespace.
 
 use super::ack::{await_one, AckArgs, AckError, AckSink};
-use super::adapter::{AckAnswer, AckEvent, RemoteSocketData};
+use super::adapter::{AckAnswer, AckEvent, BroadcastOptions, Message, RemoteSocketData};
 use super::broadcast::BroadcastOperator;
 use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed, BoxedHandler, Handler};
 use super::namespace::{Namespace, NamespaceRef};
 use super::reason::DisconnectReason;
+use super::recovery::SessionState;
 use super::rooms::{IntoRooms, Room};
 use crate::conn::Delivery;
 use crate::conn::{Link, Transport};
@@ -47,6 +48,11 @@ pub struct Socket {
     extensions: Mutex<Extensions>,
     /// When it connected, in milliseconds since the Unix epoch.
     issued: u64,
+    /// Its private session id, when connection-state recovery is on (and it
+    /// is a Socket.IO client): what the client presents to come back.
+    pid: Option<Str>,
+    /// Whether it is a dropped socket come back (same id, rooms, data).
+    recovered: bool,
 }
 
 /// What users store on a socket: typed values, and serialisable `data`
@@ -69,8 +75,33 @@ impl fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
+        let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(_));
+        let pid = recoverable.then(crate::engine::random_id);
+        Self::build(ns, link, auth, crate::engine::random_id(), pid, false)
+    }
+
+    /// A dropped socket come back: its id and private id (its rooms and
+    /// data are given back when it is accepted).
+    pub(crate) fn resumed(
+        ns: Arc<Namespace>,
+        link: Link,
+        auth: Option<Str>,
+        session: &SessionState,
+    ) -> SocketRef {
+        let (id, pid) = (session.sid.clone(), Some(session.pid.clone()));
+        Self::build(ns, link, auth, id, pid, true)
+    }
+
+    fn build(
+        ns: Arc<Namespace>,
+        link: Link,
+        auth: Option<Str>,
+        id: Str,
+        pid: Option<Str>,
+        recovered: bool,
+    ) -> SocketRef {
         Arc::new(Socket {
-            id: crate::engine::random_id(),
+            id,
             ns,
             link,
             auth: auth.unwrap_or_else(|| Str::from_static("{}")),
@@ -82,7 +113,16 @@ impl Socket {
             issued: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
+            pid,
+            recovered,
         })
+    }
+
+    /// Whether this socket is a dropped one come back by connection-state
+    /// recovery (Node's `socket.recovered`): same id, rooms and data, and
+    /// the events it missed were sent to it.
+    pub fn recovered(&self) -> bool {
+        self.recovered
     }
 
     /// The socket id (also the name of the room only this socket is in).
@@ -172,7 +212,23 @@ impl Socket {
     }
 
     /// Emits `event` with arguments as they are (e.g. received ones).
+    ///
+    /// With connection-state recovery on, the event goes through the
+    /// adapter as a broadcast to the socket's own room (as Node does), so it
+    /// gets an offset and is replayed if the client drops before getting it.
     pub fn emit_raw(&self, event: &str, args: Args) -> Result<(), EmitError> {
+        if self.pid.is_some() {
+            if self.is_disconnected() {
+                return Err(EmitError::Disconnected);
+            }
+            let msg = Message {
+                event: Str::from(event.to_owned()),
+                args,
+            };
+            let opts = BroadcastOptions::to(vec![self.id.clone()]);
+            self.ns.adapter().broadcast(msg, &opts)?;
+            return Ok(());
+        }
         let packet = Packet::event(
             self.ns_name().clone(),
             Str::from(event.to_owned()),
@@ -361,7 +417,10 @@ impl Socket {
     /// Queues the CONNECT answer (for Socket.IO, written on its own: see
     /// [`crate::engine::Outgoing::Paced`]).
     pub(crate) fn send_connect_answer(&self) -> Result<(), EmitError> {
-        Ok(self.link.send_connect_answer(self.ns_name(), &self.id)?)
+        let pid = self.pid.as_deref();
+        Ok(self
+            .link
+            .send_connect_answer(self.ns_name(), &self.id, pid)?)
     }
 
     /// Queues a shared broadcast in this socket's wire format.
@@ -426,6 +485,14 @@ impl Socket {
             return;
         }
         lock(&self.acks).clear();
+        if let (Some(pid), true) = (&self.pid, reason.is_recoverable()) {
+            self.ns.adapter().persist_session(SessionState {
+                sid: self.id.clone(),
+                pid: pid.clone(),
+                rooms: self.rooms(),
+                data: self.data(),
+            });
+        }
         let handler = lock(&self.on_disconnect).take();
         if let Some(socket) = self.ns.get_socket(&self.id) {
             if let Some(h) = handler {

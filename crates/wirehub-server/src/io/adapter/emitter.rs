@@ -4,6 +4,7 @@
 use super::acks::{AckSink, ServerAckReply};
 use super::{BroadcastOptions, Message, RemoteSocketData};
 use crate::conn::Delivery;
+use crate::io::recovery::RecoveryStore;
 use crate::io::rooms::Room;
 use std::sync::Arc;
 use wirehub_proto::Str;
@@ -54,6 +55,10 @@ pub trait LocalEmitter: Send + Sync + 'static {
 
     /// Records a broadcast in the history of `rooms` under `offset`.
     fn record(&self, rooms: &[Room], offset: u64, delivery: &Arc<Delivery>);
+
+    /// The namespace's connection-state recovery store, when recovery is
+    /// on: replayable broadcasts are logged there, under their offset.
+    fn recovery(&self) -> Option<Arc<RecoveryStore>>;
 
     /// Describes sockets for another node (`fetchSockets`).
     fn describe(&self, sids: &[Str]) -> Vec<RemoteSocketData>;

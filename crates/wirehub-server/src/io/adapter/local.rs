@@ -15,8 +15,18 @@ use crate::sync::{read, write};
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use wirehub_proto::Str;
+
+/// How an offset is written as the replay token appended to Socket.IO
+/// events, and read back from a reconnecting client (decimal unless the
+/// adapter says otherwise, e.g. Redis stream ids).
+pub trait OffsetFormat: Send + Sync + 'static {
+    /// The token of `offset`.
+    fn token(&self, offset: u64) -> Str;
+    /// The offset of `token`, if it is one.
+    fn parse(&self, token: &str) -> Option<u64>;
+}
 
 const SHARDS: usize = 16;
 
@@ -38,6 +48,7 @@ pub struct LocalAdapter {
     sockets: Box<[SocketShard]>,
     /// Sockets that left the room named after themselves (rare).
     left_own: RwLock<HashSet<Str>>,
+    offset_format: OnceLock<Arc<dyn OffsetFormat>>,
 }
 
 impl std::fmt::Debug for LocalAdapter {
@@ -68,7 +79,37 @@ impl LocalAdapter {
             rooms: (0..SHARDS).map(|_| RwLock::default()).collect(),
             sockets: (0..SHARDS).map(|_| RwLock::default()).collect(),
             left_own: RwLock::default(),
+            offset_format: OnceLock::new(),
         }
+    }
+
+    /// Sets how offsets are written as replay tokens (once; e.g. as Redis
+    /// stream ids). Returns false if it was already set.
+    pub fn set_offset_format(&self, format: Arc<dyn OffsetFormat>) -> bool {
+        self.offset_format.set(format).is_ok()
+    }
+
+    /// The replay token of `offset`.
+    pub fn offset_token(&self, offset: u64) -> Str {
+        match self.offset_format.get() {
+            Some(format) => format.token(offset),
+            None => Str::from(offset.to_string()),
+        }
+    }
+
+    /// The offset a replay token stands for.
+    pub fn parse_offset(&self, token: &str) -> Option<u64> {
+        match self.offset_format.get() {
+            Some(format) => format.parse(token),
+            None => token.parse().ok(),
+        }
+    }
+
+    /// Whether a broadcast needs an offset: it is recorded in room history
+    /// (`recorded` non-empty), or it can be replayed by connection-state
+    /// recovery (recovery on, not volatile).
+    pub fn needs_offset(&self, opts: &BroadcastOptions, recorded: &[Room]) -> bool {
+        !recorded.is_empty() || (!opts.volatile && self.emitter.recovery().is_some())
     }
 
     /// The namespace's side.
@@ -232,7 +273,9 @@ impl LocalAdapter {
     /// history under the next offset of this node's own sequence.
     pub fn broadcast(&self, msg: Message, opts: &BroadcastOptions) -> Published {
         let recorded = self.emitter.recorded_rooms(opts);
-        let offset = (!recorded.is_empty()).then(|| self.emitter.next_offset());
+        let offset = self
+            .needs_offset(opts, &recorded)
+            .then(|| self.emitter.next_offset());
         let recipients = self.broadcast_recorded(msg, opts, &recorded, offset);
         Published {
             recipients,
@@ -241,9 +284,11 @@ impl LocalAdapter {
     }
 
     /// Delivers a broadcast to this node's sockets and records it in the
-    /// history of `recorded` under `offset` (when given); returns how many
-    /// sockets took it. Cluster adapters call it with the cluster's offset,
-    /// and with a message from another node.
+    /// history of `recorded` under `offset` (when given) and, when recovery
+    /// is on and it is not volatile, in the replay log (its Socket.IO
+    /// recipients then get the offset's token as the last argument);
+    /// returns how many sockets took it. Cluster adapters call it with the
+    /// cluster's offset, and with a message from another node.
     pub fn broadcast_recorded(
         &self,
         msg: Message,
@@ -251,6 +296,10 @@ impl LocalAdapter {
         recorded: &[Room],
         offset: Option<u64>,
     ) -> usize {
+        let replay = match (offset, opts.volatile) {
+            (Some(offset), false) => self.emitter.recovery().map(|store| (store, offset)),
+            _ => None,
+        };
         let delivery = Arc::new(Delivery::new(crate::conn::DeliveryParts {
             ns: self.emitter.ns().clone(),
             event: msg.event,
@@ -258,13 +307,23 @@ impl LocalAdapter {
             ack_id: None,
             room: opts.single_room().cloned(),
             offset,
+            replay: replay
+                .as_ref()
+                .map(|(_, offset)| self.offset_token(*offset)),
         }));
         if let Some(offset) = offset {
             if !recorded.is_empty() {
                 self.emitter.record(recorded, offset, &delivery);
             }
         }
-        let sids = self.sids(opts);
+        let sids = match replay {
+            Some((store, offset)) => {
+                store.keep(offset, &opts.rooms, &opts.except, &delivery, || {
+                    self.sids(opts)
+                })
+            }
+            None => self.sids(opts),
+        };
         self.emitter.deliver(&sids, &delivery, opts.volatile)
     }
 
@@ -278,6 +337,7 @@ impl LocalAdapter {
             ack_id: Some(self.emitter.next_ack_id()),
             room: opts.single_room().cloned(),
             offset: None,
+            replay: None,
         }));
         let sids = self.sids(opts);
         let sent = self

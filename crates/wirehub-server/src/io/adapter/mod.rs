@@ -27,10 +27,11 @@ mod remote;
 
 pub use acks::{AckAnswer, AckEvent, AckResponses, AckSink, AckStream, ServerAckReply, ServerAcks};
 pub use emitter::LocalEmitter;
-pub use local::{LocalAdapter, RoomWatcher};
+pub use local::{LocalAdapter, OffsetFormat, RoomWatcher};
 pub use options::BroadcastOptions;
 pub use remote::RemoteSocketData;
 
+use super::recovery::{RestoredSession, SessionState};
 use super::rooms::Room;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -234,6 +235,42 @@ pub trait Adapter: Send + Sync + 'static {
     /// node, within the adapter's request timeout.
     fn server_side_emit_with_ack(&self, _msg: Message) -> BoxFuture<'static, ServerAcks> {
         Box::pin(async { ServerAcks::default() })
+    }
+
+    /// Keeps the session of a socket that dropped for a recoverable reason,
+    /// for the recovery window (Node's `persistSession`). Called only when
+    /// recovery is on. The default keeps it in this node's memory.
+    fn persist_session(&self, session: SessionState) {
+        if let Some(store) = self.local().emitter().recovery() {
+            store.persist(session);
+        }
+    }
+
+    /// Finds the session `pid` again, with the replayable packets after the
+    /// replay token `offset` that its rooms admit (Node's `restoreSession`);
+    /// `None` when it cannot be recovered (the client then gets a fresh
+    /// session). The default reads this node's memory.
+    fn restore_session(
+        &self,
+        pid: Str,
+        offset: Str,
+    ) -> BoxFuture<'static, Result<Option<RestoredSession>, AdapterError>> {
+        let found = restore_locally(self.local(), &pid, &offset);
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+/// Restores a session from this node's recovery store: the session itself
+/// and the packets after the replay token `offset` that it missed.
+pub fn restore_locally(local: &LocalAdapter, pid: &str, offset: &str) -> Option<RestoredSession> {
+    let store = local.emitter().recovery()?;
+    let offset = local.parse_offset(offset)?;
+    match store.restore(pid, offset) {
+        Ok(restored) => Some(restored),
+        Err(miss) => {
+            tracing::debug!(ns = %local.emitter().ns(), ?miss, "session not recovered");
+            None
+        }
     }
 }
 
