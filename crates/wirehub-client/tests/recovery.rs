@@ -1,13 +1,13 @@
 //! Connection state recovery (Socket.IO 4.6+) against the Node reference
 //! server (socket.io 4.8.4) started with `RECOVERY_MS` (recovery on,
-//! `skipMiddlewares`). The server's `cut-transport` closes the Engine.IO
+//! `skipMiddlewares`), and against wirehub's own server. The server's `cut-transport` closes the Engine.IO
 //! connection under the socket (a recoverable `forced close`) and emits
 //! `missed` 1..n to it while it is away; its `auth` event echoes the
 //! CONNECT packet's data, so the tests see what the client asked for.
 //!
 //! - A cut shorter than the window: the session is restored (same id,
-//!   `recovered()`), the missed events arrive in order, once, before
-//!   `connect`, and the CONNECT carried `{pid, offset, ...auth}` with the
+//!   `recovered()`), the missed events arrive in order, once (before
+//!   `connect` from Node, which sends them before its CONNECT answer), and the CONNECT carried `{pid, offset, ...auth}` with the
 //!   offset of the last event received.
 //! - A cut longer than the window: a new session (new id, nothing replayed).
 //! - A deliberate `disconnect()` ends the session: the next `connect()`
@@ -20,6 +20,7 @@
 mod common;
 
 use common::node::NodeServer;
+use common::ours::OurServer;
 use common::record::{recorder, tap_client, Received, Recorder};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -85,7 +86,16 @@ fn asked(auth: &Value) -> (String, Option<String>) {
     (pid.to_owned(), offset)
 }
 
-async fn recovers_after_a_short_cut(url: String, transport: Transport) {
+/// When a restoring server sends the missed events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missed {
+    /// Before its CONNECT answer (Node).
+    BeforeConnect,
+    /// After it (wirehub).
+    AfterConnect,
+}
+
+async fn recovers_after_a_short_cut(url: String, transport: Transport, order: Missed) {
     let (socket, mut rec) = client(&url, transport, 200).await;
     next_is(&mut rec, "connect").await;
     assert!(!socket.recovered(), "a first connection is not recovered");
@@ -104,10 +114,20 @@ async fn recovers_after_a_short_cut(url: String, transport: Transport) {
 
     socket.emit("cut-transport", &3).unwrap();
     let gone = next_is(&mut rec, "disconnect").await;
-    assert_eq!(gone.args.get::<String>(0).unwrap(), "transport close");
+    let reason = gone.args.get::<String>(0).unwrap();
+    // Node closes a polling session with a CLOSE packet; wirehub drops it
+    // (the next poll fails).
+    assert!(
+        ["transport close", "transport error"].contains(&reason.as_str()),
+        "{reason}"
+    );
 
-    // The missed events come first (the server sends them before its
-    // CONNECT answer), in order, then `connect`.
+    // The missed events, in order, and `connect`: Node sends them before
+    // its CONNECT answer (the client holds them until connected, then hands
+    // them out before `connect`, as the official client); wirehub after.
+    if order == Missed::AfterConnect {
+        next_is(&mut rec, "connect").await;
+    }
     let mut offsets = vec![offset.clone()];
     for i in 1..=3 {
         let (args, o) = split_offset(&next_is(&mut rec, "missed").await);
@@ -115,7 +135,9 @@ async fn recovers_after_a_short_cut(url: String, transport: Transport) {
         assert!(!offsets.contains(&o), "a new offset per event");
         offsets.push(o);
     }
-    next_is(&mut rec, "connect").await;
+    if order == Missed::BeforeConnect {
+        next_is(&mut rec, "connect").await;
+    }
     assert!(socket.recovered(), "the session was restored");
     assert_eq!(socket.id().as_deref(), Some(id.as_str()), "same socket id");
 
@@ -209,7 +231,7 @@ async fn node_recovers_after_a_short_cut_websocket() {
     let Some(server) = node(Some(10_000)) else {
         return;
     };
-    recovers_after_a_short_cut(server.url(), Transport::WebSocket).await;
+    recovers_after_a_short_cut(server.url(), Transport::WebSocket, Missed::BeforeConnect).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +239,7 @@ async fn node_recovers_after_a_short_cut_polling() {
     let Some(server) = node(Some(10_000)) else {
         return;
     };
-    recovers_after_a_short_cut(server.url(), Transport::Polling).await;
+    recovers_after_a_short_cut(server.url(), Transport::Polling, Missed::BeforeConnect).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,5 +253,33 @@ async fn node_a_long_cut_starts_a_new_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_without_recovery_nothing_is_asked_or_recovered() {
     let Some(server) = node(None) else { return };
+    nothing_asked_without_recovery(server.url(), Transport::WebSocket).await;
+}
+
+// The same scenarios against wirehub's own server (in-process, recovery
+// on with `SocketIo::builder().recovery_window`; its `cut-transport` closes
+// the connection with a recoverable "forced server close").
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ours_recovers_after_a_short_cut_websocket() {
+    let server = OurServer::start_with_recovery(Duration::from_secs(10));
+    recovers_after_a_short_cut(server.url(), Transport::WebSocket, Missed::AfterConnect).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ours_recovers_after_a_short_cut_polling() {
+    let server = OurServer::start_with_recovery(Duration::from_secs(10));
+    recovers_after_a_short_cut(server.url(), Transport::Polling, Missed::AfterConnect).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ours_a_long_cut_starts_a_new_session() {
+    let server = OurServer::start_with_recovery(Duration::from_millis(300));
+    a_long_cut_starts_a_new_session(server.url(), Transport::WebSocket).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ours_without_recovery_nothing_is_asked_or_recovered() {
+    let server = OurServer::start();
     nothing_asked_without_recovery(server.url(), Transport::WebSocket).await;
 }
