@@ -1,6 +1,7 @@
 //! The `wirehub` client subcommands run as a user would: a real
-//! `wirehub serve` (the chat demo) in one process, or the conformance
-//! server in-process, `wirehub listen` / `emit` / `connect` in others, lines
+//! `wirehub serve` (the chat demo) in one process, the conformance server
+//! in-process, or the Node reference server (connection state recovery),
+//! `wirehub listen` / `emit` / `connect` in others, lines
 //! piped in, JSON lines read out (every wait with a deadline). Covers the
 //! stdin commands (`emit`, `emit-ack`, `ack ID`, `wait MS`) and the shared
 //! options (`--ns`, `--auth`, `--header`, `--transport`, `--path`,
@@ -39,6 +40,14 @@ fn finish(mut child: Child, what: &str) -> Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     child.wait_with_output().expect("output")
+}
+
+/// `wirehub serve --no-demo --port 0` without connection state recovery
+/// (on by default): its events then carry no trailing offset argument,
+/// which these tests do not expect. Recovery is tested with the Node
+/// reference server (`connect_says_whether_a_reconnection_recovered_the_session`).
+fn serve() -> Server {
+    Server::spawn(&["--no-demo", "--port", "0", "--recovery-window", "0"], &[])
 }
 
 /// Runs `wirehub ARGS` with `stdin`, within 20 s.
@@ -119,7 +128,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn listen_streams_events_as_json_lines() {
-    let server = Server::start();
+    let server = serve();
     for transport in ["ws", "polling", "auto"] {
         let out = run(
             &[
@@ -151,7 +160,7 @@ fn listen_streams_events_as_json_lines() {
 
 #[test]
 fn emit_prints_the_ack_and_its_status_tells_the_outcome() {
-    let server = Server::start();
+    let server = serve();
     let url = server.url();
     let out = run(
         &[
@@ -189,7 +198,7 @@ fn emit_prints_the_ack_and_its_status_tells_the_outcome() {
 
 #[test]
 fn listen_sees_what_emit_causes() {
-    let server = Server::start();
+    let server = serve();
     let url = server.url();
     let mut listener = wirehub(&["listen", &url, "--event", "rooms", "--count", "2"])
         .stdout(Stdio::piped())
@@ -222,7 +231,7 @@ fn listen_sees_what_emit_causes() {
 
 #[test]
 fn connect_reads_commands_from_a_pipe() {
-    let server = Server::start();
+    let server = serve();
     let script = [
         "# a chat session",
         r#"emit-ack join {"nick":"cy","room":"den"}"#,
@@ -241,6 +250,7 @@ fn connect_reads_commands_from_a_pipe() {
     let got = lines(&out.stdout);
     assert_eq!(got[0]["event"], "connect");
     assert!(got[0]["id"].is_string());
+    assert_eq!(got[0]["recovered"], false);
     assert!(got.contains(&json!({ "event": "news", "args": [{ "hello": "world" }] })));
     let join = got.iter().find(|l| l["ack"] == "join").expect("join ack");
     assert_eq!(join["args"][0]["ok"], true);
@@ -260,7 +270,7 @@ fn connect_reads_commands_from_a_pipe() {
 
 #[test]
 fn failures_are_one_clear_line_and_a_nonzero_status() {
-    let server = Server::start();
+    let server = serve();
     let (_reserved, port) = refusing_port();
     let refused = format!("http://127.0.0.1:{port}");
     let https = format!("https://127.0.0.1:{}", server.port());
@@ -328,6 +338,17 @@ impl Session {
                 serde_json::from_str::<Value>(l).is_ok_and(|v| v[field] == value)
             });
         serde_json::from_str(&line).expect("JSON")
+    }
+
+    /// The next line, which must be an object with these fields (and
+    /// maybe others); returned whole.
+    fn next_has(&self, fields: &Value) -> Value {
+        let line = self.out.next(&format!("a line with {fields}"));
+        let got: Value = serde_json::from_str(&line).expect("JSON");
+        for (key, want) in fields.as_object().expect("an object") {
+            assert_eq!(&got[key], want, "{key} of {line}");
+        }
+        got
     }
 
     /// Closes stdin and waits for the exit.
@@ -450,4 +471,84 @@ fn connect_timeout_bounds_a_server_that_never_answers() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// The Node reference server (`tests/interop/reference/server.mjs`) on a
+/// port of its choosing; killed on drop.
+struct NodeReference {
+    url: String,
+    child: Child,
+}
+
+impl NodeReference {
+    /// Starts it with `env`; `None` (the test skipped, said on stderr) when
+    /// Node or its npm modules (`tests/interop/install.sh`) are missing,
+    /// unless the run is strict (`CI=true`, `WIREHUB_TEST_STRICT=1`).
+    fn start(env: &[(&str, &str)]) -> Option<NodeReference> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+        let node = std::process::Command::new("node").arg("--version").output();
+        let modules = dir.join("js/node_modules/socket.io/package.json");
+        if !node.is_ok_and(|o| o.status.success()) || !modules.exists() {
+            let strict = matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
+                || std::env::var("WIREHUB_TEST_STRICT").as_deref() == Ok("1");
+            assert!(!strict, "the Node reference server cannot run here");
+            eprintln!("SKIPPED: the Node reference server cannot run here");
+            return None;
+        }
+        let mut child = std::process::Command::new("node")
+            .arg(dir.join("reference/server.mjs"))
+            .env("PORT", "0")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn node");
+        let out = Lines::of_stdout(&mut child);
+        // "reference server listening on http://127.0.0.1:PORT (instance ID)"
+        let line = out.until("the listening line", |l| l.contains("listening on http://"));
+        let url = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .expect("url")
+            .to_owned();
+        Some(NodeReference { url, child })
+    }
+}
+
+impl Drop for NodeReference {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn connect_says_whether_a_reconnection_recovered_the_session() {
+    let Some(server) = NodeReference::start(&[("RECOVERY_MS", "10000")]) else {
+        return;
+    };
+    let mut session = Session::start(&["connect", &server.url, "--transport", "ws"]);
+    let first = session.next_has(&json!({ "event": "connect", "recovered": false }));
+    assert!(first["id"].is_string());
+    session.next_has(&json!({ "event": "auth" }));
+    session.send(r#"emit message "before""#);
+    let back = session.next_has(&json!({ "event": "message-back" }));
+    assert_eq!(back["args"][0], "before");
+    assert!(back["args"][1].is_string(), "the offset, last: {back}");
+    // The server cuts the connection and emits `missed` 1, 2 meanwhile;
+    // they come before the `connect` of the restored session.
+    session.send("emit cut-transport 2");
+    session.next_has(&json!({ "event": "disconnect", "reason": "transport close" }));
+    session.next_has(&json!({ "manager": "reconnect_attempt", "attempt": 1 }));
+    session.next_has(&json!({ "manager": "reconnect", "attempt": 1 }));
+    let one = session.next_has(&json!({ "event": "missed" }));
+    assert_eq!(one["args"][0], 1);
+    let two = session.next_has(&json!({ "event": "missed" }));
+    assert_eq!(two["args"][0], 2);
+    let again = session.next_has(&json!({ "event": "connect", "recovered": true }));
+    assert_eq!(again["id"], first["id"], "the same socket");
+    let out = session.finish();
+    assert!(out.status.success(), "{}", stderr(&out));
 }

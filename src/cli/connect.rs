@@ -104,7 +104,11 @@ fn printing(
         )
         .on_connect(move |socket: Socket| {
             connected_once.store(true, Ordering::SeqCst);
-            output::line(&[("event", json!("connect")), ("id", json!(socket.id()))]);
+            output::line(&[
+                ("event", json!("connect")),
+                ("id", json!(socket.id())),
+                ("recovered", json!(socket.recovered())),
+            ]);
             async {}
         })
         .on_connect_error(move |error: Error| {

@@ -1,15 +1,17 @@
 //! `wirehub listen`: stream the events of a namespace as JSON lines
 //! (`{"event":"news","args":[...]}`), for `jq` and friends; optionally only
-//! some events, and only the first N. Connection changes go to stderr.
+//! some events, and only the first N. Connection changes go to stderr
+//! (`wirehub: disconnected (transport close)`, `wirehub: reconnected after
+//! 1 attempt(s) (recovered: true)`).
 
 use super::json::args_to_json;
 use super::{describe, fail, output, ClientArgs, EXIT_CONNECT};
 use clap::Args;
 use serde_json::json;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use wirehub_client::{DisconnectReason, Event, RawArgs};
+use wirehub_client::{DisconnectReason, Event, RawArgs, Socket};
 
 /// Options of `wirehub listen`.
 #[derive(Debug, Args)]
@@ -29,6 +31,11 @@ pub(crate) async fn run(args: ListenArgs) -> anyhow::Result<()> {
     let printed = Arc::new(AtomicU64::new(0));
     let (filter, limit) = (args.events, args.count);
     let (done, server_end, failed) = (end_tx.clone(), end_tx.clone(), end_tx);
+    // The attempts of the last reconnection, reported once the namespace
+    // is joined again (with whether the server restored the session).
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = attempts.clone();
+    let joined_once = Arc::new(AtomicBool::new(false));
     let socket = args
         .client
         .builder()?
@@ -56,7 +63,18 @@ pub(crate) async fn run(args: ListenArgs) -> anyhow::Result<()> {
             }
             async {}
         })
-        .on_reconnect(|n| async move { eprintln!("wirehub: reconnected after {n} attempt(s)") })
+        .on_reconnect(move |n| {
+            counted.store(n, Ordering::SeqCst);
+            async {}
+        })
+        .on_connect(move |socket: Socket| {
+            if joined_once.swap(true, Ordering::SeqCst) {
+                let n = attempts.load(Ordering::SeqCst);
+                let recovered = socket.recovered();
+                eprintln!("wirehub: reconnected after {n} attempt(s) (recovered: {recovered})");
+            }
+            async {}
+        })
         .on_reconnect_failed(move || {
             let _ = failed.send(EXIT_CONNECT);
             async {}

@@ -29,9 +29,15 @@
 //! namespace is joined again, unless they are volatile. A server that stops
 //! pinging is noticed after `pingInterval + pingTimeout`.
 //!
-//! Not supported: connection state recovery (the server-side session
-//! restore of Socket.IO 4.6+) — wirehub's server does not offer it yet, so a
-//! reconnected socket is a new session with a new id.
+//! Connection state recovery (Socket.IO 4.6+): when the server offers it,
+//! a socket reconnecting after a lost connection asks for its session back
+//! (the CONNECT carries the server's private session id and the offset of
+//! the last event received); if the server restores it, the socket keeps
+//! its id and rooms, the events missed meanwhile arrive first, and
+//! [`Socket::recovered`] is true. The server appends the offset to the
+//! events it stores, as the last argument: handlers see it, as in the
+//! official client. A deliberate disconnect (either side) ends the session:
+//! the next `connect()` starts a new one.
 //!
 //! The connection ends on [`Manager::close`], when its last socket
 //! disconnects, or when every handle (manager, sockets, ack senders) is
@@ -48,6 +54,7 @@
 //! - `engine`: Engine.IO sessions: handshake, long-polling, WebSocket,
 //!   upgrade probe.
 //! - `net`: TCP and TLS (rustls, `ring`, webpki roots).
+//! - `recovery`: connection state recovery's bookkeeping (pid, offset).
 //! - `backoff`, `url`, `reason`, `error`: small pieces with one job each.
 
 mod ack;
@@ -61,6 +68,7 @@ pub mod handler;
 pub mod manager;
 mod net;
 mod reason;
+mod recovery;
 pub mod socket;
 mod url;
 

@@ -64,6 +64,15 @@ io.on("connection", (socket) => {
   });
   // server-initiated disconnect
   socket.on("disconnect-me", () => socket.disconnect());
+  // cut the Engine.IO connection under the socket (recoverable: "forced
+  // close"), then emit `missed` 1..count to it while it is away
+  socket.on("cut-transport", (count) => {
+    const { id, nsp } = socket;
+    socket.once("disconnect", () => {
+      for (let i = 1; i <= (Number(count) || 0); i++) nsp.to(id).emit("missed", i);
+    });
+    socket.conn.close();
+  });
   // observe server-side disconnect reasons
   socket.on("watch-disconnects", (ack) => {
     socket.join("watchers");

@@ -1,13 +1,20 @@
 //! One namespace's state inside the driver: whether it is (or wants to be)
-//! connected, who waits for the connection, pending acks, and the emits
-//! buffered while disconnected.
+//! connected, who waits for the connection, pending acks, the emits
+//! buffered while disconnected, the events received before the server's
+//! CONNECT answer, and the connection state recovery bookkeeping.
 
 use crate::error::Error;
+use crate::recovery::Recovery;
 use crate::socket::SocketShared;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::Str;
+
+/// An event received before the CONNECT answer (a restored session's missed
+/// packets come first): name, arguments, ack id.
+pub(super) type Early = (Str, Args, Option<u64>);
 
 /// An ack the server has yet to answer.
 #[derive(Debug)]
@@ -30,6 +37,10 @@ pub(super) struct Namespace {
     waiters: Vec<oneshot::Sender<Result<(), Error>>>,
     acks: HashMap<u64, PendingAck>,
     buffer: VecDeque<Packet>,
+    /// Events received while connecting, handed out once connected.
+    received: Vec<Early>,
+    /// Connection state recovery: pid and last offset.
+    pub(super) recovery: Recovery,
 }
 
 impl Namespace {
@@ -42,6 +53,8 @@ impl Namespace {
             waiters: Vec::new(),
             acks: HashMap::new(),
             buffer: VecDeque::new(),
+            received: Vec::new(),
+            recovery: Recovery::default(),
         }
     }
 
@@ -72,16 +85,31 @@ impl Namespace {
         self.acks.remove(&id);
     }
 
-    /// The server accepted the socket: returns the buffered packets to
-    /// send now (wake the waiters with [`Self::wake`] afterwards).
-    pub(super) fn on_connected(&mut self, sid: Option<String>) -> Vec<Packet> {
+    /// An event arrived before the CONNECT answer: kept for after it.
+    pub(super) fn receive_early(&mut self, event: Early) {
+        self.received.push(event);
+    }
+
+    /// The server accepted the socket (with `pid` when it offers recovery):
+    /// returns the events received meanwhile, to hand out first, and the
+    /// buffered packets to send (wake the waiters with [`Self::wake`]
+    /// afterwards).
+    pub(super) fn on_connected(
+        &mut self,
+        sid: Option<String>,
+        pid: Option<String>,
+    ) -> (Vec<Early>, Vec<Packet>) {
         self.connected = true;
         self.connecting = false;
-        self.shared.set_connected(sid);
+        let recovered = self.recovery.on_connect(pid);
+        self.shared.set_connected(sid, recovered);
         for ack in self.acks.values_mut() {
             ack.sent = true;
         }
-        self.buffer.drain(..).collect()
+        (
+            std::mem::take(&mut self.received),
+            self.buffer.drain(..).collect(),
+        )
     }
 
     /// Tells whoever waits for the connection that it is made.
@@ -98,6 +126,8 @@ impl Namespace {
         let was = self.connected;
         self.connected = false;
         self.connecting = false;
+        // Unconfirmed: the server sends them again if the session comes back.
+        self.received.clear();
         self.shared.set_disconnected();
         let sent: Vec<u64> = self
             .acks
@@ -118,6 +148,7 @@ impl Namespace {
         self.active = false;
         self.connected = false;
         self.connecting = false;
+        self.received.clear();
         self.shared.set_disconnected();
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(Err(error.clone()));

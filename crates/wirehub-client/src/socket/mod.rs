@@ -39,6 +39,7 @@ pub(crate) struct SocketShared {
 struct State {
     id: Option<String>,
     connected: bool,
+    recovered: bool,
 }
 
 impl std::fmt::Debug for SocketShared {
@@ -84,10 +85,11 @@ impl SocketShared {
         f(&mut self.handlers.write().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub(crate) fn set_connected(&self, id: Option<String>) {
+    pub(crate) fn set_connected(&self, id: Option<String>, recovered: bool) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.id = id;
         state.connected = true;
+        state.recovered = recovered;
     }
 
     pub(crate) fn set_disconnected(&self) {
@@ -113,6 +115,7 @@ impl std::fmt::Debug for Socket {
         f.debug_struct("Socket")
             .field("ns", &self.shared.ns)
             .field("id", &self.id())
+            .field("recovered", &self.recovered())
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +144,18 @@ impl Socket {
     pub fn connected(&self) -> bool {
         let state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
         state.connected
+    }
+
+    /// Whether the server restored this socket's previous session on its
+    /// latest connection to the namespace (connection state recovery,
+    /// Socket.IO 4.6+): same id and rooms, and the events missed while away
+    /// were delivered before the `connect` handlers ran. False on a first
+    /// connection, on a new session, and with servers that do not offer
+    /// recovery; kept after a disconnection until the next connection, as
+    /// the official client's `socket.recovered`.
+    pub fn recovered(&self) -> bool {
+        let state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.recovered
     }
 
     /// The connection this socket lives on.

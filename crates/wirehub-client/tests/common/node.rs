@@ -12,6 +12,8 @@ pub(crate) struct NodeServer {
     /// The id the running process acknowledges `instance` with.
     pub(crate) instance: String,
     child: Option<Child>,
+    /// Extra environment of the process (kept for restarts).
+    env: Vec<(String, String)>,
 }
 
 fn interop_dir() -> PathBuf {
@@ -39,22 +41,33 @@ impl NodeServer {
     /// the run is not strict (see [`super::require`]: under CI that fails
     /// the test instead).
     pub(crate) fn start_or_skip() -> Option<Self> {
+        Self::start_with_or_skip(&[])
+    }
+
+    /// [`Self::start_or_skip`] with extra environment variables, e.g.
+    /// `RECOVERY_MS` (connection state recovery on).
+    pub(crate) fn start_with_or_skip(env: &[(&str, &str)]) -> Option<Self> {
         if let Some(why) = unavailable() {
             super::require(&format!("the Node reference server cannot run: {why}"));
             return None;
         }
-        match Self::spawn(0) {
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        match Self::spawn(0, env) {
             Ok(server) => Some(server),
             Err(why) => panic!("the Node reference server did not start: {why}"),
         }
     }
 
     /// Spawns on `port` (0: a free one); waits for its `listening on` line.
-    fn spawn(port: u16) -> Result<Self, String> {
+    fn spawn(port: u16, env: Vec<(String, String)>) -> Result<Self, String> {
         let script = interop_dir().join("reference/server.mjs");
         let mut child = Command::new("node")
             .arg(script)
             .env("PORT", port.to_string())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -80,6 +93,7 @@ impl NodeServer {
                 port,
                 instance,
                 child: Some(child),
+                env,
             }),
             other => {
                 let _ = child.kill();
@@ -108,7 +122,7 @@ impl NodeServer {
         self.kill();
         let mut last = String::new();
         for _ in 0..50 {
-            match Self::spawn(self.port) {
+            match Self::spawn(self.port, self.env.clone()) {
                 Ok(server) => {
                     *self = server;
                     return;

@@ -17,6 +17,8 @@ pub(crate) struct OurServer {
     /// The id this server acknowledges `instance` with (new on restart).
     pub(crate) instance: String,
     runtime: Option<tokio::runtime::Runtime>,
+    /// The connection state recovery window, when on.
+    recovery: Option<Duration>,
 }
 
 /// The name of the threads of server `instance`.
@@ -39,10 +41,16 @@ fn new_instance() -> String {
 impl OurServer {
     /// Starts on a free port.
     pub(crate) fn start() -> Self {
-        Self::start_on(ports::bind())
+        Self::start_on(ports::bind(), None)
     }
 
-    fn start_on(listener: std::net::TcpListener) -> Self {
+    /// Starts on a free port with connection state recovery on (sessions
+    /// kept `window`), as the Node reference with `RECOVERY_MS`.
+    pub(crate) fn start_with_recovery(window: Duration) -> Self {
+        Self::start_on(ports::bind(), Some(window))
+    }
+
+    fn start_on(listener: std::net::TcpListener, recovery: Option<Duration>) -> Self {
         super::install_panic_hook();
         let port = listener.local_addr().expect("addr").port();
         let instance = new_instance();
@@ -56,12 +64,15 @@ impl OurServer {
             .expect("server runtime");
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let (service, io) = SocketIo::builder()
+            let mut builder = SocketIo::builder()
                 .ping_interval(Duration::from_millis(300))
                 .ping_timeout(Duration::from_millis(200))
                 .connect_timeout(Duration::from_millis(1000))
-                .cors(CorsOrigins::Any)
-                .build_service();
+                .cors(CorsOrigins::Any);
+            if let Some(window) = recovery {
+                builder = builder.recovery_window(window);
+            }
+            let (service, io) = builder.build_service();
             register(&io, id);
             let _ = wirehub_server::serve(listener, service, std::future::pending()).await;
         });
@@ -69,6 +80,7 @@ impl OurServer {
             port,
             instance,
             runtime: Some(runtime),
+            recovery,
         }
     }
 
@@ -94,7 +106,7 @@ impl OurServer {
     /// Starts again on the same port, as a new instance.
     pub(crate) fn restart(&mut self) {
         self.kill();
-        *self = Self::start_on(ports::rebind(self.port));
+        *self = Self::start_on(ports::rebind(self.port), self.recovery);
     }
 }
 
@@ -111,8 +123,25 @@ fn register(io: &SocketIo, instance: String) {
         let instance = instance.clone();
         async move {
             let _ = socket.emit("auth", &auth);
+            let cut_io = io.clone();
             conformance::contract(&socket, io);
             extensions(&socket);
+            // As the Node reference's `cut-transport`: close the connection
+            // under the socket (a recoverable "forced server close"), then
+            // emit `missed` 1..count to its room while it is away.
+            socket.on(
+                "cut-transport",
+                move |s: SocketRef, Data(count): Data<u64>| {
+                    let io = cut_io.clone();
+                    async move {
+                        let id = s.id().clone();
+                        s.disconnect_with(true);
+                        for i in 1..=count {
+                            let _ = io.to(&id).emit("missed", &i);
+                        }
+                    }
+                },
+            );
             // Which server answers (as the Node reference server's `instance`).
             socket.on("instance", move |ack: AckSender| {
                 let instance = instance.clone();

@@ -114,6 +114,15 @@ impl Recorder {
         }
     }
 
+    /// The next event, whatever its name, within [`WAIT`].
+    pub(crate) async fn next(&mut self) -> Received {
+        match tokio::time::timeout(WAIT, self.rx.recv()).await {
+            Ok(Some(r)) => r,
+            Ok(None) => panic!("recorder closed while waiting for an event"),
+            Err(_) => panic!("no event within {WAIT:?}"),
+        }
+    }
+
     /// The disconnect reason of the next `disconnect` event.
     pub(crate) async fn expect_disconnect(&mut self) -> String {
         let r = self.expect("disconnect").await;

@@ -79,9 +79,10 @@ impl Driver {
             return;
         }
         n.connecting = true;
+        let auth = n.shared.auth();
         let packet = Packet {
             ns: ns.clone(),
-            kind: PacketKind::Connect(n.shared.auth()),
+            kind: PacketKind::Connect(n.recovery.connect_data(auth.as_deref())),
         };
         self.send_packet(&packet);
     }
@@ -121,6 +122,7 @@ impl Driver {
             return;
         };
         let was = n.connected;
+        n.recovery.forget();
         n.give_up(&Error::Disconnected(
             DisconnectReason::IoClientDisconnect.as_str(),
         ));

@@ -5,9 +5,10 @@ use super::{Conn, Driver};
 use crate::error::Error;
 use crate::handler::Lifecycle;
 use crate::reason::DisconnectReason;
+use crate::recovery::Recovery;
 use tokio::time::Instant;
 use wirehub_proto::engineio::Packet as EioPacket;
-use wirehub_proto::socketio::{Packet, PacketKind};
+use wirehub_proto::socketio::{Args, Packet, PacketKind};
 use wirehub_proto::Str;
 
 impl Driver {
@@ -39,11 +40,17 @@ impl Driver {
         };
         match packet.kind {
             PacketKind::Connect(body) => {
-                let sid = body.and_then(|b| {
-                    let v: serde_json::Value = serde_json::from_str(&b).ok()?;
-                    v.get("sid")?.as_str().map(str::to_owned)
-                });
-                let buffered = n.on_connected(sid);
+                let data: serde_json::Value = body
+                    .and_then(|b| serde_json::from_str(&b).ok())
+                    .unwrap_or_default();
+                let sid = data.get("sid").and_then(|s| s.as_str()).map(str::to_owned);
+                let (early, buffered) = n.on_connected(sid, Recovery::pid_of(&data));
+                // As the official client: the events received before the
+                // answer (a restored session's missed ones), then the
+                // buffered emits, then the `connect` handlers.
+                for (name, args, id) in early {
+                    self.deliver(&ns, &name, &args, id);
+                }
                 for packet in &buffered {
                     self.send_packet(packet);
                 }
@@ -64,6 +71,7 @@ impl Driver {
             PacketKind::Disconnect => {
                 let was = n.connected;
                 let reason = DisconnectReason::IoServerDisconnect;
+                n.recovery.forget();
                 n.give_up(&Error::Disconnected(reason.as_str()));
                 if was {
                     self.lifecycle(&ns, Lifecycle::Disconnect, Some(reason), None);
@@ -71,10 +79,20 @@ impl Driver {
             }
             PacketKind::Event { name, args, id } => {
                 if n.connected {
-                    self.dispatch_event(&ns, &name, &args, id);
+                    self.deliver(&ns, &name, &args, id);
+                } else if n.connecting {
+                    n.receive_early((name, args, id));
                 }
             }
             PacketKind::Ack { id, args } => n.resolve_ack(id, args),
+        }
+    }
+
+    /// Hands an event to the handlers and notes its recovery offset.
+    fn deliver(&mut self, ns: &Str, name: &Str, args: &Args, id: Option<u64>) {
+        self.dispatch_event(ns, name, args, id);
+        if let Some(n) = self.namespaces.get_mut(ns) {
+            n.recovery.on_event(args, id.is_some());
         }
     }
 
