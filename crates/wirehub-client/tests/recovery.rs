@@ -86,16 +86,7 @@ fn asked(auth: &Value) -> (String, Option<String>) {
     (pid.to_owned(), offset)
 }
 
-/// When a restoring server sends the missed events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Missed {
-    /// Before its CONNECT answer (Node).
-    BeforeConnect,
-    /// After it (wirehub).
-    AfterConnect,
-}
-
-async fn recovers_after_a_short_cut(url: String, transport: Transport, order: Missed) {
+async fn recovers_after_a_short_cut(url: String, transport: Transport) {
     let (socket, mut rec) = client(&url, transport, 200).await;
     next_is(&mut rec, "connect").await;
     assert!(!socket.recovered(), "a first connection is not recovered");
@@ -122,12 +113,10 @@ async fn recovers_after_a_short_cut(url: String, transport: Transport, order: Mi
         "{reason}"
     );
 
-    // The missed events, in order, and `connect`: Node sends them before
-    // its CONNECT answer (the client holds them until connected, then hands
-    // them out before `connect`, as the official client); wirehub after.
-    if order == Missed::AfterConnect {
-        next_is(&mut rec, "connect").await;
-    }
+    // The missed events, in order, then `connect`: the server (Node and
+    // wirehub alike) sends them before its CONNECT answer; the client holds
+    // them until connected, then hands them out before `connect`, as the
+    // official client does.
     let mut offsets = vec![offset.clone()];
     for i in 1..=3 {
         let (args, o) = split_offset(&next_is(&mut rec, "missed").await);
@@ -135,9 +124,7 @@ async fn recovers_after_a_short_cut(url: String, transport: Transport, order: Mi
         assert!(!offsets.contains(&o), "a new offset per event");
         offsets.push(o);
     }
-    if order == Missed::BeforeConnect {
-        next_is(&mut rec, "connect").await;
-    }
+    next_is(&mut rec, "connect").await;
     assert!(socket.recovered(), "the session was restored");
     assert_eq!(socket.id().as_deref(), Some(id.as_str()), "same socket id");
 
@@ -231,7 +218,7 @@ async fn node_recovers_after_a_short_cut_websocket() {
     let Some(server) = node(Some(10_000)) else {
         return;
     };
-    recovers_after_a_short_cut(server.url(), Transport::WebSocket, Missed::BeforeConnect).await;
+    recovers_after_a_short_cut(server.url(), Transport::WebSocket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +226,7 @@ async fn node_recovers_after_a_short_cut_polling() {
     let Some(server) = node(Some(10_000)) else {
         return;
     };
-    recovers_after_a_short_cut(server.url(), Transport::Polling, Missed::BeforeConnect).await;
+    recovers_after_a_short_cut(server.url(), Transport::Polling).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,13 +250,13 @@ async fn node_without_recovery_nothing_is_asked_or_recovered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ours_recovers_after_a_short_cut_websocket() {
     let server = OurServer::start_with_recovery(Duration::from_secs(10));
-    recovers_after_a_short_cut(server.url(), Transport::WebSocket, Missed::AfterConnect).await;
+    recovers_after_a_short_cut(server.url(), Transport::WebSocket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ours_recovers_after_a_short_cut_polling() {
     let server = OurServer::start_with_recovery(Duration::from_secs(10));
-    recovers_after_a_short_cut(server.url(), Transport::Polling, Missed::AfterConnect).await;
+    recovers_after_a_short_cut(server.url(), Transport::Polling).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -284,11 +284,13 @@ impl Namespace {
     }
 
     fn accept(&self, socket: &SocketRef, restored: Option<Restoring>) {
-        let _ = socket.send_connect_answer();
         match restored {
+            // As Node: the missed packets, then the CONNECT answer (the
+            // client holds them until connected and hands them out first).
             Some(restoring) => self.register_recovered(socket, restoring),
             None => self.register(socket),
         }
+        let _ = socket.send_connect_answer();
         if !socket.set_connected() {
             self.remove_socket(socket.id());
             self.adapter.local().forget(socket.id());
