@@ -32,7 +32,10 @@
 # The recovery window (--recovery-window of `wirehub serve`) is 120 s for a
 # 10-minute run and DURATION/6 (at least 10 s) for shorter ones; the RSS
 # warm-up is the first max(30 % of DURATION, window + one drop interval)
-# seconds: until then the server's recovery buffer is still filling.
+# seconds: until then the server's recovery buffer is still filling. Room
+# history keeps messages for the same window (--history-ttl), so that it
+# too is full by then: its cap (100 messages per room) is not reached within
+# a short run, and a history still filling would read as a slope.
 #
 # Slope limit, 512 KiB/min by default: with 5 % of the clients dropping every
 # DURATION/10 s there are 500 reconnects a minute in both the default run
@@ -105,7 +108,7 @@ wirehub)
   "$BIN/wirehub" serve --help | grep -q -- '--recovery-window' ||
     fail_early "this wirehub has no --recovery-window (connection-state recovery)"
   env RUST_LOG=warn "$BIN/wirehub" serve --host 127.0.0.1 --port 0 --no-demo \
-    --recovery-window "$WINDOW" >"$LOG_DIR/server.log" 2>&1 </dev/null &
+    --recovery-window "$WINDOW" --history-ttl "$WINDOW" >"$LOG_DIR/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
   PORT="$(scripts/listening-port.sh "$LOG_DIR/server.log" "$SERVER_PID" 30)" ||
     fail_early "the server did not start: $(tail -n 3 "$LOG_DIR/server.log")"
