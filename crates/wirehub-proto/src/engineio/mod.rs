@@ -5,15 +5,17 @@
 //! - [`handshake`]: the request query (`EIO`, `transport`, `sid`), the open
 //!   packet, and the reference server's error codes.
 //! - [`heartbeat`]: the ping/pong timer, driven by the caller's clock.
-//! - [`session`]: the per-session state machine (heartbeat, upgrade, close).
+//! - [`session`]: the per-session state machine (heartbeat, upgrade, close),
+//!   with the long-polling GET and what waits for it (`polling`).
 
 pub mod handshake;
 pub mod heartbeat;
 pub mod packet;
 pub mod payload;
+mod polling;
 pub mod session;
 
 pub use handshake::{EngineError, HandshakeQuery, OpenPacket, TransportKind};
 pub use heartbeat::Heartbeat;
 pub use packet::{DecodeError, Frame, Message, Packet};
-pub use session::{CloseReason, Output, Session, SessionConfig};
+pub use session::{CloseReason, Output, Session, SessionConfig, CLOSE_GRACE, UPGRADE_NOOP_DELAY};

@@ -4,7 +4,10 @@
 //! - [`EngineHandler`]: what the layer above (Socket.IO, or a bare echo) does
 //!   with a session's messages.
 //! - [`EngineConn`]: the handle shared by everything that talks to a session.
-//! - `actor`: the task that owns one session's state machine and transports.
+//! - `actor`: the task that drives one session's state machine, its
+//!   transports and its handler state.
+//! - `transports`: a session's held GET, WebSocket and upgrade probe, and
+//!   how each is written and ended.
 //! - `http`: request routing, polling GET/POST, CORS and error responses.
 //! - `ws`: the one seam around the WebSocket crate.
 
@@ -15,6 +18,7 @@ mod http;
 pub(crate) mod mailbox;
 mod request;
 mod sid;
+mod transports;
 mod vectored;
 pub(crate) mod ws;
 
