@@ -89,6 +89,20 @@ impl SocketIoBuilder {
         history_ttl: Duration);
     delegate!(/// Sets the HTTP API key (default: API disabled).
         api_key: Option<String>);
+    delegate!(/// Sets the most open connections, every transport counted (default 0: no limit).
+        max_connections: usize);
+    delegate!(/// Sets the most open connections per client address (default 0: no limit).
+        max_connections_per_ip: usize);
+    delegate!(/// Sets the inbound events per second per connection (default 0: no limit).
+        max_event_rate: u32);
+    delegate!(/// Sets the event burst above the rate (default 0: as many as the rate).
+        event_burst: u32);
+    delegate!(/// Sets how long a connection may stay over the event rate (default 5 s).
+        event_rate_grace: Duration);
+    delegate!(/// Sets the most rooms per socket (default 1,000; 0: no limit).
+        max_rooms_per_socket: usize);
+    delegate!(/// Sets the most namespaces per Socket.IO connection (default 100; 0: no limit).
+        max_namespaces_per_connection: usize);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
@@ -166,7 +180,14 @@ impl From<Config> for ConfigBuilder {
             .max_line(config.max_line)
             .max_datagram(config.max_datagram)
             .max_udp_clients(config.max_udp_clients)
-            .api_key(config.api_key);
+            .api_key(config.api_key)
+            .max_connections(config.max_connections)
+            .max_connections_per_ip(config.max_connections_per_ip)
+            .max_event_rate(config.max_event_rate)
+            .event_burst(config.event_burst)
+            .event_rate_grace(config.event_rate_grace)
+            .max_rooms_per_socket(config.max_rooms_per_socket)
+            .max_namespaces_per_connection(config.max_namespaces_per_connection);
         b
     }
 }

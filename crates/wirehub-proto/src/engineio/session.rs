@@ -50,6 +50,8 @@ pub enum CloseReason {
     SlowConsumer,
     /// The server is shutting down.
     ServerShutdown,
+    /// The client stayed over the inbound event-rate limit.
+    RateLimited,
 }
 
 impl CloseReason {
@@ -63,6 +65,7 @@ impl CloseReason {
             CloseReason::ForcedClose => "forced close",
             CloseReason::SlowConsumer => "slow consumer",
             CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::RateLimited => "rate limited",
         }
     }
 
