@@ -85,6 +85,36 @@ pub(crate) struct ServeArgs {
     /// Largest UDP datagram accepted or sent, in bytes.
     #[arg(long, env = "WIREHUB_MAX_DATAGRAM", default_value_t = 8192)]
     max_datagram: usize,
+    /// Most open connections, every transport counted (Socket.IO, plain
+    /// WebSocket, SSE, HTTP streaming, TCP, UDP); past it a new one is
+    /// refused with HTTP 503 (0: no limit).
+    #[arg(long, env = "WIREHUB_MAX_CONNECTIONS", default_value_t = 0)]
+    max_connections: usize,
+    /// Most open connections from one client address (0: no limit).
+    #[arg(long, env = "WIREHUB_MAX_CONNECTIONS_PER_IP", default_value_t = 0)]
+    max_connections_per_ip: usize,
+    /// Inbound events per second per connection; events over it are dropped
+    /// (0: no limit).
+    #[arg(long, env = "WIREHUB_MAX_EVENT_RATE", default_value_t = 0)]
+    max_event_rate: u32,
+    /// Events a connection may send at once above the rate (0: as many as
+    /// the rate).
+    #[arg(long, env = "WIREHUB_EVENT_BURST", default_value_t = 0)]
+    event_burst: u32,
+    /// Seconds a connection may stay over the event rate before it is
+    /// disconnected.
+    #[arg(long, env = "WIREHUB_EVENT_RATE_GRACE", default_value_t = 5)]
+    event_rate_grace: u64,
+    /// Most rooms a socket may be in (0: no limit).
+    #[arg(long, env = "WIREHUB_MAX_ROOMS_PER_SOCKET", default_value_t = 1000)]
+    max_rooms_per_socket: usize,
+    /// Most namespaces one Socket.IO connection may join (0: no limit).
+    #[arg(
+        long,
+        env = "WIREHUB_MAX_NAMESPACES_PER_CONNECTION",
+        default_value_t = 100
+    )]
+    max_namespaces_per_connection: usize,
     /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
     /// `redis-sharded://HOST:PORT`, `redis-streams://HOST:PORT[/DB]` or
     /// `nats://HOST:PORT`.
@@ -178,6 +208,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .config_with(|c| {
             c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)
+                .max_connections(args.max_connections)
+                .max_connections_per_ip(args.max_connections_per_ip)
+                .max_event_rate(args.max_event_rate)
+                .event_burst(args.event_burst)
+                .event_rate_grace(Duration::from_secs(args.event_rate_grace))
+                .max_rooms_per_socket(args.max_rooms_per_socket)
+                .max_namespaces_per_connection(args.max_namespaces_per_connection)
         })
         .build_layer();
     demo::chat::register(&io);

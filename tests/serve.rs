@@ -35,6 +35,25 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("--history-ttl", "WIREHUB_HISTORY_TTL", "1"),
     ("--idle-timeout", "WIREHUB_IDLE_TIMEOUT", "1"),
     ("--max-datagram", "WIREHUB_MAX_DATAGRAM", "300"),
+    ("--max-connections", "WIREHUB_MAX_CONNECTIONS", "8"),
+    (
+        "--max-connections-per-ip",
+        "WIREHUB_MAX_CONNECTIONS_PER_IP",
+        "100",
+    ),
+    ("--max-event-rate", "WIREHUB_MAX_EVENT_RATE", "1"),
+    ("--event-burst", "WIREHUB_EVENT_BURST", "2"),
+    ("--event-rate-grace", "WIREHUB_EVENT_RATE_GRACE", "0"),
+    (
+        "--max-rooms-per-socket",
+        "WIREHUB_MAX_ROOMS_PER_SOCKET",
+        "1",
+    ),
+    (
+        "--max-namespaces-per-connection",
+        "WIREHUB_MAX_NAMESPACES_PER_CONNECTION",
+        "1",
+    ),
 ];
 
 /// A host other than the default 127.0.0.1 (the whole 127/8 is loopback).
@@ -271,6 +290,21 @@ fn check_settings(server: &Server) {
         poll(server, &sid).expect("join ack"),
         [r#"43/q,0[{"rooms":["q"]}]"#]
     );
+    // --max-rooms-per-socket 1: a second room is refused.
+    post(server, &sid, r#"42/q,1["hub:join","r"]"#);
+    let refused = poll(server, &sid).expect("join ack");
+    assert!(
+        refused[0].starts_with(r#"43/q,1[{"error":{"code":"too_many_rooms""#),
+        "{refused:?}"
+    );
+    // --max-namespaces-per-connection 1: a second namespace is refused.
+    post(server, &sid, "40/r,");
+    let refused = poll(server, &sid).expect("connect error");
+    assert!(refused[0].starts_with("44/r,"), "{refused:?}");
+    assert!(
+        refused[0].contains("max-namespaces-per-connection"),
+        "{refused:?}"
+    );
     let delivered: Vec<u64> = (0..6)
         .map(|i| {
             let resp = api(
@@ -353,6 +387,51 @@ fn check_settings(server: &Server) {
         last = serde_json::from_str(&line.expect("read within WAIT")).expect("JSON");
     }
     assert_eq!(last["code"], "idle_timeout", "{last}");
+
+    // --max-event-rate 1, --event-burst 2, --event-rate-grace 0: two
+    // events at once pass, a third right after disconnects the client.
+    let (sid, _) = open(server, "/rt/", &[]);
+    post(server, &sid, "40/q,");
+    poll(server, &sid).expect("connected");
+    post(
+        server,
+        &sid,
+        &[r#"42/q,5["hub:join","q"]"#; 2].join("\u{1e}"),
+    );
+    let acks = poll(server, &sid).expect("the two acks");
+    assert_eq!(
+        acks.iter().filter(|p| p.starts_with("43/q,5")).count(),
+        2,
+        "{acks:?}"
+    );
+    server.http("POST", &target(&sid), &[], br#"42/q,["x"]"#);
+    let mut gone = false;
+    for _ in 0..3 {
+        if poll(server, &sid).is_none() {
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone, "the client over the event rate is still connected");
+
+    // --max-connections 8: sessions connected to /q (so that the connect
+    // timeout keeps none from counting) until the handshake is refused.
+    let mut held = Vec::new();
+    let refusal = loop {
+        let resp = server.http("GET", "/rt/?EIO=4&transport=polling", &[], b"");
+        if resp.status != 200 {
+            break resp;
+        }
+        assert!(held.len() < 8, "a 9th connection was accepted");
+        let open: Value = serde_json::from_str(&resp.body[1..]).expect("open packet");
+        let sid = open["sid"].as_str().expect("sid").to_owned();
+        post(server, &sid, "40/q,");
+        held.push(sid);
+    };
+    assert!(held.len() >= 4, "refused after {} sessions", held.len());
+    assert_eq!(refusal.status, 503, "{}", refusal.body);
+    assert_eq!(refusal.json()["code"], 6, "{}", refusal.body);
+    assert!(refusal.body.contains("max-connections"), "{}", refusal.body);
 
     // --udp, --max-datagram 300: a bigger datagram gets too_large.
     let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");

@@ -93,6 +93,20 @@ impl SocketIoBuilder {
         recovery: RecoveryConfig);
     delegate!(/// Turns connection-state recovery on with this window (zero: off).
         recovery_window: Duration);
+    delegate!(/// Sets the most open connections, every transport counted (default 0: no limit).
+        max_connections: usize);
+    delegate!(/// Sets the most open connections per client address (default 0: no limit).
+        max_connections_per_ip: usize);
+    delegate!(/// Sets the inbound events per second per connection (default 0: no limit).
+        max_event_rate: u32);
+    delegate!(/// Sets the event burst above the rate (default 0: as many as the rate).
+        event_burst: u32);
+    delegate!(/// Sets how long a connection may stay over the event rate (default 5 s).
+        event_rate_grace: Duration);
+    delegate!(/// Sets the most rooms per socket (default 1,000; 0: no limit).
+        max_rooms_per_socket: usize);
+    delegate!(/// Sets the most namespaces per Socket.IO connection (default 100; 0: no limit).
+        max_namespaces_per_connection: usize);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {

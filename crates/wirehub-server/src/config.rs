@@ -98,6 +98,30 @@ pub struct Config {
     pub api_key: Option<String>,
     /// Connection-state recovery (off by default: a zero window).
     pub recovery: RecoveryConfig,
+    /// Most open connections, every transport counted (Engine.IO sessions,
+    /// plain WebSocket, SSE and HTTP-streaming connections, TCP and UDP
+    /// clients); past it a new one is refused with HTTP 503 (or the
+    /// gateway's error). 0: no limit (default).
+    pub max_connections: usize,
+    /// Most open connections from one client address (as [`crate::RemoteAddr`]
+    /// gives it: behind a proxy, the proxy's); 0: no limit (default).
+    pub max_connections_per_ip: usize,
+    /// Inbound events a connection may send per second (Socket.IO events;
+    /// plain `emit`, `join` and `leave` envelopes); events over it are
+    /// dropped and counted. 0: no limit (default).
+    pub max_event_rate: u32,
+    /// Events a connection may send at once above the rate; 0: as many as
+    /// the rate (default).
+    pub event_burst: u32,
+    /// How long a connection may stay over the event rate (events dropped
+    /// with no pause of a second) before it is disconnected (default 5 s).
+    pub event_rate_grace: Duration,
+    /// Most rooms a socket may be in, its own room not counted; past it a
+    /// join fails as a whole (default 1,000; 0: no limit).
+    pub max_rooms_per_socket: usize,
+    /// Most namespaces one Socket.IO connection may be connected to at once;
+    /// one more gets a CONNECT_ERROR (default 100; 0: no limit).
+    pub max_namespaces_per_connection: usize,
 }
 
 impl Default for Config {
@@ -130,6 +154,13 @@ impl Default for Config {
             max_udp_clients: 10_000,
             api_key: None,
             recovery: RecoveryConfig::default(),
+            max_connections: 0,
+            max_connections_per_ip: 0,
+            max_event_rate: 0,
+            event_burst: 0,
+            event_rate_grace: Duration::from_secs(5),
+            max_rooms_per_socket: 1_000,
+            max_namespaces_per_connection: 100,
         }
     }
 }
@@ -240,6 +271,20 @@ impl ConfigBuilder {
         self.0.recovery.window = window;
         self
     }
+    setter!(/// Sets the most open connections (0: no limit).
+        max_connections: usize);
+    setter!(/// Sets the most open connections per client address (0: no limit).
+        max_connections_per_ip: usize);
+    setter!(/// Sets the inbound events per second per connection (0: no limit).
+        max_event_rate: u32);
+    setter!(/// Sets the event burst above the rate (0: as many as the rate).
+        event_burst: u32);
+    setter!(/// Sets how long a connection may stay over the event rate.
+        event_rate_grace: Duration);
+    setter!(/// Sets the most rooms per socket (0: no limit).
+        max_rooms_per_socket: usize);
+    setter!(/// Sets the most namespaces per Socket.IO connection (0: no limit).
+        max_namespaces_per_connection: usize);
 
     /// The finished configuration.
     pub fn build(self) -> Config {

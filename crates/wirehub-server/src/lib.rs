@@ -23,6 +23,8 @@
 //! - [`conn`]: what a socket's packets travel over (an Engine.IO session or
 //!   a plain connection) and the shared encoding of broadcasts.
 //! - [`config`]: limits and timers ([`Config`], [`ConfigBuilder`]).
+//! - [`limits`]: connection counts and limits shared by every transport,
+//!   the event-rate bucket, the room and namespace caps.
 //! - [`engine`]: Engine.IO sessions over long-polling and WebSocket, driving
 //!   the sans-IO state machine of `wirehub-proto`.
 //! - [`io`]: Socket.IO: namespaces, sockets, handlers and extractors, acks,
@@ -42,6 +44,7 @@ pub mod conformance;
 pub mod conn;
 pub mod engine;
 pub mod io;
+pub mod limits;
 pub mod plain;
 pub mod websocket_echo;
 

@@ -67,6 +67,8 @@ pub enum CloseReason {
     SlowConsumer,
     /// The server is shutting down.
     ServerShutdown,
+    /// The client stayed over the inbound event-rate limit.
+    RateLimited,
 }
 
 impl CloseReason {
@@ -80,6 +82,7 @@ impl CloseReason {
             CloseReason::ForcedClose => "forced close",
             CloseReason::SlowConsumer => "slow consumer",
             CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::RateLimited => "rate limited",
         }
     }
 

@@ -33,3 +33,17 @@ pub const API_DISABLED: &str = "api_disabled";
 pub const IDLE_TIMEOUT: &str = "idle_timeout";
 /// The cluster could not take a publish (its engine is unreachable).
 pub const UNAVAILABLE: &str = "unavailable";
+/// The server holds as many connections as it allows (`--max-connections`).
+pub const TOO_MANY_CONNECTIONS: &str = "too_many_connections";
+/// The client's address holds as many connections as the server allows
+/// per address (`--max-connections-per-ip`).
+pub const TOO_MANY_CONNECTIONS_PER_IP: &str = "too_many_connections_per_ip";
+/// The client sent events faster than the server allows for too long
+/// (`--max-event-rate`); the connection is closed.
+pub const RATE_LIMITED: &str = "rate_limited";
+/// A join would put the socket in more rooms than the server allows
+/// (`--max-rooms-per-socket`); nothing was joined.
+pub const TOO_MANY_ROOMS: &str = "too_many_rooms";
+/// The connection is in as many namespaces as the server allows
+/// (`--max-namespaces-per-connection`).
+pub const TOO_MANY_NAMESPACES: &str = "too_many_namespaces";

@@ -8,6 +8,7 @@ use crate::config::SlowConsumerPolicy;
 use crate::engine::mailbox::Mailbox;
 use crate::engine::StoredRequest;
 use crate::engine::{queue, SendError};
+use crate::limits::{EventBudget, Verdict};
 use bytes::Bytes;
 use std::sync::Arc;
 use wirehub_proto::engineio::CloseReason;
@@ -82,6 +83,8 @@ pub struct PlainConn {
     policy: SlowConsumerPolicy,
     request: StoredRequest,
     hello: HelloInfo,
+    /// The inbound event-rate bucket, when the rate is limited.
+    budget: Option<Box<EventBudget>>,
 }
 
 impl std::fmt::Debug for PlainConn {
@@ -99,6 +102,7 @@ impl PlainConn {
         policy: SlowConsumerPolicy,
         request: http::request::Parts,
         hello: HelloInfo,
+        budget: Option<Box<EventBudget>>,
     ) -> Self {
         PlainConn {
             token: crate::engine::random_id(),
@@ -107,7 +111,13 @@ impl PlainConn {
             policy,
             request: StoredRequest::new(request),
             hello,
+            budget,
         }
+    }
+
+    /// Takes an inbound event's token from the rate bucket.
+    pub(crate) fn check_rate(&self) -> Verdict {
+        self.budget.as_ref().map_or(Verdict::Admit, |b| b.check())
     }
 
     /// The secret that authorises `POST /send` for this connection.

@@ -5,6 +5,7 @@
 use super::conn::{Ctl, EngineConn};
 use super::ws::{accept_key, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
+use crate::limits::{peer_ip, ConnectionSlot, LimitError};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -67,9 +68,13 @@ impl<H: EngineHandler> Engine<H> {
                 }
                 req = Request::from_parts(parts, body);
             }
+            let slot = match self.limits.acquire(peer_ip(req.extensions())) {
+                Ok(slot) => slot,
+                Err(limit) => return Ok(limit_response(limit)),
+            };
             return match query.transport {
-                TransportKind::Polling => Ok(self.open_polling(req)),
-                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New),
+                TransportKind::Polling => Ok(self.open_polling(req, slot)),
+                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot)),
             };
         };
         let Some(conn) = self.get(sid) else {
@@ -119,7 +124,7 @@ impl<H: EngineHandler> Engine<H> {
         Packet::Open(open.to_json().into())
     }
 
-    fn open_polling<B>(self: &Arc<Self>, req: Request<B>) -> Resp {
+    fn open_polling<B>(self: &Arc<Self>, req: Request<B>, slot: ConnectionSlot) -> Resp {
         let (parts, _) = req.into_parts();
         let conn = EngineConn::new(
             self.new_sid(),
@@ -129,7 +134,7 @@ impl<H: EngineHandler> Engine<H> {
             parts,
         );
         let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
-        self.insert(conn.clone());
+        self.insert(conn.clone(), slot);
         tokio::spawn(actor::run(self.clone(), conn, None, Instant::now()));
         text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
     }
@@ -142,11 +147,11 @@ impl<H: EngineHandler> Engine<H> {
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
         let on_upgrade = hyper::upgrade::on(&mut req);
-        let existing = match target {
-            WsTarget::New => None,
+        let (existing, slot) = match target {
+            WsTarget::New(slot) => (None, Some(slot)),
             WsTarget::Upgrade(conn) => {
                 conn.set_upgrading(true);
-                Some(conn)
+                (Some(conn), None)
             }
             WsTarget::Refuse => {
                 tokio::spawn(async move {
@@ -161,6 +166,7 @@ impl<H: EngineHandler> Engine<H> {
         let setup = Box::new(WsSetup {
             on_upgrade,
             existing,
+            slot,
             parts,
         });
         tokio::spawn(websocket_task(self.clone(), setup));
@@ -276,6 +282,8 @@ impl<H: EngineHandler> Engine<H> {
 struct WsSetup {
     on_upgrade: hyper::upgrade::OnUpgrade,
     existing: Option<Arc<EngineConn>>,
+    /// A new session's place in the connection counts.
+    slot: Option<ConnectionSlot>,
     parts: ::http::request::Parts,
 }
 
@@ -298,6 +306,7 @@ pub(super) fn websocket_task_for_size<H: EngineHandler>(
     let setup = Box::new(WsSetup {
         on_upgrade,
         existing: None,
+        slot: None,
         parts: req.into_parts().0,
     });
     websocket_task(engine, setup)
@@ -312,6 +321,7 @@ async fn start_websocket<H: EngineHandler>(
     let WsSetup {
         on_upgrade,
         existing,
+        slot,
         parts,
     } = *setup;
     let upgraded = match on_upgrade.await {
@@ -331,6 +341,7 @@ async fn start_websocket<H: EngineHandler>(
         }
         return None;
     }
+    let slot = slot?;
     let config = &engine.config;
     let conn = EngineConn::new(
         engine.new_sid(),
@@ -341,14 +352,14 @@ async fn start_websocket<H: EngineHandler>(
     );
     let open = engine.open_packet(conn.sid(), false).to_frame();
     ws.send(Source::Frames(&[open])).await.ok()?;
-    engine.insert(conn.clone());
+    engine.insert(conn.clone(), slot);
     Some((conn, Box::new(ws)))
 }
 
 /// What an accepted WebSocket is for.
 enum WsTarget {
-    /// A new session.
-    New,
+    /// A new session, with its place in the connection counts.
+    New(ConnectionSlot),
     /// The upgrade of this polling session.
     Upgrade(Arc<EngineConn>),
     /// Nothing: the sid's session cannot be upgraded; close at once.
@@ -414,6 +425,19 @@ fn text_response(status: StatusCode, body: Bytes, content_type: &'static str) ->
 fn json_error(status: StatusCode, error: EngineError, message: &str) -> Resp {
     let body = Bytes::from(error.to_json(Some(message)));
     text_response(status, body, "application/json")
+}
+
+/// The refusal of a handshake past a connection limit: 503 with
+/// `{"code":N,"message":"..."}` naming the limit.
+fn limit_response(limit: LimitError) -> Resp {
+    let mut resp = text_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Bytes::from(limit.to_json()),
+        "application/json",
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// The reference server's error response for `error`.

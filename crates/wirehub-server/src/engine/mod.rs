@@ -31,6 +31,7 @@ pub(crate) use request::StoredRequest;
 pub(crate) use sid::random_id;
 
 use crate::config::Config;
+use crate::limits::{ConnectionSlot, Limits};
 use crate::sync::{read, write};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -49,6 +50,12 @@ pub type AllowRequest = Arc<dyn Fn(&::http::request::Parts) -> Result<(), String
 pub trait EngineHandler: Send + Sync + 'static {
     /// Per-session state owned by the session task.
     type Conn: Send + 'static;
+
+    /// The connection counts and limits to share with other transports
+    /// (`None`: the engine keeps its own, from its configuration).
+    fn limits(&self) -> Option<Arc<Limits>> {
+        None
+    }
 
     /// A session opened.
     fn on_open(&self, conn: &Arc<EngineConn>) -> Self::Conn;
@@ -74,7 +81,9 @@ pub trait EngineHandler: Send + Sync + 'static {
 pub struct Engine<H: EngineHandler> {
     pub(crate) config: Arc<Config>,
     pub(crate) handler: H,
-    sessions: RwLock<HashMap<Str, Arc<EngineConn>>>,
+    /// Each open session, with its place in the connection counts.
+    sessions: RwLock<HashMap<Str, (Arc<EngineConn>, ConnectionSlot)>>,
+    pub(crate) limits: Arc<Limits>,
     allow_request: Option<AllowRequest>,
     /// Forwards requests for other nodes' sessions (in a cluster).
     forwarder: Option<forward::Forwarder>,
@@ -103,9 +112,11 @@ impl<H: EngineHandler> Engine<H> {
         allow_request: Option<AllowRequest>,
         locator: Option<Arc<dyn SessionLocator>>,
     ) -> Arc<Self> {
+        let limits = handler.limits().unwrap_or_else(|| Limits::new(&config));
         Arc::new(Engine {
             config: Arc::new(config),
             handler,
+            limits,
             sessions: RwLock::new(HashMap::new()),
             allow_request,
             forwarder: locator.map(forward::Forwarder::new),
@@ -137,6 +148,11 @@ impl<H: EngineHandler> Engine<H> {
         &self.handler
     }
 
+    /// Connection counts and limit counters.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// The number of open sessions.
     pub fn session_count(&self) -> usize {
         read(&self.sessions).len()
@@ -144,21 +160,27 @@ impl<H: EngineHandler> Engine<H> {
 
     /// Closes every session (server shutdown).
     pub fn close_all(&self, reason: CloseReason) {
-        let all: Vec<_> = read(&self.sessions).values().cloned().collect();
+        let all: Vec<_> = read(&self.sessions)
+            .values()
+            .map(|(conn, _)| conn.clone())
+            .collect();
         for conn in all {
             conn.close(reason);
         }
     }
 
     fn get(&self, sid: &str) -> Option<Arc<EngineConn>> {
-        read(&self.sessions).get(sid).cloned()
+        read(&self.sessions).get(sid).map(|(conn, _)| conn.clone())
     }
 
-    fn insert(&self, conn: Arc<EngineConn>) {
-        write(&self.sessions).insert(conn.sid().clone(), conn);
+    /// Registers a session; its slot is freed when it is removed.
+    fn insert(&self, conn: Arc<EngineConn>, slot: ConnectionSlot) {
+        write(&self.sessions).insert(conn.sid().clone(), (conn, slot));
     }
 
     fn remove(&self, sid: &str) {
-        write(&self.sessions).remove(sid);
+        // The slot is freed after the table's lock is released.
+        let gone = write(&self.sessions).remove(sid);
+        drop(gone);
     }
 }

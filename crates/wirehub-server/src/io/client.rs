@@ -8,6 +8,7 @@ use super::server::ServerInner;
 use super::socket::{Socket, SocketRef};
 use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
+use crate::limits::{EventBudget, LimitError, Verdict};
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,6 +27,8 @@ pub struct Client {
     /// Sockets of sessions being recovered, made on a task (the restore
     /// may ask the cluster) and adopted at the next packet.
     adopted: Option<Arc<Mutex<Adopted>>>,
+    /// The inbound event-rate bucket, when the rate is limited.
+    budget: Option<Box<EventBudget>>,
 }
 
 /// Sockets made on a task for this connection, until the session task
@@ -43,6 +46,7 @@ impl Client {
         Client {
             decoder: Decoder::new(config.max_attachments),
             connect_deadline: Some(Instant::now() + config.connect_timeout),
+            budget: EventBudget::new(config, &server.limits),
             conn,
             server,
             sockets: Vec::new(),
@@ -69,6 +73,12 @@ impl Client {
         let socket = self.socket(&ns);
         match (socket, packet.kind) {
             (None, PacketKind::Connect(auth)) => {
+                if let Err(limit) = self.check_namespaces() {
+                    let code = serde_json::json!({ "code": limit.plain_code() });
+                    let refusal = Packet::connect_error(ns, &limit.to_string(), Some(code));
+                    let _ = self.conn.send(outgoing(&refusal), false);
+                    return Ok(());
+                }
                 match self.server.namespace(&ns) {
                     Some(namespace) => match namespace.recovery_claim(auth.as_ref()) {
                         Some(claim) => self.recover(namespace, ns, auth, claim),
@@ -91,7 +101,11 @@ impl Client {
                 Ok(())
             }
             (Some(socket), PacketKind::Event { name, args, id }) if socket.connected() => {
-                socket.on_event(&name, &args, id);
+                match self.budget.as_ref().map_or(Verdict::Admit, |b| b.check()) {
+                    Verdict::Admit => socket.on_event(&name, &args, id),
+                    Verdict::Drop => {}
+                    Verdict::Disconnect => return Err(self.rate_limited()),
+                }
                 Ok(())
             }
             (Some(socket), PacketKind::Ack { id, args }) if socket.connected() => {
@@ -155,6 +169,39 @@ impl Client {
         let mut adopted = lock(adopted);
         adopted.closed |= closing;
         self.sockets.append(&mut adopted.sockets);
+    }
+
+    /// Whether one more namespace is allowed on this connection.
+    fn check_namespaces(&self) -> Result<(), LimitError> {
+        let max = self.server.config().max_namespaces_per_connection;
+        let joined = self
+            .sockets
+            .iter()
+            .filter(|(_, s)| !s.is_disconnected())
+            .count();
+        if max > 0 && joined >= max {
+            return Err(LimitError::TooManyNamespaces { max });
+        }
+        Ok(())
+    }
+
+    /// The client stayed over the event rate: each of its namespaces gets a
+    /// DISCONNECT (so the official client does not reconnect by itself),
+    /// then the session closes as "rate limited".
+    fn rate_limited(&self) -> CloseReason {
+        tracing::info!(
+            sid = %self.conn.sid(),
+            reason = %EventBudget::reason(self.server.config()),
+            "disconnecting a client over the event rate"
+        );
+        for (ns, socket) in &self.sockets {
+            if socket.connected() {
+                let _ = self
+                    .conn
+                    .send(outgoing(&Packet::disconnect(ns.clone())), false);
+            }
+        }
+        CloseReason::RateLimited
     }
 
     fn socket(&self, ns: &str) -> Option<SocketRef> {

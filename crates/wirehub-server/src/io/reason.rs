@@ -27,6 +27,8 @@ pub enum DisconnectReason {
     ServerNamespaceDisconnect,
     /// The client read too slowly and its queue overflowed.
     SlowConsumer,
+    /// The client stayed over the inbound event-rate limit.
+    RateLimited,
 }
 
 impl DisconnectReason {
@@ -58,6 +60,7 @@ impl DisconnectReason {
             DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
             DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
             DisconnectReason::SlowConsumer => "slow consumer",
+            DisconnectReason::RateLimited => "rate limited",
         }
     }
 }
@@ -72,6 +75,7 @@ impl From<CloseReason> for DisconnectReason {
             CloseReason::ForcedClose => DisconnectReason::ForcedClose,
             CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
             CloseReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+            CloseReason::RateLimited => DisconnectReason::RateLimited,
         }
     }
 }

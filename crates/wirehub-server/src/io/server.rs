@@ -13,6 +13,7 @@ use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
 use crate::config::Config;
 use crate::engine::{Engine, EngineConn, EngineHandler};
+use crate::limits::Limits;
 use crate::sync::{lock, read, write};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
@@ -38,6 +39,8 @@ pub(crate) struct ServerInner {
     /// Names of the namespaces dynamic patterns created, oldest first.
     created: Mutex<VecDeque<Str>>,
     engine: OnceLock<Weak<Engine<SocketIoHandler>>>,
+    /// Connection counts and limits, shared with the plain transports.
+    pub(crate) limits: Arc<Limits>,
 }
 
 impl ServerInner {
@@ -95,6 +98,7 @@ impl std::fmt::Debug for SocketIo {
 impl SocketIo {
     pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory) -> Self {
         SocketIo(Arc::new(ServerInner {
+            limits: Limits::new(&config),
             config,
             adapter,
             namespaces: RwLock::default(),
@@ -115,6 +119,12 @@ impl SocketIo {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// Connection counts (every transport) and limit counters, such as the
+    /// events the rate limit dropped.
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
     }
 
     /// Registers a namespace; `handler` runs for each new connection.
@@ -286,6 +296,10 @@ pub struct SocketIoHandler(Arc<ServerInner>);
 
 impl EngineHandler for SocketIoHandler {
     type Conn = Client;
+
+    fn limits(&self) -> Option<Arc<Limits>> {
+        Some(self.0.limits.clone())
+    }
 
     fn on_open(&self, conn: &Arc<EngineConn>) -> Client {
         Client::new(conn.clone(), self.0.clone())

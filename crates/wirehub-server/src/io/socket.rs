@@ -279,12 +279,28 @@ impl Socket {
     }
 
     /// Joins rooms (on this node: the socket's rooms live where it is
-    /// connected).
+    /// connected). A join that would put the socket in more rooms than
+    /// [`crate::Config::max_rooms_per_socket`] joins none of them and logs a
+    /// warning; [`Self::try_join`] returns that error instead.
     pub fn join(&self, rooms: impl IntoRooms) {
-        self.ns
-            .adapter()
-            .local()
-            .add_all(&self.id, &rooms.into_rooms());
+        if let Err(e) = self.try_join(rooms) {
+            tracing::warn!(socket = %self.id, error = %e, "join refused");
+        }
+    }
+
+    /// Joins rooms, or none of them if the socket would then be in more
+    /// rooms than [`crate::Config::max_rooms_per_socket`] (its own room not
+    /// counted).
+    pub fn try_join(&self, rooms: impl IntoRooms) -> Result<(), crate::limits::LimitError> {
+        let rooms = rooms.into_rooms();
+        let local = self.ns.adapter().local();
+        let max = self.config().max_rooms_per_socket;
+        if max > 0 {
+            let current = local.socket_rooms(&self.id);
+            crate::limits::check_rooms(max, &self.id, &current, &rooms)?;
+        }
+        local.add_all(&self.id, &rooms);
+        Ok(())
     }
 
     /// Leaves rooms.

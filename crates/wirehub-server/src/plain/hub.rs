@@ -6,8 +6,10 @@
 use crate::config::Config;
 use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
+use crate::limits::{ConnectionSlot, EventBudget, LimitError};
 use crate::sync::{read, write};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::Str;
@@ -61,11 +63,19 @@ impl PlainHub {
         read(&self.sessions).len()
     }
 
-    /// Opens a connection of `transport` to namespace `ns`; on success its
-    /// hello (and whatever the connection handler emitted) is queued.
+    /// A place in the connection counts for a new connection from `ip`,
+    /// or the limit that refuses it.
+    pub(crate) fn acquire(&self, ip: Option<IpAddr>) -> Result<ConnectionSlot, LimitError> {
+        self.io.0.limits.acquire(ip)
+    }
+
+    /// Opens a connection of `transport` to namespace `ns`, holding `slot`
+    /// while it lives; on success its hello (and whatever the connection
+    /// handler emitted) is queued.
     pub(crate) async fn open(
         self: &Arc<Self>,
         transport: Transport,
+        slot: ConnectionSlot,
         request: http::request::Parts,
         ns: &str,
         auth: Option<Str>,
@@ -80,6 +90,7 @@ impl PlainHub {
                 ping_interval_ms: config.ping_interval.as_millis() as u64,
                 max_payload: config.max_payload,
             },
+            EventBudget::new(config, &self.io.0.limits),
         ));
         let name = if ns.starts_with('/') {
             Str::from(ns.to_owned())
@@ -109,6 +120,7 @@ impl PlainHub {
             hub: self.clone(),
             socket,
             conn,
+            _slot: slot,
         })
     }
 
@@ -125,6 +137,8 @@ pub(crate) struct PlainSession {
     hub: Arc<PlainHub>,
     pub(crate) socket: SocketRef,
     pub(crate) conn: Arc<PlainConn>,
+    /// The connection's place in the counts, freed with the session.
+    _slot: ConnectionSlot,
 }
 
 impl PlainSession {

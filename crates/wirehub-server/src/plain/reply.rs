@@ -37,6 +37,15 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Resp {
     )
 }
 
+/// The refusal of a connection past a limit: 503 naming the limit.
+pub(crate) fn limit(limit: crate::limits::LimitError) -> Resp {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        limit.plain_code(),
+        &limit.to_string(),
+    )
+}
+
 /// An error response carrying the data a middleware refused a connection with.
 pub(crate) fn refusal(message: &str, data: Option<&serde_json::Value>) -> Resp {
     let mut body = json!({ "error": { "code": "connect_refused", "message": message } });

@@ -25,10 +25,10 @@ pub fn install_room_events(socket: &SocketRef) {
         "hub:join",
         |s: SocketRef, Data(rooms): Data<Value>, ack: AckSender| async move {
             let answer = match room_list(&s, &rooms) {
-                Ok(rooms) => {
-                    s.join(rooms);
-                    json!({ "rooms": own_rooms(&s) })
-                }
+                Ok(rooms) => match s.try_join(rooms) {
+                    Ok(()) => json!({ "rooms": own_rooms(&s) }),
+                    Err(limit) => error(limit.plain_code(), &limit.to_string()),
+                },
                 Err(e) => e,
             };
             let _ = ack.send(&answer);

@@ -8,6 +8,7 @@
 use super::hub::PlainHub;
 use super::reply::{self, Resp};
 use super::session::{on_envelope, Refusal};
+use crate::limits::EventBudget;
 use http::{header, Request, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
@@ -61,6 +62,10 @@ where
                     }
                     Refusal::Invalid(e) => {
                         reply::error(StatusCode::BAD_REQUEST, e.code(), &e.to_string())
+                    }
+                    Refusal::RateLimited => {
+                        let message = EventBudget::reason(config);
+                        reply::error(StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED, &message)
                     }
                 };
             }

@@ -7,6 +7,7 @@ use super::room_events::own_rooms;
 use crate::conn::PlainConn;
 use crate::io::adapter::OffsetReceipt;
 use crate::io::SocketRef;
+use crate::limits::{EventBudget, Verdict};
 use bytes::Bytes;
 use serde_json::json;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub(crate) enum Refusal {
     Invalid(EnvelopeError),
     /// The client asked to close.
     Closed,
+    /// The client stayed over the event rate (a `rate_limited` error was queued).
+    RateLimited,
 }
 
 impl Refusal {
@@ -28,6 +31,7 @@ impl Refusal {
         match self {
             Refusal::Invalid(_) => CloseReason::ParseError,
             Refusal::Closed => CloseReason::TransportClose,
+            Refusal::RateLimited => CloseReason::RateLimited,
         }
     }
 }
@@ -56,6 +60,20 @@ pub(crate) fn on_message(
     msg: ClientMsg,
 ) -> Result<(), Refusal> {
     let client_rooms = socket.config().plain_client_rooms;
+    if matches!(
+        msg,
+        ClientMsg::Join { .. } | ClientMsg::Leave { .. } | ClientMsg::Emit { .. }
+    ) {
+        match conn.check_rate() {
+            Verdict::Admit => {}
+            Verdict::Drop => return Ok(()),
+            Verdict::Disconnect => {
+                let reason = EventBudget::reason(socket.config());
+                conn.send_error(codes::RATE_LIMITED, &reason, None);
+                return Err(Refusal::RateLimited);
+            }
+        }
+    }
     match msg {
         ClientMsg::Connect { .. } => {
             conn.send_error(codes::BAD_ENVELOPE, "already connected", None);
@@ -66,12 +84,14 @@ pub(crate) fn on_message(
         ClientMsg::Join { id, .. } | ClientMsg::Leave { id, .. } if !client_rooms => {
             refuse_rooms(conn, id);
         }
-        ClientMsg::Join { rooms, id } => {
-            socket.join(rooms);
-            if let Some(id) = id {
-                conn.send_ack(id, &json!({ "rooms": own_rooms(socket) }));
+        ClientMsg::Join { rooms, id } => match socket.try_join(rooms) {
+            Ok(()) => {
+                if let Some(id) = id {
+                    conn.send_ack(id, &json!({ "rooms": own_rooms(socket) }));
+                }
             }
-        }
+            Err(limit) => conn.send_error(limit.plain_code(), &limit.to_string(), id),
+        },
         ClientMsg::Leave { rooms, id } => {
             socket.leave(rooms);
             if let Some(id) = id {

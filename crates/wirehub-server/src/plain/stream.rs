@@ -15,6 +15,7 @@ use super::reply::{self, Resp};
 use crate::conn::{PlainConn, PlainCtl, PlainOut};
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
+use crate::limits::peer_ip;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -86,9 +87,13 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
             "this server does not let clients subscribe to rooms",
         );
     }
+    let slot = match hub.acquire(peer_ip(req.extensions())) {
+        Ok(slot) => slot,
+        Err(limit) => return reply::limit(limit),
+    };
     let (parts, _) = req.into_parts();
     let session = match hub
-        .open(framing.transport(), parts, &q.ns(), q.auth.clone())
+        .open(framing.transport(), slot, parts, &q.ns(), q.auth.clone())
         .await
     {
         Ok(session) => session,
@@ -102,7 +107,11 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
     // the replay. Taken before joining, so no room message is among them.
     let opening = session.conn.mailbox.take_out(usize::MAX);
     if !q.rooms.is_empty() {
-        session.socket.join(q.rooms.clone());
+        if let Err(limit) = session.socket.try_join(q.rooms.clone()) {
+            session.finish(CloseReason::ForcedClose);
+            let message = limit.to_string();
+            return reply::error(StatusCode::BAD_REQUEST, limit.plain_code(), &message);
+        }
     }
     // Joined first, then read: a message recorded in between arrives both
     // ways and its live copy is skipped by offset.

@@ -104,6 +104,11 @@ impl Reader {
 async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
     let config = hub.config();
     let (read, mut write) = stream.into_split();
+    // Counted from the accept: a client that says nothing holds a place too.
+    let slot = match hub.acquire(Some(peer.ip())) {
+        Ok(slot) => slot,
+        Err(limit) => return refuse(&mut write, limit.plain_code(), &limit.to_string()).await,
+    };
     let mut reader = Reader {
         half: read,
         lines: LineDecoder::new(config.max_line),
@@ -123,7 +128,7 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
     };
     let ns = ns.unwrap_or_else(|| Str::from_static("/"));
     let request = synthetic_request("tcp", peer);
-    let session = match hub.open(Transport::Tcp, request, &ns, auth).await {
+    let session = match hub.open(Transport::Tcp, slot, request, &ns, auth).await {
         Ok(session) => session,
         Err((_, conn)) => {
             let _ = write_batch(&mut write, &conn, config.body_timeout).await;

@@ -14,6 +14,7 @@ use super::tcp::synthetic_request;
 use crate::conn::PlainCtl;
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
+use crate::limits::ConnectionSlot;
 use crate::sync::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -79,6 +80,15 @@ pub async fn serve_udp(
                 continue;
             }
             _ => {
+                let slot = match hub.acquire(Some(peer.ip())) {
+                    Ok(slot) => slot,
+                    Err(limit) => {
+                        let message = limit.to_string();
+                        let reply = encode_error(limit.plain_code(), &message, None, None);
+                        let _ = socket.try_send_to(&reply, peer);
+                        continue;
+                    }
+                };
                 tasks += 1;
                 let (tx, rx) = mpsc::channel(INBOX);
                 lock(&peers).insert(peer, (tasks, tx.clone()));
@@ -86,6 +96,7 @@ pub async fn serve_udp(
                     peers: peers.clone(),
                     peer,
                     task: tasks,
+                    slot: Some(slot),
                 };
                 tokio::spawn(client(hub.clone(), socket.clone(), owner, rx));
                 tx
@@ -101,6 +112,8 @@ struct Owner {
     peers: Peers,
     peer: SocketAddr,
     task: u64,
+    /// The client's place in the connection counts, until it opens its session.
+    slot: Option<ConnectionSlot>,
 }
 
 impl Owner {
@@ -128,7 +141,7 @@ impl Drop for Owner {
 async fn client(
     hub: Arc<PlainHub>,
     socket: Arc<UdpSocket>,
-    owner: Owner,
+    mut owner: Owner,
     mut inbox: mpsc::Receiver<Bytes>,
 ) {
     let peer = owner.peer;
@@ -153,7 +166,10 @@ async fn client(
     };
     let ns = ns.unwrap_or_else(|| Str::from_static("/"));
     let request = synthetic_request("udp", peer);
-    let session = match hub.open(Transport::Udp, request, &ns, auth).await {
+    let Some(slot) = owner.slot.take() else {
+        return;
+    };
+    let session = match hub.open(Transport::Udp, slot, request, &ns, auth).await {
         Ok(session) => session,
         Err((_, conn)) => {
             conn.mailbox

@@ -14,6 +14,7 @@ use crate::engine::mailbox::Taken;
 use crate::engine::ws::{Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};
 use crate::io::Transport;
+use crate::limits::{peer_ip, ConnectionSlot};
 use http::{Request, StatusCode};
 use std::sync::Arc;
 use wirehub_proto::engineio::{CloseReason, Frame};
@@ -34,6 +35,10 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         Ok(q) => q,
         Err(e) => return reply::error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, &e),
     };
+    let slot = match hub.acquire(peer_ip(req.extensions())) {
+        Ok(slot) => slot,
+        Err(limit) => return reply::limit(limit),
+    };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let hub = hub.clone();
@@ -46,7 +51,7 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
             }
         };
         let ws = WsConn::accept(upgraded, hub.config().max_payload);
-        run(hub, ws, parts, q).await;
+        run(hub, ws, slot, parts, q).await;
     });
     match upgrade_response(key) {
         Ok(resp) => resp.map(|_| super::body::PlainBody::empty()),
@@ -57,11 +62,18 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
 async fn run(
     hub: Arc<PlainHub>,
     mut ws: WsConn,
+    slot: ConnectionSlot,
     parts: http::request::Parts,
     q: query::PlainQuery,
 ) {
     let session = match hub
-        .open(Transport::PlainWebSocket, parts, &q.ns(), q.auth.clone())
+        .open(
+            Transport::PlainWebSocket,
+            slot,
+            parts,
+            &q.ns(),
+            q.auth.clone(),
+        )
         .await
     {
         Ok(session) => session,
@@ -96,7 +108,11 @@ async fn run(
             read = ws.recv() => match read {
                 Ok(Frame::Text(text)) => {
                     if let Err(refusal) = on_envelope(&socket, &conn, text.into_bytes()) {
-                        let code = match refusal { Refusal::Closed => 1000, Refusal::Invalid(_) => 1007 };
+                        let code = match refusal {
+                            Refusal::Closed => 1000,
+                            Refusal::Invalid(_) => 1007,
+                            Refusal::RateLimited => 1008,
+                        };
                         break (refusal.reason(), Some(code));
                     }
                 }
@@ -143,6 +159,7 @@ fn close_code(reason: CloseReason) -> u16 {
         CloseReason::SlowConsumer => 1011,
         CloseReason::ServerShutdown => 1001,
         CloseReason::ParseError => 1007,
+        CloseReason::RateLimited => 1008,
         _ => 1000,
     }
 }
