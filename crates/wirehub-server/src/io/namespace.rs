@@ -72,7 +72,7 @@ impl Namespace {
         let recovery = config
             .recovery
             .enabled()
-            .then(|| Arc::new(RecoveryStore::new(config.recovery.clone())));
+            .then(|| Arc::new(RecoveryStore::new(name.clone(), config.recovery.clone())));
         let ns = Arc::new_cyclic(|weak: &Weak<Namespace>| {
             let emitter = Arc::new(NsEmitter {
                 name: name.clone(),

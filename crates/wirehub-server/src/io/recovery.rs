@@ -23,11 +23,12 @@
 //! bounded instead of growing with one slow returner.
 
 use super::rooms::Room;
-use crate::conn::Delivery;
+use crate::conn::{Delivery, DeliveryParts};
 use crate::sync::lock;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
 /// Connection-state recovery settings (off unless the window is non-zero).
@@ -124,13 +125,33 @@ fn packet_bytes(delivery: &Delivery) -> usize {
     delivery.args().json_len() + attachments
 }
 
+/// One logged packet: what it takes to send it again, not the live
+/// delivery with its cached encodings (a third of the memory; the live one
+/// is freed once sent).
 struct Entry {
     offset: u64,
     at: Instant,
     rooms: Box<[Room]>,
     except: Box<[Room]>,
     bytes: usize,
-    delivery: Arc<Delivery>,
+    event: Str,
+    args: Args,
+    replay: Option<Str>,
+}
+
+impl Entry {
+    /// The packet as a delivery again, carrying its offset and token.
+    fn delivery(&self, ns: &Str) -> Arc<Delivery> {
+        Arc::new(Delivery::new(DeliveryParts {
+            ns: ns.clone(),
+            event: self.event.clone(),
+            args: self.args.clone(),
+            ack_id: None,
+            room: None,
+            offset: Some(self.offset),
+            replay: self.replay.clone(),
+        }))
+    }
 }
 
 struct Dropped {
@@ -146,6 +167,7 @@ struct Log {
 
 /// One namespace's replay log and dropped sessions (see the module docs).
 pub struct RecoveryStore {
+    ns: Str,
     config: RecoveryConfig,
     log: Mutex<Log>,
     sessions: Mutex<SessionTable>,
@@ -178,9 +200,10 @@ pub enum RestoreMiss {
 }
 
 impl RecoveryStore {
-    /// An empty store with these settings.
-    pub fn new(config: RecoveryConfig) -> Self {
+    /// An empty store of the namespace `ns` with these settings.
+    pub fn new(ns: Str, config: RecoveryConfig) -> Self {
         RecoveryStore {
+            ns,
             config,
             log: Mutex::default(),
             sessions: Mutex::default(),
@@ -222,7 +245,9 @@ impl RecoveryStore {
             rooms: rooms.into(),
             except: except.into(),
             bytes,
-            delivery: delivery.clone(),
+            event: delivery.event().clone(),
+            args: delivery.args().clone(),
+            replay: delivery.replay().cloned(),
         });
         log.bytes += bytes;
         self.trim(&mut log, now);
@@ -249,7 +274,7 @@ impl RecoveryStore {
                 .iter()
                 .skip(start + 1)
                 .filter(|e| !seen.contains(&e.offset) && admits(rooms, &e.rooms, &e.except))
-                .map(|e| e.delivery.clone())
+                .map(|e| e.delivery(&self.ns))
                 .collect(),
             None => Vec::new(),
         };
@@ -342,7 +367,7 @@ impl RecoveryStore {
             if count > self.config.max_missed_packets || bytes > self.config.max_missed_bytes {
                 return Err(RestoreMiss::Overflow);
             }
-            missed.push(entry.delivery.clone());
+            missed.push(entry.delivery(&self.ns));
         }
         Ok(missed)
     }
@@ -362,7 +387,6 @@ impl RecoveryStore {
 mod tests {
     use super::*;
     use crate::conn::DeliveryParts;
-    use wirehub_proto::socketio::Args;
 
     fn room(s: &str) -> Room {
         Str::from(s.to_owned())
@@ -381,7 +405,7 @@ mod tests {
     }
 
     fn store(config: RecoveryConfig) -> RecoveryStore {
-        RecoveryStore::new(config)
+        RecoveryStore::new(room("/"), config)
     }
 
     fn state(pid: &str, rooms: &[&str]) -> SessionState {
