@@ -509,15 +509,13 @@ async fn client_task(
                             }
                         }
                         Packet::Event(args) => c.on_event(&t, &args, pid.is_some(), &mut offset),
-                        Packet::Ack(id, args) => {
-                            if c.on_ack(&t, id, &args, cfg.hub) {
-                                joined = true;
-                                c.steady.set(true);
-                                if first {
-                                    first = false;
-                                    drop(permit.take());
-                                    t.ready.inc();
-                                }
+                        Packet::Ack(id, args) if c.on_ack(&t, id, &args, cfg.hub) => {
+                            joined = true;
+                            c.steady.set(true);
+                            if first {
+                                first = false;
+                                drop(permit.take());
+                                t.ready.inc();
                             }
                         }
                         Packet::Disconnect => break End::Lost("disconnected by the server".into()),
