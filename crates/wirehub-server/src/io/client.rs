@@ -196,9 +196,10 @@ impl Client {
         );
         for (ns, socket) in &self.sockets {
             if socket.connected() {
-                let _ = self
-                    .conn
-                    .send(outgoing(&Packet::disconnect(ns.clone()), self.parser()), false);
+                let _ = self.conn.send(
+                    outgoing(&Packet::disconnect(ns.clone()), self.parser()),
+                    false,
+                );
             }
         }
         CloseReason::RateLimited
