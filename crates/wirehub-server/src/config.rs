@@ -3,6 +3,7 @@
 pub use crate::io::recovery::RecoveryConfig;
 use std::time::Duration;
 use wirehub_proto::engineio::{SessionConfig, TransportKind};
+use wirehub_proto::socketio::Parser;
 
 /// Which origins may make cross-origin requests.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -122,6 +123,10 @@ pub struct Config {
     /// Most namespaces one Socket.IO connection may be connected to at once;
     /// one more gets a CONNECT_ERROR (default 100; 0: no limit).
     pub max_namespaces_per_connection: usize,
+    /// The Socket.IO packet encoding every client of this server speaks:
+    /// socket.io-parser's JSON (default) or socket.io-msgpack-parser's
+    /// MessagePack. The plain transports keep their own envelope.
+    pub parser: Parser,
 }
 
 impl Default for Config {
@@ -161,6 +166,7 @@ impl Default for Config {
             event_rate_grace: Duration::from_secs(5),
             max_rooms_per_socket: 1_000,
             max_namespaces_per_connection: 100,
+            parser: Parser::Json,
         }
     }
 }
@@ -285,6 +291,8 @@ impl ConfigBuilder {
         max_rooms_per_socket: usize);
     setter!(/// Sets the most namespaces per Socket.IO connection (0: no limit).
         max_namespaces_per_connection: usize);
+    setter!(/// Sets the Socket.IO packet encoding (JSON or MessagePack).
+        parser: Parser);
 
     /// The finished configuration.
     pub fn build(self) -> Config {
