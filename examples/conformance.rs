@@ -31,6 +31,10 @@
 //! clients using socket.io-msgpack-parser, as the reference's
 //! `new Server({ parser })`), as `wirehub serve --parser`.
 //!
+//! Engine.IO v3 / Socket.IO v2 clients (socket.io-client 2.x) are refused,
+//! as in the reference; env `WIREHUB_ALLOW_EIO3=1` serves them (the
+//! reference's `allowEIO3: true`), as `wirehub serve --allow-eio3`.
+//!
 //! Connection-state recovery is off, as in the reference; env
 //! `WIREHUB_RECOVERY_MS=N` turns it on with the reference's
 //! `connectionStateRecovery: { maxDisconnectionDuration: N,
@@ -67,8 +71,10 @@ async fn main() -> std::io::Result<()> {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         Err(_) => Parser::Json,
     };
+    let allow_eio3 = std::env::var("WIREHUB_ALLOW_EIO3").is_ok_and(|v| v == "1" || v == "true");
     let (service, io) = builder
         .parser(parser)
+        .allow_eio3(allow_eio3)
         .recovery_window(Duration::from_millis(recovery_ms))
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))

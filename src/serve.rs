@@ -120,6 +120,11 @@ pub(crate) struct ServeArgs {
     /// or `msgpack` (socket.io-msgpack-parser; clients must use it too).
     #[arg(long, env = "WIREHUB_PARSER", default_value = "json")]
     parser: Parser,
+    /// Also serve Engine.IO v3 / Socket.IO v2 clients (socket.io-client
+    /// 2.x), as Node's `allowEIO3`; off by default, when their handshake is
+    /// refused with code 5 ("Unsupported protocol version").
+    #[arg(long, env = "WIREHUB_ALLOW_EIO3")]
+    allow_eio3: bool,
     /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
     /// `redis-sharded://HOST:PORT`, `redis-streams://HOST:PORT[/DB]` or
     /// `nats://HOST:PORT`.
@@ -211,6 +216,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .api_key(args.api_key.clone().filter(|k| !k.is_empty()))
         .recovery_window(Duration::from_secs(args.recovery_window))
         .parser(args.parser)
+        .allow_eio3(args.allow_eio3)
         .config_with(|c| {
             c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)

@@ -17,6 +17,7 @@ type Harness = fn(&[u8]);
 const TARGETS: &[(&str, Harness)] = &[
     ("engineio_packet", fuzz_checks::engineio_packet),
     ("engineio_payload", fuzz_checks::engineio_payload),
+    ("engineio_v3_payload", fuzz_checks::engineio_v3_payload),
     ("socketio_packet", fuzz_checks::socketio_packet),
     ("socketio_msgpack", fuzz_checks::socketio_msgpack),
     ("websocket_frames", fuzz_checks::websocket_frames),
@@ -114,6 +115,11 @@ fn engineio_packet() {
 #[test]
 fn engineio_payload() {
     target("engineio_payload");
+}
+
+#[test]
+fn engineio_v3_payload() {
+    target("engineio_v3_payload");
 }
 
 #[test]

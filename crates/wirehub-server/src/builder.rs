@@ -111,6 +111,9 @@ impl SocketIoBuilder {
     delegate!(/// Sets the Socket.IO packet encoding every client speaks (default
         /// [`Parser::Json`]; [`Parser::MsgPack`] for socket.io-msgpack-parser).
         parser: Parser);
+    delegate!(/// Serves Engine.IO revision 3 / Socket.IO protocol v4 clients
+        /// (socket.io-client 2.x), as Node's `allowEIO3` (default false).
+        allow_eio3: bool);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {

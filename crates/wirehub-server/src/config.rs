@@ -127,6 +127,10 @@ pub struct Config {
     /// socket.io-parser's JSON (default) or socket.io-msgpack-parser's
     /// MessagePack. The plain transports keep their own envelope.
     pub parser: Parser,
+    /// Whether Engine.IO revision 3 clients (socket.io-client 2.x, Socket.IO
+    /// protocol v4) are served, as Node's `allowEIO3` (default false: their
+    /// handshake is refused with code 5).
+    pub allow_eio3: bool,
 }
 
 impl Default for Config {
@@ -167,6 +171,7 @@ impl Default for Config {
             max_rooms_per_socket: 1_000,
             max_namespaces_per_connection: 100,
             parser: Parser::Json,
+            allow_eio3: false,
         }
     }
 }
@@ -293,6 +298,8 @@ impl ConfigBuilder {
         max_namespaces_per_connection: usize);
     setter!(/// Sets the Socket.IO packet encoding (JSON or MessagePack).
         parser: Parser);
+    setter!(/// Serves Engine.IO revision 3 clients (socket.io-client 2.x).
+        allow_eio3: bool);
 
     /// The finished configuration.
     pub fn build(self) -> Config {

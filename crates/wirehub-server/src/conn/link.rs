@@ -11,7 +11,7 @@ use super::delivery::Delivery;
 use super::plain::{PlainConn, PlainOut};
 use crate::engine::{EngineConn, Outgoing, SendError};
 use std::sync::Arc;
-use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
+use wirehub_proto::engineio::{CloseReason, Frame, ProtocolVersion, TransportKind};
 use wirehub_proto::socketio::{Packet, Parser};
 
 /// The transport a socket's client is connected with.
@@ -85,6 +85,21 @@ impl Link {
         }
     }
 
+    /// Whether the client speaks Socket.IO protocol v4 over Engine.IO
+    /// revision 3 (socket.io-client 2.x): CONNECT answers carry no payload,
+    /// CONNECT errors are a bare value, socket ids are the session's.
+    pub(crate) fn is_legacy(&self) -> bool {
+        matches!(self, Link::Engine(c, _) if c.protocol() == ProtocolVersion::V3)
+    }
+
+    /// The Engine.IO session id, for an Engine.IO link.
+    pub(crate) fn engine_sid(&self) -> Option<&wirehub_proto::Str> {
+        match self {
+            Link::Engine(c, _) => Some(c.sid()),
+            Link::Plain(_) => None,
+        }
+    }
+
     pub(crate) fn close(&self, reason: CloseReason) {
         match self {
             Link::Engine(c, _) => c.close(reason),
@@ -122,7 +137,11 @@ impl Link {
     ) -> Result<(), SendError> {
         match self {
             Link::Engine(c, parser) => {
-                let packet = Packet::connect_ok(ns.to_owned().into(), sid, pid);
+                let packet = if c.protocol() == ProtocolVersion::V3 {
+                    Packet::connect_ok_legacy(ns.to_owned().into())
+                } else {
+                    Packet::connect_ok(ns.to_owned().into(), sid, pid)
+                };
                 let frame = match parser {
                     Parser::Json => Frame::Text(packet.encode().text),
                     Parser::MsgPack => Frame::Binary(packet.encode_msgpack()),

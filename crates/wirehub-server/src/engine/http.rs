@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
-    payload, CloseReason, EngineError, HandshakeQuery, OpenPacket, Packet, TransportKind,
+    CloseReason, EngineError, Framing, HandshakeQuery, OpenPacket, Packet, Payload, TransportKind,
 };
 
 /// The body of every response the engine produces.
@@ -60,7 +60,7 @@ impl<H: EngineHandler> Engine<H> {
             return Err(EngineError::UnknownTransport);
         }
         let Some(sid) = query.sid.as_deref() else {
-            query.check_handshake(req.method() == Method::GET)?;
+            query.check_handshake(req.method() == Method::GET, self.config.allow_eio3)?;
             if let Some(allow) = &self.allow_request {
                 let (parts, body) = req.into_parts();
                 if let Err(message) = allow(&parts) {
@@ -72,9 +72,10 @@ impl<H: EngineHandler> Engine<H> {
                 Ok(slot) => slot,
                 Err(limit) => return Ok(limit_response(limit)),
             };
+            let framing = Framing::new(query.version, query.b64);
             return match query.transport {
-                TransportKind::Polling => Ok(self.open_polling(req, slot)),
-                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot)),
+                TransportKind::Polling => Ok(self.open_polling(req, slot, framing)),
+                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot, framing)),
             };
         };
         let Some(conn) = self.get(sid) else {
@@ -87,6 +88,10 @@ impl<H: EngineHandler> Engine<H> {
                 None => Err(EngineError::UnknownSid),
             };
         };
+        if query.version != conn.protocol() {
+            // As the reference server: no switching revisions mid-session.
+            return Err(EngineError::BadRequest);
+        }
         match query.transport {
             TransportKind::WebSocket => {
                 if conn.transport() != Some(TransportKind::Polling) || conn.is_upgrading() {
@@ -101,7 +106,10 @@ impl<H: EngineHandler> Engine<H> {
                 }
                 match *req.method() {
                     Method::GET => poll(&conn).await,
-                    Method::POST => self.post(&conn, req.into_body()).await,
+                    Method::POST => {
+                        let binary = is_octet_stream(req.headers());
+                        self.post(&conn, req.into_body(), binary).await
+                    }
                     _ => Err(EngineError::BadRequest),
                 }
             }
@@ -124,7 +132,12 @@ impl<H: EngineHandler> Engine<H> {
         Packet::Open(open.to_json().into())
     }
 
-    fn open_polling<B>(self: &Arc<Self>, req: Request<B>, slot: ConnectionSlot) -> Resp {
+    fn open_polling<B>(
+        self: &Arc<Self>,
+        req: Request<B>,
+        slot: ConnectionSlot,
+        framing: Framing,
+    ) -> Resp {
         let (parts, _) = req.into_parts();
         let conn = EngineConn::new(
             self.new_sid(),
@@ -132,11 +145,12 @@ impl<H: EngineHandler> Engine<H> {
             self.config.queue_capacity,
             self.config.slow_consumer,
             parts,
+            framing,
         );
-        let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
+        let payload = framing.encode_payload(&[self.open_packet(conn.sid(), true).to_frame()]);
         self.insert(conn.clone(), slot);
         tokio::spawn(actor::run(self.clone(), conn, None, Instant::now()));
-        text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
+        payload_response(payload)
     }
 
     /// Accepts a WebSocket for a new session, an upgrade, or to close it.
@@ -147,11 +161,11 @@ impl<H: EngineHandler> Engine<H> {
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
         let on_upgrade = hyper::upgrade::on(&mut req);
-        let (existing, slot) = match target {
-            WsTarget::New(slot) => (None, Some(slot)),
+        let (existing, slot, framing) = match target {
+            WsTarget::New(slot, framing) => (None, Some(slot), framing),
             WsTarget::Upgrade(conn) => {
                 conn.set_upgrading(true);
-                (Some(conn), None)
+                (Some(conn), None, Framing::V4)
             }
             WsTarget::Refuse => {
                 tokio::spawn(async move {
@@ -168,12 +182,19 @@ impl<H: EngineHandler> Engine<H> {
             existing,
             slot,
             parts,
+            framing,
         });
         tokio::spawn(websocket_task(self.clone(), setup));
         upgrade_response(key)
     }
 
-    async fn post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    /// A polling POST; `binary`: its body is `application/octet-stream`.
+    async fn post<B>(
+        &self,
+        conn: &Arc<EngineConn>,
+        body: B,
+        binary: bool,
+    ) -> Result<Resp, EngineError>
     where
         B: http_body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -182,12 +203,17 @@ impl<H: EngineHandler> Engine<H> {
             conn.close(CloseReason::TransportError);
             return Err(EngineError::BadRequest);
         }
-        let result = self.read_post(conn, body).await;
+        let result = self.read_post(conn, body, binary).await;
         conn.end_post();
         result
     }
 
-    async fn read_post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    async fn read_post<B>(
+        &self,
+        conn: &Arc<EngineConn>,
+        body: B,
+        binary: bool,
+    ) -> Result<Resp, EngineError>
     where
         B: http_body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -218,7 +244,7 @@ impl<H: EngineHandler> Engine<H> {
                 return Err(EngineError::BadRequest);
             }
         };
-        let packets = match payload::decode(body) {
+        let packets = match conn.poll_framing().decode_payload(body, binary) {
             Ok(p) => p,
             Err(e) => {
                 tracing::debug!(sid = %conn.sid(), error = %e, "bad polling payload");
@@ -285,6 +311,8 @@ struct WsSetup {
     /// A new session's place in the connection counts.
     slot: Option<ConnectionSlot>,
     parts: ::http::request::Parts,
+    /// A new session's wire format.
+    framing: Framing,
 }
 
 /// The task of a WebSocket: the upgrade and the open packet run in a boxed
@@ -308,6 +336,7 @@ pub(super) fn websocket_task_for_size<H: EngineHandler>(
         existing: None,
         slot: None,
         parts: req.into_parts().0,
+        framing: Framing::V4,
     });
     websocket_task(engine, setup)
 }
@@ -323,6 +352,7 @@ async fn start_websocket<H: EngineHandler>(
         existing,
         slot,
         parts,
+        framing,
     } = *setup;
     let upgraded = match on_upgrade.await {
         Ok(u) => u,
@@ -349,6 +379,7 @@ async fn start_websocket<H: EngineHandler>(
         config.queue_capacity,
         config.slow_consumer,
         parts,
+        framing,
     );
     let open = engine.open_packet(conn.sid(), false).to_frame();
     ws.send(Source::Frames(&[open])).await.ok()?;
@@ -358,8 +389,9 @@ async fn start_websocket<H: EngineHandler>(
 
 /// What an accepted WebSocket is for.
 enum WsTarget {
-    /// A new session, with its place in the connection counts.
-    New(ConnectionSlot),
+    /// A new session, with its place in the connection counts and its
+    /// wire format.
+    New(ConnectionSlot, Framing),
     /// The upgrade of this polling session.
     Upgrade(Arc<EngineConn>),
     /// Nothing: the sid's session cannot be upgraded; close at once.
@@ -382,11 +414,7 @@ async fn poll(conn: &Arc<EngineConn>) -> Result<Resp, EngineError> {
         return Err(EngineError::UnknownSid);
     }
     match wait.await {
-        Ok(Ok(body)) => Ok(text_response(
-            StatusCode::OK,
-            body,
-            "text/plain; charset=UTF-8",
-        )),
+        Ok(Ok(payload)) => Ok(payload_response(payload)),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(EngineError::UnknownSid),
     }
@@ -412,6 +440,24 @@ pub(crate) fn websocket_key<B>(req: &Request<B>) -> Option<String> {
     }
     h.get(header::SEC_WEBSOCKET_KEY)
         .map(|k| accept_key(k.as_bytes()))
+}
+
+/// A polling answer: text, or a revision 3 binary payload.
+fn payload_response(payload: Payload) -> Resp {
+    let content_type = if payload.binary {
+        "application/octet-stream"
+    } else {
+        "text/plain; charset=UTF-8"
+    };
+    text_response(StatusCode::OK, payload.body, content_type)
+}
+
+/// Whether a request body is typed `application/octet-stream`.
+fn is_octet_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == "application/octet-stream")
 }
 
 fn text_response(status: StatusCode, body: Bytes, content_type: &'static str) -> Resp {

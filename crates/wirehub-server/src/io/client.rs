@@ -2,6 +2,7 @@
 //! binary packets, the socket of each joined namespace, and the connect
 //! timeout. Owned by the session task, so it needs no lock.
 
+use super::handshake::decode;
 use super::namespace::{Namespace, Restoring};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
@@ -12,7 +13,7 @@ use crate::limits::{EventBudget, LimitError, Verdict};
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use wirehub_proto::engineio::{CloseReason, Message};
+use wirehub_proto::engineio::{CloseReason, Message, ProtocolVersion};
 use wirehub_proto::socketio::{Decoder, Packet, PacketKind, Parser};
 use wirehub_proto::Str;
 
@@ -41,7 +42,24 @@ struct Adopted {
 }
 
 impl Client {
+    /// The Socket.IO state of a session that just opened. A revision 3
+    /// client (Socket.IO protocol v4) is connected to `/` at once, as Node
+    /// does: it sends no CONNECT for the main namespace.
     pub(crate) fn new(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
+        let legacy = conn.protocol() == ProtocolVersion::V3;
+        let mut client = Self::idle(conn, server);
+        if legacy {
+            let main = Packet {
+                ns: Str::from_static("/"),
+                kind: PacketKind::Connect(None),
+            };
+            // A CONNECT to `/` on a fresh client cannot be in a wrong state.
+            let _ = client.on_packet(main);
+        }
+        client
+    }
+
+    fn idle(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
         let config = server.config();
         Client {
             decoder: Decoder::with_parser(config.parser, config.max_attachments),
@@ -67,6 +85,7 @@ impl Client {
 
     fn on_packet(&mut self, packet: Packet) -> Result<(), CloseReason> {
         self.adopt(false);
+        let packet = self.legacy_connect(packet);
         let ns = packet.ns;
         self.sockets
             .retain(|(name, s)| *name != ns || !s.is_disconnected());
@@ -116,6 +135,30 @@ impl Client {
                 tracing::debug!(sid = %self.conn.sid(), ns = %ns, "packet in invalid state");
                 Err(CloseReason::ForcedClose)
             }
+        }
+    }
+
+    /// A Socket.IO protocol v4 CONNECT names its namespace with an optional
+    /// query (`/custom?token=abc`) in place of an auth payload: as Node, the
+    /// namespace is the path and the auth the query's parameters.
+    fn legacy_connect(&self, packet: Packet) -> Packet {
+        let is_connect = matches!(packet.kind, PacketKind::Connect(_));
+        if !is_connect || self.conn.protocol() != ProtocolVersion::V3 {
+            return packet;
+        }
+        let (path, query) = packet.ns.split_once('?').unwrap_or((&packet.ns, ""));
+        let auth: serde_json::Map<String, serde_json::Value> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k), serde_json::Value::String(decode(v)))
+            })
+            .collect();
+        let auth = serde_json::Value::Object(auth).to_string();
+        Packet {
+            ns: packet.ns.slice_ref(path),
+            kind: PacketKind::Connect(Some(auth.into())),
         }
     }
 

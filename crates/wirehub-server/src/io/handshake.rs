@@ -53,7 +53,7 @@ pub(crate) fn describe(head: &http::request::Parts, auth: &str, issued_ms: u64) 
 }
 
 /// Percent-decodes a query component (`+` as a space), lossily.
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

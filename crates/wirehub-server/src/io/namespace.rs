@@ -279,7 +279,12 @@ impl Namespace {
 
     fn reject(&self, socket: &SocketRef, error: ConnectError) {
         socket.set_rejected();
-        let packet = Packet::connect_error(self.name.clone(), &error.message, error.data);
+        let (name, message, data) = (self.name.clone(), &error.message, error.data);
+        let packet = if socket.link().is_legacy() {
+            Packet::connect_error_legacy(name, message, data)
+        } else {
+            Packet::connect_error(name, message, data)
+        };
         let _ = socket.send_raw_packet(packet);
     }
 

@@ -77,7 +77,14 @@ impl Socket {
     pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
         let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(..));
         let pid = recoverable.then(crate::engine::random_id);
-        Self::build(ns, link, auth, crate::engine::random_id(), pid, false)
+        // As Node for socket.io-client 2.x: the session id, prefixed with the
+        // namespace outside `/` (the id that client computes for itself).
+        let id = match link.engine_sid().filter(|_| link.is_legacy()) {
+            Some(sid) if &**ns.name() == "/" => sid.clone(),
+            Some(sid) => Str::from(format!("{}#{sid}", ns.name())),
+            None => crate::engine::random_id(),
+        };
+        Self::build(ns, link, auth, id, pid, false)
     }
 
     /// A dropped socket come back: its id and private id (its rooms and
@@ -123,6 +130,11 @@ impl Socket {
     /// the events it missed were sent to it.
     pub fn recovered(&self) -> bool {
         self.recovered
+    }
+
+    /// The connection this socket's packets travel over.
+    pub(crate) fn link(&self) -> &Link {
+        &self.link
     }
 
     /// The socket id (also the name of the room only this socket is in).
