@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tower_layer::Layer;
+use wirehub_server::admin::{AdminOptions, Credentials};
 use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
 use wirehub_server::proto::socketio::Parser;
@@ -136,6 +137,21 @@ pub(crate) struct ServeArgs {
     /// http://HOST:PORT of the listener; 127.0.0.1 for a wildcard host].
     #[arg(long, env = "WIREHUB_ADVERTISE")]
     advertise: Option<String>,
+    /// Serve the `@socket.io/admin-ui` dashboard protocol on `/admin`
+    /// (open the dashboard, e.g. https://admin.socket.io with
+    /// `--cors-origin https://admin.socket.io --cors-credentials`, and
+    /// give it this server's URL).
+    #[arg(long, env = "WIREHUB_ADMIN_UI")]
+    admin_ui: bool,
+    /// `USER:PASSWORD` the admin dashboard must log in with; without it,
+    /// anyone reaching the server may use the dashboard.
+    #[arg(
+        long,
+        env = "WIREHUB_ADMIN_AUTH",
+        hide_env_values = true,
+        requires = "admin_ui"
+    )]
+    admin_auth: Option<String>,
 }
 
 impl ServeArgs {
@@ -162,6 +178,18 @@ impl ServeArgs {
             .collect::<anyhow::Result<Vec<_>>>()?;
         anyhow::ensure!(!list.is_empty(), "at least one transport is needed");
         Ok(list)
+    }
+
+    /// The admin UI's options, when it is on.
+    fn admin(&self) -> anyhow::Result<Option<AdminOptions>> {
+        if !self.admin_ui {
+            return Ok(None);
+        }
+        let auth = match self.admin_auth.as_deref().filter(|a| !a.is_empty()) {
+            Some(auth) => Some(Credentials::parse(auth).context("--admin-auth")?),
+            None => None,
+        };
+        Ok(Some(AdminOptions::with_auth(auth)))
     }
 
     fn cors(&self) -> CorsOrigins {
@@ -195,6 +223,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut builder = SocketIo::builder().adapter(adapter.factory.clone());
     if let Some(directory) = directory {
         builder = builder.session_locator(directory);
+    }
+    if let Some(admin) = args.admin()? {
+        builder = builder.admin_ui(admin);
     }
     let (layer, io) = builder
         .path(args.path.clone())
