@@ -223,3 +223,22 @@ async fn no_admin_namespace_unless_turned_on() {
     let refusal = ws.recv_json("44/admin,").await;
     assert_eq!(refusal["message"], "Invalid namespace");
 }
+
+#[tokio::test]
+async fn an_upgrade_from_polling_is_reported() {
+    let server = start(SocketIo::builder().admin_ui(options())).await;
+    let mut admin = server.ws().await;
+    admin.connect_ns("/admin", Some(AUTH)).await;
+    next_event(&mut admin, "all_sockets").await;
+
+    let polling = server.polling().await;
+    let id = polling.connect_ns("/", None).await;
+    let connected = next_event(&mut admin, "socket_connected").await;
+    assert_eq!(connected[0]["transport"], "polling");
+    let _ws = WsClient::upgrade(server.addr, &polling.sid).await;
+    let updated = next_event(&mut admin, "socket_updated").await;
+    assert_eq!(
+        updated[0],
+        json!({"id": id, "nsp": "/", "transport": "websocket"})
+    );
+}

@@ -5,7 +5,8 @@
 //! `server_stats` right away and every [`super::AdminOptions::stats_interval`]
 //! while any dashboard is connected (no timer runs when none is). In
 //! development mode it also gets each socket connecting and leaving, room
-//! joins and leaves, and every event a socket receives or is sent.
+//! joins and leaves, every event a socket receives or is sent, and (at the
+//! next stats tick) each socket that upgraded from long-polling.
 //!
 //! Its operations (`emit`, `join`, `leave`, `_disconnect`, each on a
 //! namespace and an optional room filter) act through the adapter, so on
@@ -18,11 +19,12 @@ use super::stats::{now_ms, Stats};
 use crate::engine::EngineConn;
 use crate::io::{
     iso_string, BroadcastOperator, ConnectError, DisconnectReason, Namespace, RawArgs, Room,
-    ServerInner, ServerObserver, Socket, SocketIo, SocketRef,
+    ServerInner, ServerObserver, Socket, SocketIo, SocketRef, Transport,
 };
+use crate::sync::lock;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
@@ -40,6 +42,9 @@ pub(crate) struct AdminUi {
     admin_ns: OnceLock<Weak<Namespace>>,
     /// Whether the stats timer runs.
     ticking: AtomicBool,
+    /// Sockets last seen on long-polling: each tick reports those that
+    /// upgraded since (`socket_updated`), as Node does on `upgrade`.
+    polling: Mutex<Vec<Weak<Socket>>>,
 }
 
 impl AdminUi {
@@ -51,6 +56,7 @@ impl AdminUi {
             server: OnceLock::new(),
             admin_ns: OnceLock::new(),
             ticking: AtomicBool::new(false),
+            polling: Mutex::default(),
         })
     }
 
@@ -172,7 +178,34 @@ impl AdminUi {
         }
         let report = self.stats.report(&self.namespaces());
         self.broadcast("server_stats", &[report]);
+        self.report_upgrades();
         true
+    }
+
+    /// `socket_updated` for each polling socket now on another transport.
+    fn report_upgrades(&self) {
+        let mut upgraded = Vec::new();
+        lock(&self.polling).retain(|weak| {
+            let Some(socket) = weak.upgrade().filter(|s| s.connected()) else {
+                return false;
+            };
+            match socket.transport() {
+                Some(Transport::Polling) => true,
+                Some(other) => {
+                    upgraded.push((socket, other));
+                    false
+                }
+                None => false,
+            }
+        });
+        for (socket, transport) in upgraded {
+            let update = json!({
+                "id": socket.id(),
+                "nsp": socket.ns_name(),
+                "transport": transport.as_str(),
+            });
+            self.broadcast("socket_updated", &[update]);
+        }
     }
 
     /// Sends an event to every dashboard (nothing if none is connected).
@@ -219,8 +252,12 @@ impl ServerObserver for AdminUi {
     }
 
     fn socket_connected(&self, socket: &SocketRef) {
-        if self.verbose() {
-            self.broadcast("socket_connected", &[serialize::socket(socket), now()]);
+        if !self.verbose() {
+            return;
+        }
+        self.broadcast("socket_connected", &[serialize::socket(socket), now()]);
+        if socket.transport() == Some(Transport::Polling) {
+            lock(&self.polling).push(Arc::downgrade(socket));
         }
     }
 
