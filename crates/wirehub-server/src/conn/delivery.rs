@@ -21,6 +21,8 @@ pub struct Delivery {
     room: Option<Room>,
     offset: Option<u64>,
     replay: Option<Str>,
+    /// Whether WebSockets with permessage-deflate may compress it.
+    compress: bool,
     socketio: OnceLock<Outgoing>,
     plain: OnceLock<Bytes>,
     sse: OnceLock<Bytes>,
@@ -66,10 +68,18 @@ impl Delivery {
             room,
             offset,
             replay,
+            compress: true,
             socketio: OnceLock::new(),
             plain: OnceLock::new(),
             sse: OnceLock::new(),
         }
+    }
+
+    /// The same event, sent uncompressed when `compress` is false (an emit
+    /// flagged `compress(false)`); compressible by default.
+    pub fn with_compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
     }
 
     /// The namespace.
@@ -114,12 +124,17 @@ impl Delivery {
                 Some(token) => with_last(&self.args, token),
                 None => self.args.clone(),
             };
-            outgoing(&Packet::event(
+            let out = outgoing(&Packet::event(
                 self.ns.clone(),
                 self.event.clone(),
                 args,
                 self.ack_id,
-            ))
+            ));
+            if self.compress {
+                out
+            } else {
+                Outgoing::Uncompressed(out.frames().into())
+            }
         })
     }
 
