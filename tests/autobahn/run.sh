@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Autobahn|Testsuite's cases 1-10, 12 and 13 (fuzzingclient)
-# against examples/websocket-echo, the bare echo on wirehub's WebSocket
-# layer: the sans-IO framing of wirehub_proto::websocket (frame decoding,
-# control frames, the close handshake), permessage-deflate (sections 12 and
-# 13: the echo runs with DEFLATE_THRESHOLD=0, so every echo that shrinks is
-# compressed; sections 1-10 offer no extension, so they run the plain
-# path) and the server's vectored writes. Another agent (ECHO_CMD) runs
-# sections 1-10 only.
+# Runs the Autobahn|Testsuite's cases 1-10 (fuzzingclient) against
+# examples/websocket-echo, the bare echo on wirehub's WebSocket layer: the
+# sans-IO framing of wirehub_proto::websocket (frame decoding, control
+# frames, the close handshake) and the server's vectored writes.
+#
+# AUTOBAHN_DEFLATE=1 adds sections 12 and 13 (permessage-deflate; the echo
+# runs with DEFLATE_THRESHOLD=0, every echo compressed). They are not in
+# the default run: kosoku 0.1.0's port of case 12 fails cases whatever the
+# server does (it hashes a str for short messages, "Strings must be encoded
+# before hashing", and compares text lengths in characters with lengths in
+# bytes); the README gives the breakdown it reports.
 #
 # The runner is kosoku (PyPI, Python >= 3.10; pinned in requirements.txt):
 # it drives the Autobahn|Testsuite's own case files, and runs on the
@@ -109,8 +112,8 @@ if [[ -z "${ECHO_CMD:-}" ]]; then
   ECHO_CMD="${CARGO_TARGET_DIR:-target}/release/examples/websocket-echo"
   [[ -x "$ECHO_CMD" ]] || cargo build --release --example websocket-echo --locked
 fi
-# permessage-deflate (sections 12 and 13) for our own echo only.
-if [[ "$agent" == wirehub ]]; then
+# permessage-deflate (sections 12 and 13) for our own echo, when asked.
+if [[ "$agent" == wirehub && "${AUTOBAHN_DEFLATE:-}" == 1 ]]; then
   export DEFLATE_THRESHOLD=0
   kosoku_exclude=()
   wstest_exclude='[]'
@@ -172,7 +175,7 @@ fi
 }
 
 expected=""
-[[ "$agent" == wirehub ]] && expected=tests/autobahn/expected.json
+[[ "$agent" == wirehub && "${AUTOBAHN_DEFLATE:-}" != 1 ]] && expected=tests/autobahn/expected.json
 python3 - "$work/reports/index.json" "$expected" <<'EOF'
 import json, sys
 
