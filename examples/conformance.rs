@@ -27,12 +27,17 @@
 //! `WIREHUB_ADVERTISE` (default `http://127.0.0.1:$PORT`) is where the
 //! other nodes forward requests for this node's sessions.
 //!
+//! Parser: env `WIREHUB_PARSER` (`json`, the default; `msgpack` for
+//! clients using socket.io-msgpack-parser, as the reference's
+//! `new Server({ parser })`), as `wirehub serve --parser`.
+//!
 //! Connection-state recovery is off, as in the reference; env
 //! `WIREHUB_RECOVERY_MS=N` turns it on with the reference's
 //! `connectionStateRecovery: { maxDisconnectionDuration: N,
 //! skipMiddlewares: true }`, so outside checkers can test it.
 
 use std::time::Duration;
+use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
 #[tokio::main]
@@ -56,7 +61,14 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(0);
+    let parser: Parser = match std::env::var("WIREHUB_PARSER") {
+        Ok(name) => name
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        Err(_) => Parser::Json,
+    };
     let (service, io) = builder
+        .parser(parser)
         .recovery_window(Duration::from_millis(recovery_ms))
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))

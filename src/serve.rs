@@ -7,6 +7,7 @@ use std::time::Duration;
 use tower_layer::Layer;
 use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
+use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{CorsOrigins, PlainHub, SocketIo};
 
 /// Options of `wirehub serve`. Every flag can also come from its
@@ -122,6 +123,10 @@ pub(crate) struct ServeArgs {
         default_value_t = 100
     )]
     max_namespaces_per_connection: usize,
+    /// Socket.IO packet encoding of every client: `json` (socket.io-parser)
+    /// or `msgpack` (socket.io-msgpack-parser; clients must use it too).
+    #[arg(long, env = "WIREHUB_PARSER", default_value = "json")]
+    parser: Parser,
     /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
     /// `redis-sharded://HOST:PORT`, `redis-streams://HOST:PORT[/DB]` or
     /// `nats://HOST:PORT`.
@@ -214,6 +219,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .history_ttl(Duration::from_secs(args.history_ttl))
         .api_key(args.api_key.clone().filter(|k| !k.is_empty()))
         .recovery_window(Duration::from_secs(args.recovery_window))
+        .parser(args.parser)
         .config_with(|c| {
             c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)

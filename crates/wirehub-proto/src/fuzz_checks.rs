@@ -96,6 +96,19 @@ fn socketio_round_trip(packet: &socketio::Packet) {
     assert_eq!(got, Ok(Some(packet.clone())), "re-encoded as {encoded:?}");
 }
 
+/// One binary Engine.IO message into a MessagePack-parser decoder: a packet
+/// it accepts re-encodes to bytes that decode to the same packet.
+pub fn socketio_msgpack(data: &[u8]) {
+    let mut decoder = socketio::Decoder::with_parser(socketio::Parser::MsgPack, MAX_ATTACHMENTS);
+    let message = Message::Binary(Bytes::copy_from_slice(data));
+    let Ok(Some(packet)) = decoder.decode(message) else {
+        return;
+    };
+    let encoded = packet.encode_msgpack();
+    let again = socketio::msgpack::decode(&encoded, MAX_ATTACHMENTS);
+    assert_eq!(again, Ok(packet), "re-encoded as {encoded:?}");
+}
+
 /// Client bytes on a WebSocket connection: the events (and the first error)
 /// are the same whether the bytes arrive at once or in two reads.
 pub fn websocket_frames(data: &[u8]) {

@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("engineio_packet", fuzz_checks::engineio_packet),
     ("engineio_payload", fuzz_checks::engineio_payload),
     ("socketio_packet", fuzz_checks::socketio_packet),
+    ("socketio_msgpack", fuzz_checks::socketio_msgpack),
     ("websocket_frames", fuzz_checks::websocket_frames),
     ("plain_envelope", fuzz_checks::plain_envelope),
     ("ndjson_lines", fuzz_checks::ndjson_lines),

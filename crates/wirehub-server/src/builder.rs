@@ -8,6 +8,7 @@ use crate::service::{EngineLayer, NotFound, SocketIoLayer, SocketIoService};
 use std::sync::Arc;
 use std::time::Duration;
 use wirehub_proto::engineio::TransportKind;
+use wirehub_proto::socketio::Parser;
 
 /// Builds a Socket.IO server.
 pub struct SocketIoBuilder {
@@ -112,6 +113,9 @@ impl SocketIoBuilder {
         max_rooms_per_socket: usize);
     delegate!(/// Sets the most namespaces per Socket.IO connection (default 100; 0: no limit).
         max_namespaces_per_connection: usize);
+    delegate!(/// Sets the Socket.IO packet encoding every client speaks (default
+        /// [`Parser::Json`]; [`Parser::MsgPack`] for socket.io-msgpack-parser).
+        parser: Parser);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {

@@ -3,6 +3,7 @@
 pub use crate::io::recovery::RecoveryConfig;
 use std::time::Duration;
 use wirehub_proto::engineio::{SessionConfig, TransportKind};
+use wirehub_proto::socketio::Parser;
 
 /// Which origins may make cross-origin requests.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -130,6 +131,10 @@ pub struct Config {
     /// Messages from this size on, in bytes, are sent compressed on a
     /// connection that negotiated deflate (default 1024).
     pub ws_deflate_threshold: usize,
+    /// The Socket.IO packet encoding every client of this server speaks:
+    /// socket.io-parser's JSON (default) or socket.io-msgpack-parser's
+    /// MessagePack. The plain transports keep their own envelope.
+    pub parser: Parser,
 }
 
 impl Default for Config {
@@ -171,6 +176,7 @@ impl Default for Config {
             max_namespaces_per_connection: 100,
             ws_deflate: false,
             ws_deflate_threshold: 1024,
+            parser: Parser::Json,
         }
     }
 }
@@ -299,6 +305,8 @@ impl ConfigBuilder {
         max_rooms_per_socket: usize);
     setter!(/// Sets the most namespaces per Socket.IO connection (0: no limit).
         max_namespaces_per_connection: usize);
+    setter!(/// Sets the Socket.IO packet encoding (JSON or MessagePack).
+        parser: Parser);
 
     /// The finished configuration.
     pub fn build(self) -> Config {

@@ -13,7 +13,7 @@ use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
-use wirehub_proto::socketio::{Decoder, Packet, PacketKind};
+use wirehub_proto::socketio::{Decoder, Packet, PacketKind, Parser};
 use wirehub_proto::Str;
 
 /// One connection's Socket.IO state (opaque; owned by the session task).
@@ -44,7 +44,7 @@ impl Client {
     pub(crate) fn new(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
         let config = server.config();
         Client {
-            decoder: Decoder::new(config.max_attachments),
+            decoder: Decoder::with_parser(config.parser, config.max_attachments),
             connect_deadline: Some(Instant::now() + config.connect_timeout),
             budget: EventBudget::new(config, &server.limits),
             conn,
@@ -76,21 +76,21 @@ impl Client {
                 if let Err(limit) = self.check_namespaces() {
                     let code = serde_json::json!({ "code": limit.plain_code() });
                     let refusal = Packet::connect_error(ns, &limit.to_string(), Some(code));
-                    let _ = self.conn.send(outgoing(&refusal), false);
+                    let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
                     return Ok(());
                 }
                 match self.server.namespace(&ns) {
                     Some(namespace) => match namespace.recovery_claim(auth.as_ref()) {
                         Some(claim) => self.recover(namespace, ns, auth, claim),
                         None => {
-                            let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
+                            let socket = namespace.connect(self.link(), auth);
                             self.sockets.reserve_exact(1);
                             self.sockets.push((ns, socket));
                         }
                     },
                     None => {
                         let refusal = Packet::connect_error(ns, "Invalid namespace", None);
-                        let _ = self.conn.send(outgoing(&refusal), false);
+                        let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
                     }
                 }
                 Ok(())
@@ -130,7 +130,7 @@ impl Client {
         claim: (Str, Str),
     ) {
         let adopted = self.adopted.get_or_insert_with(Arc::default).clone();
-        let link = Link::Engine(self.conn.clone());
+        let link = self.link();
         tokio::spawn(async move {
             let (pid, token) = claim;
             let adapter = namespace.adapter();
@@ -196,12 +196,23 @@ impl Client {
         );
         for (ns, socket) in &self.sockets {
             if socket.connected() {
-                let _ = self
-                    .conn
-                    .send(outgoing(&Packet::disconnect(ns.clone())), false);
+                let _ = self.conn.send(
+                    outgoing(&Packet::disconnect(ns.clone()), self.parser()),
+                    false,
+                );
             }
         }
         CloseReason::RateLimited
+    }
+
+    /// The packet encoding of this server's clients.
+    fn parser(&self) -> Parser {
+        self.server.config().parser
+    }
+
+    /// This connection as a socket's link.
+    fn link(&self) -> Link {
+        Link::Engine(self.conn.clone(), self.parser())
     }
 
     fn socket(&self, ns: &str) -> Option<SocketRef> {

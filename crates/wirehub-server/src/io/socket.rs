@@ -75,7 +75,7 @@ impl fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
-        let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(_));
+        let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(..));
         let pid = recoverable.then(crate::engine::random_id);
         Self::build(ns, link, auth, crate::engine::random_id(), pid, false)
     }
