@@ -33,6 +33,13 @@ pub(crate) struct ServeArgs {
     /// Largest message or polling body accepted, in bytes.
     #[arg(long, env = "WIREHUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
     max_payload: usize,
+    /// Offer permessage-deflate (RFC 7692) on WebSocket connections
+    /// (Engine.IO and /ws) to clients that ask for it.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE")]
+    ws_deflate: bool,
+    /// With --ws-deflate, compress WebSocket messages of at least this many bytes.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE_THRESHOLD", default_value_t = 1024)]
+    ws_deflate_threshold: usize,
     /// Milliseconds a client has to join a namespace after connecting.
     #[arg(long, env = "WIREHUB_CONNECT_TIMEOUT", default_value_t = 45_000)]
     connect_timeout: u64,
@@ -232,6 +239,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
         .max_payload(args.max_payload)
+        .ws_deflate(args.ws_deflate)
+        .ws_deflate_threshold(args.ws_deflate_threshold)
         .connect_timeout(Duration::from_millis(args.connect_timeout))
         .cors(args.cors())
         .cors_credentials(args.cors_credentials)

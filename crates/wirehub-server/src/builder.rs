@@ -74,6 +74,11 @@ impl SocketIoBuilder {
         upgrade_timeout: Duration);
     delegate!(/// Sets the largest accepted payload (default 1 MB).
         max_payload: usize);
+    delegate!(/// Allows permessage-deflate on WebSocket connections, Engine.IO's and
+        /// `/ws` (default false).
+        ws_deflate: bool);
+    delegate!(/// Sets the size from which WebSocket messages are compressed (default 1024 bytes).
+        ws_deflate_threshold: usize);
     delegate!(/// Sets the namespace connect timeout (default 45 s).
         connect_timeout: Duration);
     delegate!(/// Sets the default ack timeout (default 5 s).

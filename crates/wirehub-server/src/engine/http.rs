@@ -3,7 +3,7 @@
 //! `{"code":N,"message":...}` error responses.
 
 use super::conn::{Ctl, EngineConn};
-use super::ws::{accept_key, Source, WsConn};
+use super::ws::{accept_key, negotiate_deflate, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
 use crate::limits::{peer_ip, ConnectionSlot, LimitError};
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
     payload, CloseReason, EngineError, HandshakeQuery, OpenPacket, Packet, TransportKind,
 };
+use wirehub_proto::websocket::deflate::Agreement;
 
 /// The body of every response the engine produces.
 pub type ResponseBody = Full<Bytes>;
@@ -146,6 +147,7 @@ impl<H: EngineHandler> Engine<H> {
         target: WsTarget,
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
+        let deflate = negotiate_deflate(&req, self.config.ws_deflate);
         let on_upgrade = hyper::upgrade::on(&mut req);
         let (existing, slot) = match target {
             WsTarget::New(slot) => (None, Some(slot)),
@@ -156,10 +158,10 @@ impl<H: EngineHandler> Engine<H> {
             WsTarget::Refuse => {
                 tokio::spawn(async move {
                     if let Ok(upgraded) = on_upgrade.await {
-                        WsConn::accept(upgraded, 0).close().await;
+                        WsConn::accept(upgraded, 0, None).close().await;
                     }
                 });
-                return upgrade_response(key);
+                return upgrade_response(key, None);
             }
         };
         let (parts, _) = req.into_parts();
@@ -168,9 +170,10 @@ impl<H: EngineHandler> Engine<H> {
             existing,
             slot,
             parts,
+            deflate: deflate.is_some(),
         });
         tokio::spawn(websocket_task(self.clone(), setup));
-        upgrade_response(key)
+        upgrade_response(key, deflate)
     }
 
     async fn post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
@@ -285,6 +288,8 @@ struct WsSetup {
     /// A new session's place in the connection counts.
     slot: Option<ConnectionSlot>,
     parts: ::http::request::Parts,
+    /// The handshake agreed on permessage-deflate.
+    deflate: bool,
 }
 
 /// The task of a WebSocket: the upgrade and the open packet run in a boxed
@@ -308,6 +313,7 @@ pub(super) fn websocket_task_for_size<H: EngineHandler>(
         existing: None,
         slot: None,
         parts: req.into_parts().0,
+        deflate: false,
     });
     websocket_task(engine, setup)
 }
@@ -323,6 +329,7 @@ async fn start_websocket<H: EngineHandler>(
         existing,
         slot,
         parts,
+        deflate,
     } = *setup;
     let upgraded = match on_upgrade.await {
         Ok(u) => u,
@@ -334,7 +341,8 @@ async fn start_websocket<H: EngineHandler>(
             return None;
         }
     };
-    let mut ws = WsConn::accept(upgraded, engine.config.max_payload);
+    let threshold = deflate.then_some(engine.config.ws_deflate_threshold);
+    let mut ws = WsConn::accept(upgraded, engine.config.max_payload, threshold);
     if let Some(conn) = existing {
         if !conn.command(Ctl::Attach(Box::new(ws))) {
             conn.set_upgrading(false);
@@ -366,12 +374,21 @@ enum WsTarget {
     Refuse,
 }
 
-pub(crate) fn upgrade_response(key: String) -> Result<Resp, EngineError> {
-    Response::builder()
+/// The 101 answer to a WebSocket upgrade, with the permessage-deflate
+/// agreement when there is one.
+pub(crate) fn upgrade_response(
+    key: String,
+    deflate: Option<Agreement>,
+) -> Result<Resp, EngineError> {
+    let mut builder = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_ACCEPT, key)
+        .header(header::SEC_WEBSOCKET_ACCEPT, key);
+    if let Some(agreement) = deflate {
+        builder = builder.header(header::SEC_WEBSOCKET_EXTENSIONS, agreement.response());
+    }
+    builder
         .body(Full::new(Bytes::new()))
         .map_err(|_| EngineError::BadRequest)
 }

@@ -201,6 +201,16 @@ impl Socket {
         *lock(&self.on_disconnect) = Some(boxed(handler));
     }
 
+    /// Sets whether what is emitted through the returned operator may be
+    /// compressed (Node's `socket.compress(false).emit(...)`): an operator
+    /// reaching only this socket, on this node.
+    pub fn compress(&self, compress: bool) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone())
+            .to(self.id.clone())
+            .local()
+            .compress(compress)
+    }
+
     /// Emits `event` with one argument.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_raw(event, Args::one(data)?)

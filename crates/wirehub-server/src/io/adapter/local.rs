@@ -316,17 +316,20 @@ impl LocalAdapter {
             (Some(offset), false) => self.emitter.recovery().map(|store| (store, offset)),
             _ => None,
         };
-        let delivery = Arc::new(Delivery::new(crate::conn::DeliveryParts {
-            ns: self.emitter.ns().clone(),
-            event: msg.event,
-            args: msg.args,
-            ack_id: None,
-            room: opts.single_room().cloned(),
-            offset,
-            replay: replay
-                .as_ref()
-                .map(|(_, offset)| self.offset_token(*offset)),
-        }));
+        let delivery = Arc::new(
+            Delivery::new(crate::conn::DeliveryParts {
+                ns: self.emitter.ns().clone(),
+                event: msg.event,
+                args: msg.args,
+                ack_id: None,
+                room: opts.single_room().cloned(),
+                offset,
+                replay: replay
+                    .as_ref()
+                    .map(|(_, offset)| self.offset_token(*offset)),
+            })
+            .with_compress(opts.compress),
+        );
         if let Some(offset) = offset {
             if !recorded.is_empty() {
                 self.emitter.record(recorded, offset, &delivery);
