@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tower_layer::Layer;
+use wirehub_server::admin::{AdminOptions, Credentials};
 use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
 use wirehub_server::proto::socketio::Parser;
@@ -32,6 +33,13 @@ pub(crate) struct ServeArgs {
     /// Largest message or polling body accepted, in bytes.
     #[arg(long, env = "WIREHUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
     max_payload: usize,
+    /// Offer permessage-deflate (RFC 7692) on WebSocket connections
+    /// (Engine.IO and /ws) to clients that ask for it.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE")]
+    ws_deflate: bool,
+    /// With --ws-deflate, compress WebSocket messages of at least this many bytes.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE_THRESHOLD", default_value_t = 1024)]
+    ws_deflate_threshold: usize,
     /// Milliseconds a client has to join a namespace after connecting.
     #[arg(long, env = "WIREHUB_CONNECT_TIMEOUT", default_value_t = 45_000)]
     connect_timeout: u64,
@@ -141,6 +149,21 @@ pub(crate) struct ServeArgs {
     /// http://HOST:PORT of the listener; 127.0.0.1 for a wildcard host].
     #[arg(long, env = "WIREHUB_ADVERTISE")]
     advertise: Option<String>,
+    /// Serve the `@socket.io/admin-ui` dashboard protocol on `/admin`
+    /// (open the dashboard, e.g. https://admin.socket.io with
+    /// `--cors-origin https://admin.socket.io --cors-credentials`, and
+    /// give it this server's URL).
+    #[arg(long, env = "WIREHUB_ADMIN_UI")]
+    admin_ui: bool,
+    /// `USER:PASSWORD` the admin dashboard must log in with; without it,
+    /// anyone reaching the server may use the dashboard.
+    #[arg(
+        long,
+        env = "WIREHUB_ADMIN_AUTH",
+        hide_env_values = true,
+        requires = "admin_ui"
+    )]
+    admin_auth: Option<String>,
 }
 
 impl ServeArgs {
@@ -167,6 +190,18 @@ impl ServeArgs {
             .collect::<anyhow::Result<Vec<_>>>()?;
         anyhow::ensure!(!list.is_empty(), "at least one transport is needed");
         Ok(list)
+    }
+
+    /// The admin UI's options, when it is on.
+    fn admin(&self) -> anyhow::Result<Option<AdminOptions>> {
+        if !self.admin_ui {
+            return Ok(None);
+        }
+        let auth = match self.admin_auth.as_deref().filter(|a| !a.is_empty()) {
+            Some(auth) => Some(Credentials::parse(auth).context("--admin-auth")?),
+            None => None,
+        };
+        Ok(Some(AdminOptions::with_auth(auth)))
     }
 
     fn cors(&self) -> CorsOrigins {
@@ -201,11 +236,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(directory) = directory {
         builder = builder.session_locator(directory);
     }
+    if let Some(admin) = args.admin()? {
+        builder = builder.admin_ui(admin);
+    }
     let (layer, io) = builder
         .path(args.path.clone())
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
         .max_payload(args.max_payload)
+        .ws_deflate(args.ws_deflate)
+        .ws_deflate_threshold(args.ws_deflate_threshold)
         .connect_timeout(Duration::from_millis(args.connect_timeout))
         .cors(args.cors())
         .cors_credentials(args.cors_credentials)

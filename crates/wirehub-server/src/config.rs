@@ -123,6 +123,14 @@ pub struct Config {
     /// Most namespaces one Socket.IO connection may be connected to at once;
     /// one more gets a CONNECT_ERROR (default 100; 0: no limit).
     pub max_namespaces_per_connection: usize,
+    /// Whether WebSocket connections (Engine.IO and `/ws`) may use
+    /// permessage-deflate (RFC 7692) when the client offers it (default
+    /// false). Negotiated without context takeover either way, so an idle
+    /// connection costs nothing more.
+    pub ws_deflate: bool,
+    /// Messages from this size on, in bytes, are sent compressed on a
+    /// connection that negotiated deflate (default 1024).
+    pub ws_deflate_threshold: usize,
     /// The Socket.IO packet encoding every client of this server speaks:
     /// socket.io-parser's JSON (default) or socket.io-msgpack-parser's
     /// MessagePack. The plain transports keep their own envelope.
@@ -170,6 +178,8 @@ impl Default for Config {
             event_rate_grace: Duration::from_secs(5),
             max_rooms_per_socket: 1_000,
             max_namespaces_per_connection: 100,
+            ws_deflate: false,
+            ws_deflate_threshold: 1024,
             parser: Parser::Json,
             allow_eio3: false,
         }
@@ -231,6 +241,10 @@ impl ConfigBuilder {
         upgrade_timeout: Duration);
     setter!(/// Sets the largest accepted payload, in bytes.
         max_payload: usize);
+    setter!(/// Allows permessage-deflate on WebSocket connections (default false).
+        ws_deflate: bool);
+    setter!(/// Sets the size from which WebSocket messages are compressed (default 1024 bytes).
+        ws_deflate_threshold: usize);
     setter!(/// Sets the namespace connect timeout.
         connect_timeout: Duration);
     setter!(/// Sets the default server→client ack timeout.

@@ -22,6 +22,8 @@ pub struct Delivery {
     room: Option<Room>,
     offset: Option<u64>,
     replay: Option<Str>,
+    /// Whether WebSockets with permessage-deflate may compress it.
+    compress: bool,
     socketio: OnceLock<Outgoing>,
     msgpack: OnceLock<Outgoing>,
     plain: OnceLock<Bytes>,
@@ -68,11 +70,19 @@ impl Delivery {
             room,
             offset,
             replay,
+            compress: true,
             socketio: OnceLock::new(),
             msgpack: OnceLock::new(),
             plain: OnceLock::new(),
             sse: OnceLock::new(),
         }
+    }
+
+    /// The same event, sent uncompressed when `compress` is false (an emit
+    /// flagged `compress(false)`); compressible by default.
+    pub fn with_compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
     }
 
     /// The namespace.
@@ -116,7 +126,14 @@ impl Delivery {
             Parser::Json => &self.socketio,
             Parser::MsgPack => &self.msgpack,
         };
-        cache.get_or_init(|| outgoing(&self.packet(), parser))
+        cache.get_or_init(|| {
+            let out = outgoing(&self.packet(), parser);
+            if self.compress {
+                out
+            } else {
+                Outgoing::Uncompressed(out.frames().into())
+            }
+        })
     }
 
     /// The Socket.IO event packet, the replay token appended.

@@ -13,6 +13,7 @@ use crate::engine::{EngineConn, Outgoing, SendError};
 use std::sync::Arc;
 use wirehub_proto::engineio::{CloseReason, Frame, ProtocolVersion, TransportKind};
 use wirehub_proto::socketio::{Packet, Parser};
+use wirehub_proto::Str;
 
 /// The transport a socket's client is connected with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,6 +73,14 @@ impl Link {
         match self {
             Link::Engine(c, _) => c.request(),
             Link::Plain(c) => c.request(),
+        }
+    }
+
+    /// The Engine.IO session id, or the plain connection's token.
+    pub(crate) fn client_id(&self) -> &Str {
+        match self {
+            Link::Engine(c, _) => c.sid(),
+            Link::Plain(c) => c.token(),
         }
     }
 

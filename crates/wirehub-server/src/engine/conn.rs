@@ -26,6 +26,9 @@ pub enum Outgoing {
     /// connection handler emits, and clients written against it (the public
     /// protocol test suite among them) may expect to read them one at a time.
     Paced(Frame),
+    /// Frames never compressed, whatever their size: an emit flagged
+    /// `compress(false)`.
+    Uncompressed(Arc<[Frame]>),
 }
 
 impl Outgoing {
@@ -33,8 +36,13 @@ impl Outgoing {
     pub fn frames(&self) -> &[Frame] {
         match self {
             Outgoing::One(f) | Outgoing::Paced(f) => std::slice::from_ref(f),
-            Outgoing::Many(fs) => fs,
+            Outgoing::Many(fs) | Outgoing::Uncompressed(fs) => fs,
         }
+    }
+
+    /// Whether a WebSocket with permessage-deflate may compress the frames.
+    pub fn compressible(&self) -> bool {
+        !matches!(self, Outgoing::Uncompressed(_))
     }
 
     /// Whether the writer pauses after this entry.

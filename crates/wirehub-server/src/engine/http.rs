@@ -3,7 +3,7 @@
 //! `{"code":N,"message":...}` error responses.
 
 use super::conn::{Ctl, EngineConn};
-use super::ws::{accept_key, Source, WsConn};
+use super::ws::{accept_key, negotiate_deflate, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
 use crate::limits::{peer_ip, ConnectionSlot, LimitError};
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
     CloseReason, EngineError, Framing, HandshakeQuery, OpenPacket, Packet, Payload, TransportKind,
 };
+use wirehub_proto::websocket::deflate::Agreement;
 
 /// The body of every response the engine produces.
 pub type ResponseBody = Full<Bytes>;
@@ -160,6 +161,7 @@ impl<H: EngineHandler> Engine<H> {
         target: WsTarget,
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
+        let deflate = negotiate_deflate(&req, self.config.ws_deflate);
         let on_upgrade = hyper::upgrade::on(&mut req);
         let (existing, slot, framing) = match target {
             WsTarget::New(slot, framing) => (None, Some(slot), framing),
@@ -170,10 +172,10 @@ impl<H: EngineHandler> Engine<H> {
             WsTarget::Refuse => {
                 tokio::spawn(async move {
                     if let Ok(upgraded) = on_upgrade.await {
-                        WsConn::accept(upgraded, 0).close().await;
+                        WsConn::accept(upgraded, 0, None).close().await;
                     }
                 });
-                return upgrade_response(key);
+                return upgrade_response(key, None);
             }
         };
         let (parts, _) = req.into_parts();
@@ -183,9 +185,10 @@ impl<H: EngineHandler> Engine<H> {
             slot,
             parts,
             framing,
+            deflate: deflate.is_some(),
         });
         tokio::spawn(websocket_task(self.clone(), setup));
-        upgrade_response(key)
+        upgrade_response(key, deflate)
     }
 
     /// A polling POST; `binary`: its body is `application/octet-stream`.
@@ -313,6 +316,8 @@ struct WsSetup {
     parts: ::http::request::Parts,
     /// A new session's wire format.
     framing: Framing,
+    /// The handshake agreed on permessage-deflate.
+    deflate: bool,
 }
 
 /// The task of a WebSocket: the upgrade and the open packet run in a boxed
@@ -337,6 +342,7 @@ pub(super) fn websocket_task_for_size<H: EngineHandler>(
         slot: None,
         parts: req.into_parts().0,
         framing: Framing::V4,
+        deflate: false,
     });
     websocket_task(engine, setup)
 }
@@ -353,6 +359,7 @@ async fn start_websocket<H: EngineHandler>(
         slot,
         parts,
         framing,
+        deflate,
     } = *setup;
     let upgraded = match on_upgrade.await {
         Ok(u) => u,
@@ -364,7 +371,8 @@ async fn start_websocket<H: EngineHandler>(
             return None;
         }
     };
-    let mut ws = WsConn::accept(upgraded, engine.config.max_payload);
+    let threshold = deflate.then_some(engine.config.ws_deflate_threshold);
+    let mut ws = WsConn::accept(upgraded, engine.config.max_payload, threshold);
     if let Some(conn) = existing {
         if !conn.command(Ctl::Attach(Box::new(ws))) {
             conn.set_upgrading(false);
@@ -398,12 +406,21 @@ enum WsTarget {
     Refuse,
 }
 
-pub(crate) fn upgrade_response(key: String) -> Result<Resp, EngineError> {
-    Response::builder()
+/// The 101 answer to a WebSocket upgrade, with the permessage-deflate
+/// agreement when there is one.
+pub(crate) fn upgrade_response(
+    key: String,
+    deflate: Option<Agreement>,
+) -> Result<Resp, EngineError> {
+    let mut builder = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_ACCEPT, key)
+        .header(header::SEC_WEBSOCKET_ACCEPT, key);
+    if let Some(agreement) = deflate {
+        builder = builder.header(header::SEC_WEBSOCKET_EXTENSIONS, agreement.response());
+    }
+    builder
         .body(Full::new(Bytes::new()))
         .map_err(|_| EngineError::BadRequest)
 }

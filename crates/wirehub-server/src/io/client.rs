@@ -72,6 +72,11 @@ impl Client {
         }
     }
 
+    /// The Engine.IO session this client runs on.
+    pub(crate) fn conn(&self) -> &Arc<EngineConn> {
+        &self.conn
+    }
+
     pub(crate) fn on_message(&mut self, msg: Message) -> Result<(), CloseReason> {
         match self.decoder.decode(msg) {
             Ok(Some(packet)) => self.on_packet(packet),
