@@ -128,6 +128,11 @@ fn socketio_packet() {
 }
 
 #[test]
+fn socketio_msgpack() {
+    target("socketio_msgpack");
+}
+
+#[test]
 fn websocket_frames() {
     target("websocket_frames");
 }
