@@ -144,7 +144,6 @@ impl SocketIoBuilder {
         let config = self.config.build();
         let io = SocketIo::new(Arc::new(config.clone()), self.adapter);
         let engine = Engine::with_options(config, io.handler(), self.allow_request, self.locator);
-        io.attach_engine(&engine);
         (EngineLayer::new(engine), io)
     }
 

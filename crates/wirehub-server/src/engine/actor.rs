@@ -52,6 +52,8 @@ pub(crate) async fn run<H: EngineHandler>(
     ws: Option<Box<WsConn>>,
     opened: Instant,
 ) {
+    // Keeps a shutdown waiting until the last frame is written.
+    let _task = engine.connections.track();
     let _registration = Registration {
         engine: &*engine,
         conn: &conn,
@@ -124,6 +126,8 @@ impl<H: EngineHandler> Driver<'_, H> {
                 Output::Upgraded => {
                     self.t.upgrade();
                     self.conn.set_transport(TransportKind::WebSocket);
+                    self.engine
+                        .set_transport(self.conn.sid(), crate::conn::Transport::WebSocket);
                     self.conn.set_upgrading(false);
                 }
                 Output::UpgradeFailed => {

@@ -87,7 +87,7 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
             "this server does not let clients subscribe to rooms",
         );
     }
-    let slot = match hub.acquire(peer_ip(req.extensions())) {
+    let slot = match hub.acquire(framing.transport(), peer_ip(req.extensions())) {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
@@ -145,7 +145,9 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
         heartbeat: config.stream_heartbeat,
         write_timeout: config.body_timeout,
     };
+    let task = hub.track();
     tokio::spawn(async move {
+        let _task = task;
         let reason = driver.run(first.freeze()).await;
         session.finish(reason);
     });

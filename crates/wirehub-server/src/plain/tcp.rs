@@ -105,7 +105,8 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
     let config = hub.config();
     let (read, mut write) = stream.into_split();
     // Counted from the accept: a client that says nothing holds a place too.
-    let slot = match hub.acquire(Some(peer.ip())) {
+    let _task = hub.track();
+    let slot = match hub.acquire(Transport::Tcp, Some(peer.ip())) {
         Ok(slot) => slot,
         Err(limit) => return refuse(&mut write, limit.plain_code(), &limit.to_string()).await,
     };
@@ -115,7 +116,13 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
         idle: config.plain_idle_timeout,
         deadline: Instant::now() + config.plain_idle_timeout,
     };
-    let first = match reader.next().await {
+    let draining = hub.draining();
+    let first = tokio::select! {
+        read = reader.next() => read,
+        // A client that said nothing yet has no session to close: end it here.
+        () = draining => return refuse(&mut write, codes::UNAVAILABLE, "server shutting down").await,
+    };
+    let first = match first {
         Read::Line(line) => line,
         Read::TooLong(max) => return refuse(&mut write, codes::TOO_LARGE, &too_long(max)).await,
         Read::Idle => return refuse(&mut write, codes::IDLE_TIMEOUT, "idle timeout").await,

@@ -14,7 +14,7 @@ use super::tcp::synthetic_request;
 use crate::conn::PlainCtl;
 use crate::engine::mailbox::Taken;
 use crate::io::Transport;
-use crate::limits::ConnectionSlot;
+use crate::registry::ConnectionSlot;
 use crate::sync::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -51,7 +51,11 @@ pub async fn serve_udp(
     tokio::pin!(shutdown);
     loop {
         let (n, peer) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => {
+                // Each client's inbox closes, so one still opening ends too.
+                lock(&peers).clear();
+                return Ok(());
+            }
             received = socket.recv_from(&mut buf) => match received {
                 Ok(r) => r,
                 Err(e) => {
@@ -80,7 +84,7 @@ pub async fn serve_udp(
                 continue;
             }
             _ => {
-                let slot = match hub.acquire(Some(peer.ip())) {
+                let slot = match hub.acquire(Transport::Udp, Some(peer.ip())) {
                     Ok(slot) => slot,
                     Err(limit) => {
                         let message = limit.to_string();
@@ -144,6 +148,7 @@ async fn client(
     mut owner: Owner,
     mut inbox: mpsc::Receiver<Bytes>,
 ) {
+    let _task = hub.track();
     let peer = owner.peer;
     let config = hub.config();
     let idle = config.plain_idle_timeout;

@@ -14,7 +14,8 @@ use crate::engine::mailbox::Taken;
 use crate::engine::ws::{Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};
 use crate::io::Transport;
-use crate::limits::{peer_ip, ConnectionSlot};
+use crate::limits::peer_ip;
+use crate::registry::ConnectionSlot;
 use http::{Request, StatusCode};
 use std::sync::Arc;
 use wirehub_proto::engineio::{CloseReason, Frame};
@@ -35,14 +36,16 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         Ok(q) => q,
         Err(e) => return reply::error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, &e),
     };
-    let slot = match hub.acquire(peer_ip(req.extensions())) {
+    let slot = match hub.acquire(Transport::PlainWebSocket, peer_ip(req.extensions())) {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let hub = hub.clone();
+    let task = hub.track();
     tokio::spawn(async move {
+        let _task = task;
         let upgraded = match on_upgrade.await {
             Ok(u) => u,
             Err(e) => {
