@@ -77,7 +77,7 @@ async fn main() -> std::io::Result<()> {
     let server = tokio::spawn(wirehub_server::serve(
         listener,
         service,
-        io.connections().draining(),
+        io.connections().drained(),
     ));
     signal().await;
     let grace = Duration::from_secs(10);

@@ -269,7 +269,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let gateway = serve_udp(hub.clone(), socket, connections.draining());
         tasks.push(tokio::spawn(gateway));
     }
-    let http = wirehub_server::serve(listener, service, connections.draining());
+    let http = wirehub_server::serve(listener, service, connections.drained());
     tasks.push(tokio::spawn(http));
     shutdown_signal().await;
     drain(&io, tasks, Duration::from_secs(args.shutdown_timeout)).await;

@@ -24,8 +24,10 @@ pub struct RemoteAddr(pub SocketAddr);
 
 /// Serves `service` on `listener` until `shutdown` completes, then waits
 /// for the connections being served to finish (bound it with a timeout).
-/// With a [`crate::SocketIo`], pass `io.connections().draining()` and
-/// call [`crate::SocketIo::shutdown`] to drain the live connections.
+/// With a [`crate::SocketIo`], pass `io.connections().drained()` and call
+/// [`crate::SocketIo::shutdown`] to drain the live connections: the loop
+/// then serves the requests of sessions still closing (new handshakes are
+/// refused) and stops once every connection is gone.
 ///
 /// The service must always be ready (as every service of this crate is):
 /// each request calls a fresh clone.

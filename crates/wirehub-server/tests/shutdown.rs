@@ -165,3 +165,23 @@ async fn a_tcp_client_that_said_nothing_is_closed_by_the_drain() {
         serde_json::from_slice(rest.trim_ascii_end()).expect("one error line");
     assert_eq!(line["code"], "unavailable", "{line}");
 }
+
+#[tokio::test]
+async fn a_polling_client_between_two_gets_reads_the_close_packet_on_its_next_one() {
+    let server = start_plain(SocketIo::builder()).await;
+    let polling = Polling::open(server.addr).await;
+    let io = server.io.clone();
+    let shutdown = tokio::spawn(async move { io.shutdown(WAIT).await });
+    // Well after the session took the close: without the wait for the last
+    // poll it would be gone, and this GET a 400 (the client's "transport
+    // error"). The HTTP listener still serves it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(server.io.connections().is_draining());
+    let resp = polling.get().await;
+    assert_eq!((resp.status, resp.text().as_str()), (200, "1"));
+    within("the drain", shutdown)
+        .await
+        .expect("shutdown task")
+        .expect("drained before the deadline");
+    assert_eq!(server.io.connections().total(), 0);
+}

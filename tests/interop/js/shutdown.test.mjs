@@ -2,8 +2,11 @@
 // SERVER_CMD, as run.sh starts the shared one) while official clients are
 // connected over WebSocket and long-polling. Each client must see its
 // transport close (reason "transport close", so it would reconnect to
-// another node), and the server must exit 0 within the deadline. The Node
-// reference server does the same with io.close().
+// another node), and the server must exit 0 within the deadline. Run
+// against wirehub (run.sh's conformance server). The Node reference
+// server exits at once after io.close(), so its polling client reports
+// "transport error"; even a graceful io.close(callback) answers only a GET
+// held at that moment, and the next GET races the HTTP server's close.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test, io, connected, waitFor, echo, EVENT_TIMEOUT } from "./helpers.mjs";

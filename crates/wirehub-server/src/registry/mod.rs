@@ -163,6 +163,18 @@ impl Connections {
         }
     }
 
+    /// Completes once the drain started and every connection and driver
+    /// has ended: the shutdown signal of the HTTP accept loop, which keeps
+    /// serving the requests of sessions still closing (a polling client's
+    /// last GET gets its close packet) while new handshakes are refused.
+    pub fn drained(self: &Arc<Self>) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let this = self.clone();
+        async move {
+            this.draining().await;
+            this.idle().await;
+        }
+    }
+
     /// Starts the drain: new connections are refused, accept loops stop and
     /// every connection is asked to close as the server shuts down. Returns
     /// at once; [`Connections::shutdown`] also waits.

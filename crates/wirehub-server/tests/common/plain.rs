@@ -132,11 +132,14 @@ pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
         tcp_listener.local_addr().expect("addr"),
         udp_socket.local_addr().expect("addr"),
     );
-    tokio::spawn(wirehub_server::serve(
-        http_listener,
-        service,
-        signal(stopped.clone()),
-    ));
+    let drained = io.connections().drained();
+    let mut http_stop = stopped.clone();
+    tokio::spawn(wirehub_server::serve(http_listener, service, async move {
+        tokio::select! {
+            _ = http_stop.wait_for(|s| *s) => {}
+            () = drained => {}
+        }
+    }));
     tokio::spawn(serve_tcp(
         hub.clone(),
         tcp_listener,
