@@ -27,6 +27,14 @@
 //! `WIREHUB_ADVERTISE` (default `http://127.0.0.1:$PORT`) is where the
 //! other nodes forward requests for this node's sessions.
 //!
+//! Parser: env `WIREHUB_PARSER` (`json`, the default; `msgpack` for
+//! clients using socket.io-msgpack-parser, as the reference's
+//! `new Server({ parser })`), as `wirehub serve --parser`.
+//!
+//! Engine.IO v3 / Socket.IO v2 clients (socket.io-client 2.x) are refused,
+//! as in the reference; env `WIREHUB_ALLOW_EIO3=1` serves them (the
+//! reference's `allowEIO3: true`), as `wirehub serve --allow-eio3`.
+//!
 //! Connection-state recovery is off, as in the reference; env
 //! `WIREHUB_RECOVERY_MS=N` turns it on with the reference's
 //! `connectionStateRecovery: { maxDisconnectionDuration: N,
@@ -36,6 +44,7 @@
 //! its transport close) and it exits 0.
 
 use std::time::Duration;
+use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
 #[tokio::main]
@@ -59,7 +68,16 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(0);
+    let parser: Parser = match std::env::var("WIREHUB_PARSER") {
+        Ok(name) => name
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        Err(_) => Parser::Json,
+    };
+    let allow_eio3 = std::env::var("WIREHUB_ALLOW_EIO3").is_ok_and(|v| v == "1" || v == "true");
     let (service, io) = builder
+        .parser(parser)
+        .allow_eio3(allow_eio3)
         .recovery_window(Duration::from_millis(recovery_ms))
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))

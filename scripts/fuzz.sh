@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-15}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(engineio_packet engineio_payload socketio_packet websocket_frames
+  targets=(engineio_packet engineio_payload engineio_v3_payload socketio_packet socketio_msgpack websocket_frames
     plain_envelope ndjson_lines sse_parser handshake_query)
 fi
 # The fuzz crate has its own workspace and target directory.

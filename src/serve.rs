@@ -6,9 +6,11 @@ use clap::Args;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tower_layer::Layer;
+use wirehub_server::admin::{AdminOptions, Credentials};
 use wirehub_server::health::HealthLayer;
 use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
+use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{CorsOrigins, PlainHub, SocketIo};
 
 /// Options of `wirehub serve`. Every flag can also come from its
@@ -33,6 +35,13 @@ pub(crate) struct ServeArgs {
     /// Largest message or polling body accepted, in bytes.
     #[arg(long, env = "WIREHUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
     max_payload: usize,
+    /// Offer permessage-deflate (RFC 7692) on WebSocket connections
+    /// (Engine.IO and /ws) to clients that ask for it.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE")]
+    ws_deflate: bool,
+    /// With --ws-deflate, compress WebSocket messages of at least this many bytes.
+    #[arg(long, env = "WIREHUB_WS_DEFLATE_THRESHOLD", default_value_t = 1024)]
+    ws_deflate_threshold: usize,
     /// Milliseconds a client has to join a namespace after connecting.
     #[arg(long, env = "WIREHUB_CONNECT_TIMEOUT", default_value_t = 45_000)]
     connect_timeout: u64,
@@ -117,6 +126,15 @@ pub(crate) struct ServeArgs {
         default_value_t = 100
     )]
     max_namespaces_per_connection: usize,
+    /// Socket.IO packet encoding of every client: `json` (socket.io-parser)
+    /// or `msgpack` (socket.io-msgpack-parser; clients must use it too).
+    #[arg(long, env = "WIREHUB_PARSER", default_value = "json")]
+    parser: Parser,
+    /// Also serve Engine.IO v3 / Socket.IO v2 clients (socket.io-client
+    /// 2.x), as Node's `allowEIO3`; off by default, when their handshake is
+    /// refused with code 5 ("Unsupported protocol version").
+    #[arg(long, env = "WIREHUB_ALLOW_EIO3")]
+    allow_eio3: bool,
     /// Cluster adapter: `memory` (one node), `redis://HOST:PORT[/DB]`,
     /// `redis-sharded://HOST:PORT`, `redis-streams://HOST:PORT[/DB]` or
     /// `nats://HOST:PORT`.
@@ -137,6 +155,21 @@ pub(crate) struct ServeArgs {
     /// close before exiting.
     #[arg(long, env = "WIREHUB_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     shutdown_timeout: u64,
+    /// Serve the `@socket.io/admin-ui` dashboard protocol on `/admin`
+    /// (open the dashboard, e.g. https://admin.socket.io with
+    /// `--cors-origin https://admin.socket.io --cors-credentials`, and
+    /// give it this server's URL).
+    #[arg(long, env = "WIREHUB_ADMIN_UI")]
+    admin_ui: bool,
+    /// `USER:PASSWORD` the admin dashboard must log in with; without it,
+    /// anyone reaching the server may use the dashboard.
+    #[arg(
+        long,
+        env = "WIREHUB_ADMIN_AUTH",
+        hide_env_values = true,
+        requires = "admin_ui"
+    )]
+    admin_auth: Option<String>,
 }
 
 impl ServeArgs {
@@ -163,6 +196,18 @@ impl ServeArgs {
             .collect::<anyhow::Result<Vec<_>>>()?;
         anyhow::ensure!(!list.is_empty(), "at least one transport is needed");
         Ok(list)
+    }
+
+    /// The admin UI's options, when it is on.
+    fn admin(&self) -> anyhow::Result<Option<AdminOptions>> {
+        if !self.admin_ui {
+            return Ok(None);
+        }
+        let auth = match self.admin_auth.as_deref().filter(|a| !a.is_empty()) {
+            Some(auth) => Some(Credentials::parse(auth).context("--admin-auth")?),
+            None => None,
+        };
+        Ok(Some(AdminOptions::with_auth(auth)))
     }
 
     fn cors(&self) -> CorsOrigins {
@@ -197,11 +242,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(directory) = directory {
         builder = builder.session_locator(directory);
     }
+    if let Some(admin) = args.admin()? {
+        builder = builder.admin_ui(admin);
+    }
     let (layer, io) = builder
         .path(args.path.clone())
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
         .max_payload(args.max_payload)
+        .ws_deflate(args.ws_deflate)
+        .ws_deflate_threshold(args.ws_deflate_threshold)
         .connect_timeout(Duration::from_millis(args.connect_timeout))
         .cors(args.cors())
         .cors_credentials(args.cors_credentials)
@@ -211,6 +261,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .history_ttl(Duration::from_secs(args.history_ttl))
         .api_key(args.api_key.clone().filter(|k| !k.is_empty()))
         .recovery_window(Duration::from_secs(args.recovery_window))
+        .parser(args.parser)
+        .allow_eio3(args.allow_eio3)
         .config_with(|c| {
             c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)

@@ -196,6 +196,59 @@ fn emit_prints_the_ack_and_its_status_tells_the_outcome() {
     );
 }
 
+/// `wirehub serve --parser msgpack` and the client subcommands'
+/// `--parser msgpack`: the chat demo answers; a JSON client gets nowhere.
+#[test]
+fn msgpack_parser_on_both_ends() {
+    let server = Server::spawn(
+        &[
+            "--port",
+            "0",
+            "--recovery-window",
+            "0",
+            "--parser",
+            "msgpack",
+        ],
+        &[],
+    );
+    let url = server.url();
+    let join = r#"{"nick":"bo","room":"lobby"}"#;
+    for transport in ["ws", "polling"] {
+        let out = run(
+            &[
+                "emit",
+                &url,
+                "join",
+                join,
+                "--ack",
+                "--parser",
+                "msgpack",
+                "--transport",
+                transport,
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{transport}: {}", stderr(&out));
+        assert_eq!(
+            lines(&out.stdout),
+            [json!([{ "ok": true, "room": "lobby", "members": ["bo"] }])]
+        );
+    }
+    let out = run(
+        &[
+            "emit",
+            &url,
+            "join",
+            join,
+            "--ack",
+            "--connect-timeout",
+            "1000",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
 #[test]
 fn listen_sees_what_emit_causes() {
     let server = serve();

@@ -54,6 +54,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
         "WIREHUB_MAX_NAMESPACES_PER_CONNECTION",
         "1",
     ),
+    ("--allow-eio3", "WIREHUB_ALLOW_EIO3", ""),
 ];
 
 /// A host other than the default 127.0.0.1 (the whole 127/8 is loopback).
@@ -246,6 +247,18 @@ fn check_settings(server: &Server) {
             }
         }
     }
+
+    // --allow-eio3: an Engine.IO v3 handshake is served, in v3 framing
+    // (`<length>:<packet>`); closed at once so it holds no connection.
+    let v3 = server.get("/rt/?EIO=3&transport=polling&b64=1");
+    assert_eq!(v3.status, 200, "{}", v3.body);
+    let (len, packet) = v3.body.split_once(':').expect("a v3 record");
+    assert_eq!(len.parse::<usize>().ok(), Some(packet.len()), "{}", v3.body);
+    let v3_open: Value = serde_json::from_str(&packet[1..]).expect("v3 open packet");
+    let v3_sid = v3_open["sid"].as_str().expect("sid");
+    let v3_target = format!("/rt/?EIO=3&transport=polling&sid={v3_sid}");
+    let closed = server.http("POST", &v3_target, &[], b"1:1");
+    assert_eq!((closed.status, closed.body.as_str()), (200, "ok"));
 
     // --cors-origin, --cors-credentials.
     let resp = server.http(

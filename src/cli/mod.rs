@@ -1,7 +1,7 @@
 //! The client subcommands: `wirehub connect`, `wirehub emit`, `wirehub listen`.
 //!
 //! - [`ClientArgs`]: the options they share (URL, namespace, auth,
-//!   transport, headers, path), turned into a `ClientBuilder`.
+//!   transport, headers, path, parser), turned into a `ClientBuilder`.
 //! - `json`: event arguments to and from JSON lines (binary as `{"$binary": base64}`).
 //! - `output`: one JSON object per stdout line; one error line on stderr.
 //! - `connect` / `emit` / `listen`: the subcommands.
@@ -16,7 +16,7 @@ mod output;
 use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
-use wirehub_client::{ClientBuilder, Transport};
+use wirehub_client::{ClientBuilder, Parser, Transport};
 
 /// Exit status when the connection could not be made or was refused.
 const EXIT_CONNECT: i32 = 1;
@@ -45,6 +45,10 @@ pub(crate) struct ClientArgs {
     /// Milliseconds connecting may take.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     connect_timeout: u64,
+    /// Socket.IO packet encoding: `json` or `msgpack` (socket.io-msgpack-parser);
+    /// it must match the server's.
+    #[arg(long, default_value = "json")]
+    parser: Parser,
 }
 
 impl ClientArgs {
@@ -56,7 +60,8 @@ impl ClientArgs {
         let mut builder = ClientBuilder::new(&self.url)
             .transport(transport)
             .path(&self.path)
-            .connect_timeout(Duration::from_millis(self.connect_timeout));
+            .connect_timeout(Duration::from_millis(self.connect_timeout))
+            .parser(self.parser);
         if let Some(ns) = &self.ns {
             builder = builder.namespace(ns);
         }

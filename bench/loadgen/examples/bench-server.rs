@@ -8,7 +8,8 @@
 //! gateway on `PORT + 1`), for `fanout --via sse|tcp`.
 //!
 //! Environment: `PORT` (default 3000), `PING_INTERVAL_MS` (default 25000),
-//! `PING_TIMEOUT_MS` (default 20000), `WIREHUB_RECOVERY_WINDOW` (seconds of
+//! `PING_TIMEOUT_MS` (default 20000), `WIREHUB_PARSER` (`json`, the default, or
+//! `msgpack`: the echo scenario's `--parser msgpack`), `WIREHUB_RECOVERY_WINDOW` (seconds of
 //! connection-state recovery, default 0: off, as the Node peer reads it);
 //! `#[tokio::main]` honours `TOKIO_WORKER_THREADS`. Listens on
 //! 127.0.0.1:$PORT.
@@ -57,6 +58,12 @@ async fn main() -> std::io::Result<()> {
         .ping_timeout(env_ms("PING_TIMEOUT_MS", 20_000))
         .recovery_window(Duration::from_secs(env_u64("WIREHUB_RECOVERY_WINDOW", 0)))
         .max_payload(1_000_000)
+        .parser(
+            std::env::var("WIREHUB_PARSER")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_default(),
+        )
         .build_layer();
 
     conformance::register(&io, false);

@@ -1,6 +1,7 @@
 //! Client connections: TCP with an optional spread of source addresses, the
 //! WebSocket transport and the Socket.IO connect handshake on top of it.
 
+use crate::scenarios::wire;
 use crate::{Common, Result};
 use futures_util::{SinkExt, StreamExt};
 use std::cell::Cell;
@@ -10,6 +11,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+use wirehub_proto::socketio::Parser;
 
 /// Bound of each connection setup step.
 pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -112,10 +114,21 @@ impl Target {
     /// WebSocket + Engine.IO open + Socket.IO connect to `/`: returns once
     /// `40{"sid":..}` arrived.
     pub(crate) async fn socketio(&self) -> Result<Ws> {
+        self.socketio_with(Parser::Json).await
+    }
+
+    /// [`Self::socketio`] with `parser`'s CONNECT packet and answer.
+    pub(crate) async fn socketio_with(&self, parser: Parser) -> Result<Ws> {
         let mut ws = tokio::time::timeout(STEP_TIMEOUT, self.websocket())
             .await
             .map_err(|_| "timed out in TCP connect + WebSocket upgrade")??;
-        tokio::time::timeout(STEP_TIMEOUT, sio_connect(&mut ws))
+        let connect = async {
+            match parser {
+                Parser::Json => sio_connect(&mut ws).await,
+                Parser::MsgPack => sio_connect_msgpack(&mut ws).await,
+            }
+        };
+        tokio::time::timeout(STEP_TIMEOUT, connect)
             .await
             .map_err(|_| "timed out waiting for the Engine.IO open / Socket.IO connect answer")??;
         Ok(ws)
@@ -146,6 +159,57 @@ pub(crate) async fn sio_connect(ws: &mut Ws) -> Result<()> {
     }
 }
 
+/// [`sio_connect`] for a MessagePack-parser server: the CONNECT and its
+/// answer are binary messages.
+async fn sio_connect_msgpack(ws: &mut Ws) -> Result<()> {
+    let mut opened = false;
+    loop {
+        let m = next_data(ws)
+            .await?
+            .ok_or("connection closed during the Socket.IO handshake")?;
+        match &m {
+            Message::Text(t) if t.starts_with('0') && !opened => {
+                opened = true;
+                ws.send(wire::connect(Parser::MsgPack)).await?;
+            }
+            Message::Text(t) if t.as_str() == "2" => ws.send(Message::text("3")).await?,
+            Message::Text(t) if t.as_str() == "1" => {
+                return Err("engine closed during the Socket.IO handshake".into())
+            }
+            _ => match wire::connect_answer(Parser::MsgPack, &m) {
+                Some(true) => return Ok(()),
+                Some(false) => return Err("connect refused".into()),
+                None => {}
+            },
+        }
+    }
+}
+
+/// Next text or binary message; `None` at the end of the stream, an error
+/// on a read error or a close frame.
+pub(crate) async fn next_data(ws: &mut Ws) -> Result<Option<Message>> {
+    loop {
+        match ws.next().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(Message::Close(frame))) => return Err(close_error(frame).into()),
+            Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => return Ok(Some(m)),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+fn close_error(frame: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>) -> String {
+    match frame {
+        Some(f) => format!(
+            "WebSocket close frame {} {:?}",
+            u16::from(f.code),
+            f.reason.as_str()
+        ),
+        None => "WebSocket close frame".to_owned(),
+    }
+}
+
 /// Next text message; `None` at the end of the stream, an error on a read
 /// error or a close frame. Binary and control frames are skipped
 /// (tungstenite answers WebSocket pings itself).
@@ -157,17 +221,7 @@ pub(crate) async fn next_text(
             None => return Ok(None),
             Some(Err(e)) => return Err(e.into()),
             Some(Ok(Message::Text(t))) => return Ok(Some(t)),
-            Some(Ok(Message::Close(frame))) => {
-                return Err(match frame {
-                    Some(f) => format!(
-                        "WebSocket close frame {} {:?}",
-                        u16::from(f.code),
-                        f.reason.as_str()
-                    ),
-                    None => "WebSocket close frame".to_owned(),
-                }
-                .into())
-            }
+            Some(Ok(Message::Close(frame))) => return Err(close_error(frame).into()),
             Some(Ok(_)) => continue,
         }
     }
@@ -227,6 +281,19 @@ pub(crate) fn end_reason(r: &Result<Option<tokio_tungstenite::tungstenite::Utf8B
         Err(e) => {
             let e = e.to_string();
             // Keep the kind, drop per-connection details.
+            e.split(" (os error").next().unwrap_or(&e).to_owned()
+        }
+    }
+}
+
+/// [`end_reason`] of what [`next_data`] gave.
+pub(crate) fn end_reason_of(r: &Result<Option<Message>>) -> String {
+    match r {
+        Ok(Some(Message::Text(t))) => end_reason(&Ok(Some(t.clone()))),
+        Ok(Some(_)) => "unexpected binary message".to_owned(),
+        Ok(None) => end_reason(&Ok(None)),
+        Err(e) => {
+            let e = e.to_string();
             e.split(" (os error").next().unwrap_or(&e).to_owned()
         }
     }

@@ -14,6 +14,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
+use wirehub_proto::socketio::Parser;
 
 /// Builds a client: a [`Manager`] (the connection) and, with
 /// [`Self::connect`], the socket of the URL's namespace.
@@ -45,6 +46,7 @@ pub struct ClientBuilder {
     upgrade_timeout: Duration,
     buffer_emits: bool,
     max_attachments: usize,
+    parser: Parser,
     roots: Vec<Vec<u8>>,
     namespace: Option<String>,
     socket: SocketOptions,
@@ -78,6 +80,7 @@ impl ClientBuilder {
             upgrade_timeout: Duration::from_secs(10),
             buffer_emits: true,
             max_attachments: 64,
+            parser: Parser::Json,
             roots: Vec::new(),
             namespace: None,
             socket: SocketOptions::default(),
@@ -144,6 +147,14 @@ impl ClientBuilder {
     /// The most binary attachments accepted per packet (default 64).
     pub fn max_attachments(mut self, max: usize) -> Self {
         self.max_attachments = max;
+        self
+    }
+
+    /// The Socket.IO packet encoding (default [`Parser::Json`]);
+    /// [`Parser::MsgPack`] for a server using socket.io-msgpack-parser
+    /// (`wirehub serve --parser msgpack`). It must match the server's.
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.parser = parser;
         self
     }
 
@@ -304,6 +315,7 @@ impl ClientBuilder {
             upgrade_timeout: self.upgrade_timeout,
             buffer_emits: self.buffer_emits,
             max_attachments: self.max_attachments,
+            parser: self.parser,
             tls: Tls::with_roots(self.roots),
         };
         Ok((Manager::new(config, self.listeners), ns, self.socket))

@@ -5,6 +5,7 @@ use crate::backoff::Reconnection;
 use crate::net::Tls;
 use crate::url::ServerUrl;
 use std::time::Duration;
+use wirehub_proto::socketio::Parser;
 
 /// Which Engine.IO transport(s) to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +49,8 @@ pub(crate) struct Config {
     pub(crate) upgrade_timeout: Duration,
     pub(crate) buffer_emits: bool,
     pub(crate) max_attachments: usize,
+    /// The Socket.IO packet encoding both ends speak.
+    pub(crate) parser: Parser,
     pub(crate) tls: Tls,
 }
 

@@ -82,7 +82,7 @@ pub use manager::{Manager, ManagerEvent};
 pub use reason::DisconnectReason;
 pub use socket::{Emitter, Socket, SocketBuilder};
 pub use wirehub_proto::engineio::TransportKind;
-pub use wirehub_proto::socketio::{Args, Binary};
+pub use wirehub_proto::socketio::{Args, Binary, Parser};
 
 /// The Rust samples of the repository's README (the client's and the
 /// server library's), compiled by `cargo test --doc` so they cannot rot:

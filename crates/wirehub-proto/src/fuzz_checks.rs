@@ -61,6 +61,37 @@ pub fn engineio_payload(data: &[u8]) {
     assert_eq!(payload::decode(payload::encode(&frames)), Ok(packets));
 }
 
+/// A revision 3 long-polling request body, as text (first byte even) or as
+/// a binary XHR2 payload (first byte odd) after that byte: the packets it
+/// holds, encoded as a response body of the same kind, decode to the same
+/// packets.
+pub fn engineio_v3_payload(data: &[u8]) {
+    let Some((&mode, body)) = data.split_first() else {
+        return;
+    };
+    let binary = mode % 2 == 1;
+    let body = Bytes::copy_from_slice(body);
+    let decoded = if binary {
+        engineio::v3::decode_binary_payload(body)
+    } else {
+        engineio::v3::decode_text_payload(body)
+    };
+    let Ok(packets) = decoded else {
+        return;
+    };
+    if packets.is_empty() {
+        return;
+    }
+    let frames: Vec<Frame> = packets.iter().map(engineio::Packet::to_frame).collect();
+    let encoded = engineio::v3::encode_payload(&frames, binary);
+    let again = if encoded.binary {
+        engineio::v3::decode_binary_payload(encoded.body)
+    } else {
+        engineio::v3::decode_text_payload(encoded.body)
+    };
+    assert_eq!(again, Ok(packets));
+}
+
 /// A run of Engine.IO messages into one connection's Socket.IO decoder.
 ///
 /// The input is split at `0x1e` into messages, as in a polling payload: a
@@ -94,6 +125,19 @@ fn socketio_round_trip(packet: &socketio::Packet) {
         got = decoder.decode(Message::Binary(attachment.clone()));
     }
     assert_eq!(got, Ok(Some(packet.clone())), "re-encoded as {encoded:?}");
+}
+
+/// One binary Engine.IO message into a MessagePack-parser decoder: a packet
+/// it accepts re-encodes to bytes that decode to the same packet.
+pub fn socketio_msgpack(data: &[u8]) {
+    let mut decoder = socketio::Decoder::with_parser(socketio::Parser::MsgPack, MAX_ATTACHMENTS);
+    let message = Message::Binary(Bytes::copy_from_slice(data));
+    let Ok(Some(packet)) = decoder.decode(message) else {
+        return;
+    };
+    let encoded = packet.encode_msgpack();
+    let again = socketio::msgpack::decode(&encoded, MAX_ATTACHMENTS);
+    assert_eq!(again, Ok(packet), "re-encoded as {encoded:?}");
 }
 
 /// Client bytes on a WebSocket connection: the events (and the first error)
@@ -213,17 +257,27 @@ pub fn handshake_query(data: &[u8]) {
     let transport = parsed.transport;
     assert_eq!(TransportKind::parse(transport.as_str()), Some(transport));
     assert_ne!(parsed.sid.as_deref(), Some(""));
-    let eio = if parsed.eio4 { "4" } else { "3" };
+    let eio = match parsed.version {
+        engineio::ProtocolVersion::V4 => "4",
+        engineio::ProtocolVersion::V3 => "3",
+    };
     let mut canonical = format!("EIO={eio}&transport={transport}");
+    if parsed.b64 {
+        canonical.push_str("&b64=1");
+    }
     if let Some(sid) = &parsed.sid {
         canonical.push_str("&sid=");
         canonical.push_str(sid);
     }
     assert_eq!(HandshakeQuery::parse(&canonical).as_ref(), Ok(&parsed));
     assert_eq!(
-        parsed.check_handshake(false),
+        parsed.check_handshake(false, true),
         Err(EngineError::BadHandshakeMethod)
     );
-    let version = parsed.check_handshake(true);
-    assert_eq!(version.is_ok(), parsed.eio4);
+    let version = parsed.check_handshake(true, false);
+    assert_eq!(
+        version.is_ok(),
+        parsed.version == engineio::ProtocolVersion::V4
+    );
+    assert_eq!(parsed.check_handshake(true, true), Ok(()));
 }

@@ -17,7 +17,9 @@ type Harness = fn(&[u8]);
 const TARGETS: &[(&str, Harness)] = &[
     ("engineio_packet", fuzz_checks::engineio_packet),
     ("engineio_payload", fuzz_checks::engineio_payload),
+    ("engineio_v3_payload", fuzz_checks::engineio_v3_payload),
     ("socketio_packet", fuzz_checks::socketio_packet),
+    ("socketio_msgpack", fuzz_checks::socketio_msgpack),
     ("websocket_frames", fuzz_checks::websocket_frames),
     ("plain_envelope", fuzz_checks::plain_envelope),
     ("ndjson_lines", fuzz_checks::ndjson_lines),
@@ -116,8 +118,18 @@ fn engineio_payload() {
 }
 
 #[test]
+fn engineio_v3_payload() {
+    target("engineio_v3_payload");
+}
+
+#[test]
 fn socketio_packet() {
     target("socketio_packet");
+}
+
+#[test]
+fn socketio_msgpack() {
+    target("socketio_msgpack");
 }
 
 #[test]

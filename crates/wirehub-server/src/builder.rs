@@ -1,13 +1,16 @@
 //! [`SocketIoBuilder`]: configuration, adapter and handshake hook, then a
 //! layer or a service plus the [`SocketIo`] handle.
 
+use crate::admin::{AdminOptions, AdminUi};
 use crate::config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
 use crate::engine::{AllowRequest, Engine, SessionLocator};
-use crate::io::{AdapterFactory, MemoryAdapter, SocketIo};
+use crate::io::observer::combine;
+use crate::io::{AdapterFactory, MemoryAdapter, ServerObserver, SocketIo};
 use crate::service::{EngineLayer, NotFound, SocketIoLayer, SocketIoService};
 use std::sync::Arc;
 use std::time::Duration;
 use wirehub_proto::engineio::TransportKind;
+use wirehub_proto::socketio::Parser;
 
 /// Builds a Socket.IO server.
 pub struct SocketIoBuilder {
@@ -15,6 +18,8 @@ pub struct SocketIoBuilder {
     adapter: AdapterFactory,
     allow_request: Option<AllowRequest>,
     locator: Option<Arc<dyn SessionLocator>>,
+    observers: Vec<Arc<dyn ServerObserver>>,
+    admin: Option<AdminOptions>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
@@ -33,6 +38,8 @@ impl SocketIo {
             adapter: MemoryAdapter::factory(),
             allow_request: None,
             locator: None,
+            observers: Vec::new(),
+            admin: None,
         }
     }
 }
@@ -67,6 +74,11 @@ impl SocketIoBuilder {
         upgrade_timeout: Duration);
     delegate!(/// Sets the largest accepted payload (default 1 MB).
         max_payload: usize);
+    delegate!(/// Allows permessage-deflate on WebSocket connections, Engine.IO's and
+        /// `/ws` (default false).
+        ws_deflate: bool);
+    delegate!(/// Sets the size from which WebSocket messages are compressed (default 1024 bytes).
+        ws_deflate_threshold: usize);
     delegate!(/// Sets the namespace connect timeout (default 45 s).
         connect_timeout: Duration);
     delegate!(/// Sets the default ack timeout (default 5 s).
@@ -107,6 +119,12 @@ impl SocketIoBuilder {
         max_rooms_per_socket: usize);
     delegate!(/// Sets the most namespaces per Socket.IO connection (default 100; 0: no limit).
         max_namespaces_per_connection: usize);
+    delegate!(/// Sets the Socket.IO packet encoding every client speaks (default
+        /// [`Parser::Json`]; [`Parser::MsgPack`] for socket.io-msgpack-parser).
+        parser: Parser);
+    delegate!(/// Serves Engine.IO revision 3 / Socket.IO protocol v4 clients
+        /// (socket.io-client 2.x), as Node's `allowEIO3` (default false).
+        allow_eio3: bool);
 
     /// Adjusts any other setting through the [`ConfigBuilder`].
     pub fn config_with(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
@@ -138,11 +156,33 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Adds an observer of connections, rooms and events (e.g. metrics).
+    /// With none (and no admin UI), each hook costs a branch on `None`.
+    pub fn observer(mut self, observer: Arc<dyn ServerObserver>) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// Serves the `@socket.io/admin-ui` dashboard protocol on
+    /// [`AdminOptions::namespace`] (see [`crate::admin`]).
+    pub fn admin_ui(mut self, options: AdminOptions) -> Self {
+        self.admin = Some(options);
+        self
+    }
+
     /// A tower layer to wrap an existing service (e.g. an axum router),
     /// and the server handle.
     pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
         let config = self.config.build();
-        let io = SocketIo::new(Arc::new(config.clone()), self.adapter);
+        let admin = self.admin.map(AdminUi::new);
+        let mut observers = self.observers;
+        if let Some(admin) = &admin {
+            observers.push(admin.clone());
+        }
+        let io = SocketIo::new(Arc::new(config.clone()), self.adapter, combine(observers));
+        if let Some(admin) = admin {
+            admin.attach(&io);
+        }
         let engine = Engine::with_options(config, io.handler(), self.allow_request, self.locator);
         (EngineLayer::new(engine), io)
     }

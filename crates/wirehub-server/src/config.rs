@@ -3,6 +3,7 @@
 pub use crate::io::recovery::RecoveryConfig;
 use std::time::Duration;
 use wirehub_proto::engineio::{SessionConfig, TransportKind};
+use wirehub_proto::socketio::Parser;
 
 /// Which origins may make cross-origin requests.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -122,6 +123,22 @@ pub struct Config {
     /// Most namespaces one Socket.IO connection may be connected to at once;
     /// one more gets a CONNECT_ERROR (default 100; 0: no limit).
     pub max_namespaces_per_connection: usize,
+    /// Whether WebSocket connections (Engine.IO and `/ws`) may use
+    /// permessage-deflate (RFC 7692) when the client offers it (default
+    /// false). Negotiated without context takeover either way, so an idle
+    /// connection costs nothing more.
+    pub ws_deflate: bool,
+    /// Messages from this size on, in bytes, are sent compressed on a
+    /// connection that negotiated deflate (default 1024).
+    pub ws_deflate_threshold: usize,
+    /// The Socket.IO packet encoding every client of this server speaks:
+    /// socket.io-parser's JSON (default) or socket.io-msgpack-parser's
+    /// MessagePack. The plain transports keep their own envelope.
+    pub parser: Parser,
+    /// Whether Engine.IO revision 3 clients (socket.io-client 2.x, Socket.IO
+    /// protocol v4) are served, as Node's `allowEIO3` (default false: their
+    /// handshake is refused with code 5).
+    pub allow_eio3: bool,
 }
 
 impl Default for Config {
@@ -161,6 +178,10 @@ impl Default for Config {
             event_rate_grace: Duration::from_secs(5),
             max_rooms_per_socket: 1_000,
             max_namespaces_per_connection: 100,
+            ws_deflate: false,
+            ws_deflate_threshold: 1024,
+            parser: Parser::Json,
+            allow_eio3: false,
         }
     }
 }
@@ -220,6 +241,10 @@ impl ConfigBuilder {
         upgrade_timeout: Duration);
     setter!(/// Sets the largest accepted payload, in bytes.
         max_payload: usize);
+    setter!(/// Allows permessage-deflate on WebSocket connections (default false).
+        ws_deflate: bool);
+    setter!(/// Sets the size from which WebSocket messages are compressed (default 1024 bytes).
+        ws_deflate_threshold: usize);
     setter!(/// Sets the namespace connect timeout.
         connect_timeout: Duration);
     setter!(/// Sets the default server→client ack timeout.
@@ -285,6 +310,10 @@ impl ConfigBuilder {
         max_rooms_per_socket: usize);
     setter!(/// Sets the most namespaces per Socket.IO connection (0: no limit).
         max_namespaces_per_connection: usize);
+    setter!(/// Sets the Socket.IO packet encoding (JSON or MessagePack).
+        parser: Parser);
+    setter!(/// Serves Engine.IO revision 3 clients (socket.io-client 2.x).
+        allow_eio3: bool);
 
     /// The finished configuration.
     pub fn build(self) -> Config {

@@ -18,6 +18,7 @@
 //! ```
 //!
 //! # Layout
+//! - [`admin`]: the `@socket.io/admin-ui` dashboard protocol on `/admin`.
 //! - [`cluster`]: cluster adapters (Node's Redis adapter protocols over a
 //!   [`cluster::Driver`]) so several nodes act as one server.
 //! - [`conn`]: what a socket's packets travel over (an Engine.IO session or
@@ -43,6 +44,7 @@
 //! - [`websocket_echo`]: a bare WebSocket echo on the server's WebSocket
 //!   layer, for the Autobahn|Testsuite.
 
+pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod conformance;

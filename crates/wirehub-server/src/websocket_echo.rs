@@ -5,9 +5,11 @@
 //! nothing of Engine.IO in between.
 //!
 //! A connection that breaks the protocol is closed with 1002 (1007 for text
-//! that is not UTF-8), one with a message over the limit with 1009.
+//! that is not UTF-8), one with a message over the limit with 1009. With
+//! [`WebSocketEcho::with_deflate`], clients that offer permessage-deflate
+//! get it (Autobahn's sections 12 and 13).
 
-use crate::engine::ws::{Source, WsConn, WsEnd};
+use crate::engine::ws::{negotiate_deflate, Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key, ResponseBody};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -21,12 +23,25 @@ use tower_service::Service;
 #[derive(Debug, Clone, Copy)]
 pub struct WebSocketEcho {
     max_message: usize,
+    deflate: Option<usize>,
 }
 
 impl WebSocketEcho {
     /// An echo whose connections fail with 1009 on messages over `max_message` bytes.
     pub fn new(max_message: usize) -> Self {
-        WebSocketEcho { max_message }
+        WebSocketEcho {
+            max_message,
+            deflate: None,
+        }
+    }
+
+    /// Negotiates permessage-deflate with clients that offer it, and
+    /// compresses echoes of at least `threshold` bytes.
+    pub fn with_deflate(self, threshold: usize) -> Self {
+        WebSocketEcho {
+            deflate: Some(threshold),
+            ..self
+        }
     }
 }
 
@@ -40,7 +55,9 @@ impl<B> Service<Request<B>> for WebSocketEcho {
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let response = match websocket_key(&req).map(upgrade_response) {
+        let agreement = negotiate_deflate(&req, self.deflate.is_some());
+        let threshold = agreement.and(self.deflate);
+        let response = match websocket_key(&req).map(|key| upgrade_response(key, agreement)) {
             Some(Ok(response)) => response,
             _ => bad_request(),
         };
@@ -49,7 +66,7 @@ impl<B> Service<Request<B>> for WebSocketEcho {
             let max_message = self.max_message;
             tokio::spawn(async move {
                 if let Ok(upgraded) = on_upgrade.await {
-                    echo(WsConn::accept(upgraded, max_message)).await;
+                    echo(WsConn::accept(upgraded, max_message, threshold)).await;
                 }
             });
         }

@@ -1,5 +1,8 @@
 // Shared helpers for the JS interop suite (socket.io-client against the conformance server).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test as nodeTest } from "node:test";
+import { fileURLToPath } from "node:url";
 import { io, Manager } from "socket.io-client";
 
 export { io, Manager };
@@ -192,4 +195,51 @@ export async function echo(socket, ...args) {
   const back = waitFor(socket, "message-back");
   socket.emit("message", ...args);
   return back;
+}
+
+const ROOT = fileURLToPath(new globalThis.URL("../../..", import.meta.url));
+
+/**
+ * Starts a server of its own from SERVER_CMD (the command the suite runs,
+ * from the repository root) on a free port with `env` added, for tests that
+ * need a server set up differently (recovery on, another parser); resolves
+ * with its URL and a stopper.
+ */
+export function startServer(env) {
+  const command = process.env.SERVER_CMD;
+  assert.ok(command, "SERVER_CMD must name the server under test");
+  const child = spawn("bash", ["-c", command], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: "0", ...env },
+  });
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  };
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`server did not start:\n${seen}`));
+    }, 20_000);
+    const onData = (chunk) => {
+      seen += chunk;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}):\n${seen}`));
+    });
+  });
 }

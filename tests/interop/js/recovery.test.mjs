@@ -6,63 +6,18 @@
 // (`connectionStateRecovery: { maxDisconnectionDuration, skipMiddlewares:
 // true }` in both), so the same tests hold the reference to what they ask.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before } from "node:test";
-import { fileURLToPath } from "node:url";
-import { io, test, connected, emitAck, waitFor, sleep } from "./helpers.mjs";
+import { io, test, connected, emitAck, waitFor, sleep, startServer } from "./helpers.mjs";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 /** The recovery window of the servers under test. */
 const WINDOW_MS = 3000;
 
-/** Starts SERVER_CMD with recovery on; resolves with its URL and a stopper. */
-function startServer(windowMs) {
-  const command = process.env.SERVER_CMD;
-  assert.ok(command, "SERVER_CMD must name the server under test");
-  const child = spawn("bash", ["-c", command], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      PORT: "0",
-      WIREHUB_RECOVERY_MS: String(windowMs),
-      RECOVERY_MS: String(windowMs),
-    },
-  });
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  };
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`server did not start:\n${seen}`));
-    }, 20_000);
-    const onData = (chunk) => {
-      seen += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], stop });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}):\n${seen}`));
-    });
-  });
-}
-
 let server;
 before(async () => {
-  server = await startServer(WINDOW_MS);
+  server = await startServer({
+    WIREHUB_RECOVERY_MS: String(WINDOW_MS),
+    RECOVERY_MS: String(WINDOW_MS),
+  });
 });
 after(() => server?.stop());
 

@@ -14,6 +14,15 @@ import { createRequire } from "node:module";
 const require = createRequire(new URL("../js/package.json", import.meta.url));
 const { Server } = require("socket.io");
 
+// PARSER=msgpack (or WIREHUB_PARSER=msgpack, the conformance example's name)
+// serves socket.io-msgpack-parser clients (tests/interop/js/msgpack.test.mjs).
+const parserName = process.env.PARSER ?? process.env.WIREHUB_PARSER ?? "json";
+const parser = parserName === "msgpack" ? require("socket.io-msgpack-parser") : undefined;
+
+// WIREHUB_ALLOW_EIO3=1 (the conformance example's name) serves
+// socket.io-client 2.x (tests/interop/js/eio3.test.mjs); off by default.
+const allowEIO3 = process.env.WIREHUB_ALLOW_EIO3 === "1";
+
 const port = Number(process.env.PORT ?? 3301);
 const instance = randomBytes(8).toString("hex");
 const httpServer = createServer();
@@ -24,6 +33,8 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1_000_000,
   connectTimeout: 1000,
   cors: { origin: "*" },
+  allowEIO3,
+  ...(parser && { parser }),
   // RECOVERY_MS=N turns connection-state recovery on (tests/interop/js/recovery.test.mjs).
   ...(Number(process.env.RECOVERY_MS) > 0 && {
     connectionStateRecovery: {

@@ -1,8 +1,11 @@
-//! Echo: N clients in closed loops of `message-with-ack` round-trips, or
+//! Echo: N clients in closed loops of `message-with-ack` round-trips (in
+//! the JSON parser's format, or with `--parser msgpack` in
+//! socket.io-msgpack-parser's, the server started with that parser), or
 //! (`--bare`) of bare WebSocket text messages against an echo server (the
-//! WebSocket-layer comparison, `bench/ws-crates`).
+//! WebSocket-layer comparison, `bench/ws-crates`). Reports the WebSocket
+//! payload bytes of one round trip (request + ack) beside the CPU figures.
 
-use super::{wait_until, Counter};
+use super::{wait_until, wire, Counter};
 use crate::stats::{Latencies, Report};
 use crate::ws::{self, Target};
 use crate::{procfs, Common, Result};
@@ -14,6 +17,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
+use wirehub_proto::socketio::Parser;
 
 /// Options of `echo`.
 #[derive(Args, Debug)]
@@ -39,6 +43,10 @@ pub(crate) struct Opts {
     /// Engine.IO or Socket.IO).
     #[arg(long)]
     bare: bool,
+    /// Socket.IO packet encoding, `json` or `msgpack`; the server must use
+    /// the same (`WIREHUB_PARSER`).
+    #[arg(long, default_value = "json")]
+    parser: Parser,
 }
 
 #[derive(Default)]
@@ -49,6 +57,8 @@ struct State {
     errors: Counter,
     mismatches: Counter,
     pings: Counter,
+    /// WebSocket payload bytes of the last measured round trip.
+    wire_bytes: Cell<usize>,
     measuring: Cell<bool>,
     stop: Cell<bool>,
     lat: RefCell<Latencies>,
@@ -68,23 +78,30 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     )
     .into();
     let bare_message: Rc<str> = "x".repeat(o.payload).into();
-    let (payload, bare) = (o.payload, o.bare);
+    let payload_text: Rc<str> = "x".repeat(o.payload).into();
+    let (payload, bare, parser) = (o.payload, o.bare, o.parser);
     eprintln!(
         "loadgen: echo: {} clients, {} B payload{}",
         o.clients,
         payload,
-        if bare { ", bare WebSocket" } else { "" }
+        if bare {
+            ", bare WebSocket"
+        } else if parser == Parser::MsgPack {
+            ", msgpack parser"
+        } else {
+            ""
+        }
     );
     for _ in 0..o.clients {
         let (target, st, sem, event) = (target.clone(), st.clone(), sem.clone(), event.clone());
-        let bare_message = bare_message.clone();
+        let (bare_message, payload_text) = (bare_message.clone(), payload_text.clone());
         let mut start = start_rx.clone();
         tokio::task::spawn_local(async move {
             let permit = sem.acquire().await;
             let connected = if bare {
                 target.bare().await
             } else {
-                target.socketio().await
+                target.socketio_with(parser).await
             };
             let mut ws = match connected {
                 Ok(ws) => ws,
@@ -110,47 +127,48 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
             let mut id: u64 = 0;
             while !st.stop.get() {
                 id += 1;
-                let (request, prefix) = if bare {
-                    (bare_message.to_string(), String::new())
+                let request = if bare {
+                    Message::text(bare_message.to_string())
                 } else {
-                    (format!("42{id}{event}"), format!("43{id}["))
+                    wire::request(parser, id, &event, &payload_text)
                 };
-                // The ack is `43<id>["<payload>"]`; a bare echo is the message itself.
-                let expected_len = if bare {
-                    payload
-                } else {
-                    prefix.len() - 1 + payload + 4
-                };
+                let request_len = wire::len(&request);
                 let t0 = Instant::now();
-                if ws.send(Message::text(request)).await.is_err() {
+                if ws.send(request).await.is_err() {
                     st.errors.inc();
                     return;
                 }
                 loop {
-                    match ws::next_text(&mut ws).await {
-                        Ok(Some(t)) => {
-                            if t == "2" && !bare {
-                                let _ = ws.send(Message::text("3")).await;
-                                st.pings.inc();
-                            } else if t.starts_with(&prefix) {
-                                if st.measuring.get() {
-                                    st.acks.inc();
-                                    st.lat.borrow_mut().push_ns(t0.elapsed().as_nanos() as u64);
-                                    if t.len() != expected_len {
-                                        st.mismatches.inc();
-                                    }
-                                }
-                                break;
-                            }
-                        }
+                    let m = match ws::next_data(&mut ws).await {
+                        Ok(Some(m)) => m,
                         other => {
                             if !st.stop.get() {
                                 st.errors.inc();
-                                st.reasons.add(ws::end_reason(&other));
+                                st.reasons.add(ws::end_reason_of(&other));
                             }
                             return;
                         }
+                    };
+                    if !bare && matches!(&m, Message::Text(t) if t.as_str() == "2") {
+                        let _ = ws.send(Message::text("3")).await;
+                        st.pings.inc();
+                        continue;
                     }
+                    // A bare echo is the message itself.
+                    let answer = match bare {
+                        true => Some(wire::len(&m) == payload),
+                        false => wire::ack_of(parser, &m, id, payload),
+                    };
+                    let Some(intact) = answer else { continue };
+                    if st.measuring.get() {
+                        st.acks.inc();
+                        st.lat.borrow_mut().push_ns(t0.elapsed().as_nanos() as u64);
+                        st.wire_bytes.set(request_len + wire::len(&m));
+                        if !intact {
+                            st.mismatches.inc();
+                        }
+                    }
+                    break;
                 }
             }
         });
@@ -174,16 +192,16 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     let b = procfs::sample(common.server_pid);
     st.stop.set(true);
 
-    let variant = o
-        .variant
-        .clone()
-        .unwrap_or_else(|| format!("{}B", o.payload));
+    let variant = o.variant.clone().unwrap_or_else(|| match parser {
+        Parser::Json => format!("{}B", o.payload),
+        Parser::MsgPack => format!("{}B msgpack", o.payload),
+    });
     let scenario = if bare { "bare-echo" } else { "echo" };
     let mut r = Report::new(
         scenario,
         &variant,
         &common,
-        json!({ "clients": o.clients, "payload": o.payload, "warmup_s": o.warmup, "duration_s": o.duration }),
+        json!({ "clients": o.clients, "payload": o.payload, "parser": parser.as_str(), "warmup_s": o.warmup, "duration_s": o.duration }),
     );
     r.window(&a, &b, &common, st.acks.get());
     r.set("latency_us", st.lat.borrow_mut().summary());
@@ -192,6 +210,7 @@ pub(crate) async fn run(o: Opts) -> Result<()> {
     r.set("errors", st.errors.get() + st.failed.get());
     r.set("mismatches", st.mismatches.get());
     r.set("pings", st.pings.get() - pings_before);
+    r.set("wire_bytes_per_echo", st.wire_bytes.get());
     r.set("close_reasons", st.reasons.to_json());
     r.emit();
     Ok(())

@@ -8,6 +8,7 @@ pub(crate) mod idle;
 pub(crate) mod polling;
 pub(crate) mod soak;
 pub(crate) mod stalled;
+pub(crate) mod wire;
 
 use crate::http::HttpConn;
 use crate::ws::Target;

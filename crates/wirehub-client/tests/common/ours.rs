@@ -9,6 +9,7 @@ use super::ports;
 use serde_json::{json, Value};
 use std::time::Duration;
 use wirehub_server::io::{AckSender, ConnectError, Data, SocketRef};
+use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
 /// A running server; killed on drop.
@@ -19,6 +20,8 @@ pub(crate) struct OurServer {
     runtime: Option<tokio::runtime::Runtime>,
     /// The connection state recovery window, when on.
     recovery: Option<Duration>,
+    /// The Socket.IO packet encoding.
+    parser: Parser,
 }
 
 /// The name of the threads of server `instance`.
@@ -41,16 +44,26 @@ fn new_instance() -> String {
 impl OurServer {
     /// Starts on a free port.
     pub(crate) fn start() -> Self {
-        Self::start_on(ports::bind(), None)
+        Self::start_on(ports::bind(), None, Parser::Json)
+    }
+
+    /// Starts on a free port speaking `parser`'s packets, as the Node
+    /// reference with `PARSER`.
+    pub(crate) fn start_with_parser(parser: Parser) -> Self {
+        Self::start_on(ports::bind(), None, parser)
     }
 
     /// Starts on a free port with connection state recovery on (sessions
     /// kept `window`), as the Node reference with `RECOVERY_MS`.
     pub(crate) fn start_with_recovery(window: Duration) -> Self {
-        Self::start_on(ports::bind(), Some(window))
+        Self::start_on(ports::bind(), Some(window), Parser::Json)
     }
 
-    fn start_on(listener: std::net::TcpListener, recovery: Option<Duration>) -> Self {
+    fn start_on(
+        listener: std::net::TcpListener,
+        recovery: Option<Duration>,
+        parser: Parser,
+    ) -> Self {
         super::install_panic_hook();
         let port = listener.local_addr().expect("addr").port();
         let instance = new_instance();
@@ -68,7 +81,8 @@ impl OurServer {
                 .ping_interval(Duration::from_millis(300))
                 .ping_timeout(Duration::from_millis(200))
                 .connect_timeout(Duration::from_millis(1000))
-                .cors(CorsOrigins::Any);
+                .cors(CorsOrigins::Any)
+                .parser(parser);
             if let Some(window) = recovery {
                 builder = builder.recovery_window(window);
             }
@@ -81,6 +95,7 @@ impl OurServer {
             instance,
             runtime: Some(runtime),
             recovery,
+            parser,
         }
     }
 
@@ -106,7 +121,7 @@ impl OurServer {
     /// Starts again on the same port, as a new instance.
     pub(crate) fn restart(&mut self) {
         self.kill();
-        *self = Self::start_on(ports::rebind(self.port), self.recovery);
+        *self = Self::start_on(ports::rebind(self.port), self.recovery, self.parser);
     }
 }
 

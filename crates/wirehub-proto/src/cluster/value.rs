@@ -4,7 +4,7 @@
 //! arguments ([`Args`]: JSON texts plus binary attachments) and values
 //! (binary inline as MessagePack `bin`).
 
-use crate::socketio::Args;
+use crate::socketio::{msgpack, Args};
 use crate::Str;
 use bytes::Bytes;
 pub use rmpv::Value;
@@ -223,79 +223,16 @@ fn key_text(k: &Value) -> String {
 }
 
 /// Event arguments as values: placeholders of binary attachments become
-/// `bin` values, everything else its JSON.
+/// `bin` values (the conversion of the MessagePack parser, which Node's
+/// adapters share: both write with notepack.io).
 pub fn args_to_values(args: &Args) -> Vec<Value> {
-    args.raw()
-        .iter()
-        .map(|raw| {
-            let json: Json = serde_json::from_str(raw).unwrap_or(Json::Null);
-            with_binaries(&json, args.attachments())
-        })
-        .collect()
-}
-
-fn with_binaries(json: &Json, attachments: &[Bytes]) -> Value {
-    match json {
-        Json::Object(entries) if is_placeholder(entries) => {
-            let n = entries
-                .get("num")
-                .and_then(Json::as_u64)
-                .unwrap_or(u64::MAX);
-            match attachments.get(n as usize) {
-                Some(bytes) => Value::Binary(bytes.to_vec()),
-                None => Value::Nil,
-            }
-        }
-        Json::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|i| with_binaries(i, attachments))
-                .collect(),
-        ),
-        Json::Object(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (Value::from(k.as_str()), with_binaries(v, attachments)))
-                .collect(),
-        ),
-        other => from_json(other),
-    }
-}
-
-fn is_placeholder(entries: &serde_json::Map<String, Json>) -> bool {
-    entries.len() == 2
-        && entries.get("_placeholder") == Some(&Json::Bool(true))
-        && entries.get("num").is_some_and(Json::is_u64)
+    msgpack::values::args_to_values(args)
 }
 
 /// Values as event arguments: `bin` values become attachments behind
 /// placeholders.
 pub fn values_to_args(values: &[Value]) -> Args {
-    let mut attachments = Vec::new();
-    let items = values
-        .iter()
-        .map(|v| Str::from(placeholders(v, &mut attachments).to_string()))
-        .collect();
-    Args::from_parts(items, attachments)
-}
-
-fn placeholders(value: &Value, attachments: &mut Vec<Bytes>) -> Json {
-    match value {
-        Value::Binary(b) => {
-            attachments.push(Bytes::copy_from_slice(b));
-            serde_json::json!({ "_placeholder": true, "num": attachments.len() - 1 })
-        }
-        Value::Array(items) => {
-            Json::Array(items.iter().map(|i| placeholders(i, attachments)).collect())
-        }
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (key_text(k), placeholders(v, attachments)))
-                .collect(),
-        ),
-        other => to_json_value(other),
-    }
+    msgpack::values::values_to_args(values.to_vec())
 }
 
 #[cfg(test)]

@@ -38,6 +38,21 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// The Engine.IO protocol revision a client speaks (the `EIO` query value).
+///
+/// As in the reference server, anything but `EIO=4` (a missing value
+/// included) is revision 3, which is served only when the server allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ProtocolVersion {
+    /// Revision 3 (socket.io-client 2.x): the client pings, polling
+    /// payloads are `<length>:<packet>` records, binary WebSocket frames
+    /// carry the packet type byte.
+    V3,
+    /// Revision 4 (socket.io-client 3.x and later).
+    #[default]
+    V4,
+}
+
 /// The error codes of the reference Engine.IO server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -57,7 +72,7 @@ pub enum EngineError {
     /// Code 4: refused by the application's `allow_request` hook.
     #[error("Forbidden")]
     Forbidden,
-    /// Code 5: `EIO` is missing or not `4`.
+    /// Code 5: `EIO` is not `4`, and revision 3 is not allowed.
     #[error("Unsupported protocol version")]
     UnsupportedProtocolVersion,
 }
@@ -99,8 +114,11 @@ pub struct HandshakeQuery {
     pub transport: TransportKind,
     /// The session id, absent on a handshake.
     pub sid: Option<String>,
-    /// Whether `EIO=4` was given.
-    pub eio4: bool,
+    /// The protocol revision (`EIO=4`: 4, anything else: 3).
+    pub version: ProtocolVersion,
+    /// Whether `b64` was given: the client takes binary only as base64 text
+    /// (revision 3 polling).
+    pub b64: bool,
 }
 
 impl HandshakeQuery {
@@ -109,13 +127,14 @@ impl HandshakeQuery {
     /// Checks in the reference server's order: transport first; the protocol
     /// version only matters for a handshake (no `sid`), see [`Self::check_handshake`].
     pub fn parse(query: &str) -> Result<Self, EngineError> {
-        let (mut eio, mut transport, mut sid) = (None, None, None);
+        let (mut eio, mut transport, mut sid, mut b64) = (None, None, None, false);
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
                 "EIO" => eio = Some(value),
                 "transport" => transport = Some(value),
                 "sid" if !value.is_empty() => sid = Some(value.to_owned()),
+                "b64" => b64 = true,
                 _ => {}
             }
         }
@@ -125,16 +144,22 @@ impl HandshakeQuery {
         Ok(HandshakeQuery {
             transport,
             sid,
-            eio4: eio == Some("4"),
+            version: if eio == Some("4") {
+                ProtocolVersion::V4
+            } else {
+                ProtocolVersion::V3
+            },
+            b64,
         })
     }
 
     /// Checks a handshake request (no `sid`): protocol version and method.
-    pub fn check_handshake(&self, is_get: bool) -> Result<(), EngineError> {
+    /// Revision 3 passes only with `allow_eio3` (Node's `allowEIO3`).
+    pub fn check_handshake(&self, is_get: bool, allow_eio3: bool) -> Result<(), EngineError> {
         if !is_get {
             return Err(EngineError::BadHandshakeMethod);
         }
-        if !self.eio4 {
+        if self.version == ProtocolVersion::V3 && !allow_eio3 {
             return Err(EngineError::UnsupportedProtocolVersion);
         }
         Ok(())
@@ -173,10 +198,12 @@ mod tests {
         let q = HandshakeQuery::parse("EIO=4&transport=polling&t=abc&sid=xyz").unwrap();
         assert_eq!(q.transport, TransportKind::Polling);
         assert_eq!(q.sid.as_deref(), Some("xyz"));
-        assert!(q.eio4);
-        let q = HandshakeQuery::parse("transport=websocket&EIO=3").unwrap();
+        assert_eq!(q.version, ProtocolVersion::V4);
+        assert!(!q.b64);
+        let q = HandshakeQuery::parse("transport=websocket&EIO=3&b64=1").unwrap();
         assert_eq!(q.transport, TransportKind::WebSocket);
-        assert!(!q.eio4);
+        assert_eq!(q.version, ProtocolVersion::V3);
+        assert!(q.b64);
         assert_eq!(q.sid, None);
     }
 
@@ -192,15 +219,32 @@ mod tests {
         );
         let q = HandshakeQuery::parse("EIO=abc&transport=polling").unwrap();
         assert_eq!(
-            q.check_handshake(true),
+            q.check_handshake(true, false),
             Err(EngineError::UnsupportedProtocolVersion)
         );
         let q = HandshakeQuery::parse("EIO=4&transport=polling").unwrap();
         assert_eq!(
-            q.check_handshake(false),
+            q.check_handshake(false, false),
             Err(EngineError::BadHandshakeMethod)
         );
-        assert_eq!(q.check_handshake(true), Ok(()));
+        assert_eq!(q.check_handshake(true, false), Ok(()));
+    }
+
+    #[test]
+    fn revision_3_needs_allow_eio3() {
+        for query in ["EIO=3&transport=polling", "transport=polling"] {
+            let q = HandshakeQuery::parse(query).unwrap();
+            assert_eq!(q.version, ProtocolVersion::V3);
+            assert_eq!(
+                q.check_handshake(true, false),
+                Err(EngineError::UnsupportedProtocolVersion)
+            );
+            assert_eq!(q.check_handshake(true, true), Ok(()));
+            assert_eq!(
+                q.check_handshake(false, true),
+                Err(EngineError::BadHandshakeMethod)
+            );
+        }
     }
 
     #[test]

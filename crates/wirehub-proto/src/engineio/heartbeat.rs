@@ -1,6 +1,9 @@
-//! The Engine.IO v4 heartbeat: the server pings every `ping_interval`, and the
-//! client must answer within `ping_timeout`. The next ping is scheduled one
-//! interval after the pong, as in the reference server.
+//! The Engine.IO heartbeat. In revision 4 the server pings every
+//! `ping_interval`, and the client must answer within `ping_timeout`; the
+//! next ping is scheduled one interval after the pong, as in the reference
+//! server. In revision 3 the client pings and the server only watches: each
+//! ping must come within `ping_interval + ping_timeout` of the previous one
+//! (or of the open).
 
 use std::time::{Duration, Instant};
 
@@ -69,6 +72,24 @@ impl Heartbeat {
         }
     }
 
+    /// The revision 3 timer, started at `now`: the client pings, and must
+    /// do so within `interval + timeout`.
+    pub fn client_pings(now: Instant, interval: Duration, timeout: Duration) -> Self {
+        Heartbeat {
+            interval,
+            timeout,
+            next_ping: None,
+            pong_deadline: Some(now + interval + timeout),
+        }
+    }
+
+    /// Records a client's ping (revision 3): the next one is due within
+    /// `interval + timeout` of `now`.
+    pub fn on_ping(&mut self, now: Instant) {
+        self.next_ping = None;
+        self.pong_deadline = Some(now + self.interval + self.timeout);
+    }
+
     /// Records a pong: the next ping is due one interval from `now`.
     ///
     /// Returns `false` for an unsolicited pong (none was awaited).
@@ -124,6 +145,22 @@ mod tests {
         assert_eq!(hb.deadline(), Some(t1 + I));
         assert_eq!(hb.on_timeout(t1 + I - Duration::from_millis(1)), Beat::Idle);
         assert_eq!(hb.on_timeout(t1 + I), Beat::SendPing);
+    }
+
+    #[test]
+    fn client_pings_keep_a_revision_3_session_alive() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::client_pings(t0, I, T);
+        assert_eq!(hb.deadline(), Some(t0 + I + T));
+        assert_eq!(hb.on_timeout(t0 + I), Beat::Idle, "the server never pings");
+        let t1 = t0 + I + Duration::from_millis(10);
+        hb.on_ping(t1);
+        assert_eq!(hb.deadline(), Some(t1 + I + T));
+        assert_eq!(
+            hb.on_timeout(t1 + I + T - Duration::from_millis(1)),
+            Beat::Idle
+        );
+        assert_eq!(hb.on_timeout(t1 + I + T), Beat::TimedOut);
     }
 
     #[test]

@@ -86,6 +86,10 @@ pub enum DecodeError {
     /// A `b`-prefixed polling packet held invalid base64.
     #[error("invalid base64 in binary packet")]
     InvalidBase64,
+    /// A revision 3 payload record has a malformed length (or type byte),
+    /// or is shorter than its length.
+    #[error("malformed payload record length")]
+    BadLength,
     /// The client sent a packet only a server may send (e.g. `open`).
     #[error("packet type {0} is not accepted from a client")]
     NotFromClient(char),

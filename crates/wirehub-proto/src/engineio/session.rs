@@ -9,7 +9,7 @@
 //! upgrade, the no-op delay, the close grace) comes out of
 //! [`Session::poll_timeout`].
 
-use super::handshake::{EngineError, TransportKind};
+use super::handshake::{EngineError, ProtocolVersion, TransportKind};
 use super::heartbeat::{Beat, Heartbeat};
 use super::packet::{Message, Packet};
 use super::polling::PollBuffer;
@@ -138,6 +138,7 @@ enum Upgrade {
 /// One Engine.IO session's protocol state.
 #[derive(Debug)]
 pub struct Session {
+    version: ProtocolVersion,
     transport: TransportKind,
     upgrade: Upgrade,
     heartbeat: Heartbeat,
@@ -152,12 +153,30 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session opened at `now` on `transport`.
+    /// A revision 4 session opened at `now` on `transport`.
     pub fn new(now: Instant, config: SessionConfig, transport: TransportKind) -> Self {
+        Self::with_version(now, config, transport, ProtocolVersion::V4)
+    }
+
+    /// A session of protocol `version` opened at `now` on `transport`. In
+    /// revision 3 the client pings (the server answers each with a pong)
+    /// and a pong from the client is a protocol error.
+    pub fn with_version(
+        now: Instant,
+        config: SessionConfig,
+        transport: TransportKind,
+        version: ProtocolVersion,
+    ) -> Self {
+        let (interval, timeout) = (config.ping_interval, config.ping_timeout);
+        let heartbeat = match version {
+            ProtocolVersion::V4 => Heartbeat::new(now, interval, timeout),
+            ProtocolVersion::V3 => Heartbeat::client_pings(now, interval, timeout),
+        };
         Session {
+            version,
             transport,
             upgrade: Upgrade::None,
-            heartbeat: Heartbeat::new(now, config.ping_interval, config.ping_timeout),
+            heartbeat,
             config,
             poll: PollBuffer::default(),
             closed: false,
@@ -284,18 +303,26 @@ impl Session {
             self.handle_probe_packet(now, packet);
             return;
         }
-        match packet {
-            Packet::Pong => {
+        match (packet, self.version) {
+            (Packet::Pong, ProtocolVersion::V4) => {
                 self.heartbeat.on_pong(now);
             }
-            Packet::Message(m) => self.outputs.push_back(Output::Message(m)),
-            Packet::Close => self.close_by_client(now),
-            Packet::Noop => {}
-            Packet::Ping
-            | Packet::PingProbe
-            | Packet::PongProbe
-            | Packet::Upgrade
-            | Packet::Open(_) => self.close(CloseReason::ParseError),
+            (Packet::Ping, ProtocolVersion::V3) => {
+                self.heartbeat.on_ping(now);
+                self.send(Packet::Pong);
+            }
+            (Packet::Message(m), _) => self.outputs.push_back(Output::Message(m)),
+            (Packet::Close, _) => self.close_by_client(now),
+            (Packet::Noop, _) => {}
+            (
+                Packet::Ping
+                | Packet::Pong
+                | Packet::PingProbe
+                | Packet::PongProbe
+                | Packet::Upgrade
+                | Packet::Open(_),
+                _,
+            ) => self.close(CloseReason::ParseError),
         }
     }
 
@@ -535,6 +562,50 @@ mod tests {
         let mut s = Session::new(Instant::now(), cfg(), WebSocket);
         s.handle_packet(Instant::now(), WebSocket, Packet::Ping);
         expect(&mut s, &[Output::Closed(CloseReason::ParseError)]);
+    }
+
+    #[test]
+    fn revision_3_answers_client_pings_and_watches_for_them() {
+        let t0 = Instant::now();
+        let v3 = |transport| Session::with_version(t0, cfg(), transport, ProtocolVersion::V3);
+        let mut s = v3(WebSocket);
+        // No server ping: the deadline is the client's ping, interval + timeout.
+        assert_eq!(s.poll_timeout(), Some(ms(t0, 500)));
+        s.handle_timeout(ms(t0, 300));
+        expect(&mut s, &[]);
+        s.handle_packet(ms(t0, 300), WebSocket, Packet::Ping);
+        expect(&mut s, &[Output::Send(Packet::Pong)]);
+        assert_eq!(s.poll_timeout(), Some(ms(t0, 800)));
+        s.handle_timeout(ms(t0, 799));
+        expect(&mut s, &[]);
+        s.handle_timeout(ms(t0, 800));
+        expect(&mut s, &[Output::Closed(CloseReason::PingTimeout)]);
+
+        // On polling the pong answers the held GET.
+        let mut p = v3(Polling);
+        assert_eq!(p.handle_poll(t0), Ok(()));
+        assert_eq!(p.handle_post(ms(t0, 100), [Packet::Ping]), Ok(()));
+        expect(&mut p, &[Output::AnswerPoll(vec![Packet::Pong])]);
+
+        // A pong is the wrong direction in revision 3.
+        let mut wrong = v3(WebSocket);
+        wrong.handle_packet(t0, WebSocket, Packet::Pong);
+        expect(&mut wrong, &[Output::Closed(CloseReason::ParseError)]);
+    }
+
+    #[test]
+    fn revision_3_upgrade_moves_the_pong_to_the_websocket() {
+        let t0 = Instant::now();
+        let mut s = Session::with_version(t0, cfg(), Polling, ProtocolVersion::V3);
+        assert!(s.start_upgrade(t0));
+        s.handle_packet(ms(t0, 1), WebSocket, Packet::PingProbe);
+        expect(&mut s, &[Output::SendOnProbe(Packet::PongProbe)]);
+        s.handle_packet(ms(t0, 2), Polling, Packet::Ping);
+        s.handle_packet(ms(t0, 3), WebSocket, Packet::Upgrade);
+        expect(&mut s, &[Output::Upgraded, Output::Send(Packet::Pong)]);
+        s.handle_packet(ms(t0, 400), WebSocket, Packet::Ping);
+        expect(&mut s, &[Output::Send(Packet::Pong)]);
+        assert_eq!(s.poll_timeout(), Some(ms(t0, 900)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::args::Args;
 use super::binary::placeholders_valid;
 use super::packet::{Packet, PacketKind, PacketType};
+use super::{msgpack, Parser};
 use crate::engineio::Message;
 use crate::Str;
 use bytes::Bytes;
@@ -48,9 +49,15 @@ pub enum ParseError {
     /// A binary message arrived while no binary packet was being assembled.
     #[error("unexpected binary message")]
     UnexpectedBinary,
-    /// A text message arrived while attachments were still expected.
+    /// A text message arrived while attachments were still expected, or
+    /// at all with the MessagePack parser.
     #[error("got plaintext data when reconstructing a packet")]
     UnexpectedText,
+    /// With the MessagePack parser: the message is not one MessagePack
+    /// value (truncated, followed by trailing bytes, or nested
+    /// deeper than the decoder follows).
+    #[error("invalid MessagePack")]
+    InvalidMsgPack,
 }
 
 /// Parses the text of one Socket.IO packet (the Engine.IO message data).
@@ -187,19 +194,34 @@ pub struct Decoder {
     /// connection keeps a decoder for its whole life).
     partial: Option<Box<(Packet, usize, Vec<Bytes>)>>,
     max_attachments: usize,
+    parser: Parser,
 }
 
 impl Decoder {
-    /// A decoder accepting at most `max_attachments` per binary packet.
+    /// A JSON-parser decoder accepting at most `max_attachments` per binary
+    /// packet.
     pub fn new(max_attachments: usize) -> Self {
+        Decoder::with_parser(Parser::Json, max_attachments)
+    }
+
+    /// A decoder for `parser`'s packets: with [`Parser::MsgPack`], every
+    /// packet is one binary message and a text message is refused.
+    pub fn with_parser(parser: Parser, max_attachments: usize) -> Self {
         Decoder {
             partial: None,
             max_attachments,
+            parser,
         }
     }
 
     /// Feeds one message; returns a packet once it is complete.
     pub fn decode(&mut self, message: Message) -> Result<Option<Packet>, ParseError> {
+        if self.parser == Parser::MsgPack {
+            return match message {
+                Message::Binary(data) => msgpack::decode(&data, self.max_attachments).map(Some),
+                Message::Text(_) => Err(ParseError::UnexpectedText),
+            };
+        }
         match message {
             Message::Text(text) => {
                 if self.partial.is_some() {

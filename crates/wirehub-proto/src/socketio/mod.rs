@@ -4,6 +4,9 @@
 //! - [`packet`]: the packet model and its encoder.
 //! - [`decode`]: the text parser and the stateful [`Decoder`] that collects a
 //!   binary packet's attachments.
+//! - [`msgpack`]: the packet format of socket.io-msgpack-parser (one
+//!   MessagePack map per packet, binary inline), over the same model.
+//! - [`parser`]: [`Parser`], which of the two formats a connection speaks.
 //! - [`args`]: event arguments as raw JSON slices, with serde in and out.
 //! - [`binary`]: [`Binary`], which (de)serialises to attachment placeholders.
 //! - [`extract`]: the argument types handlers take (`Data`, `Seq`, ...), on
@@ -13,9 +16,12 @@ pub mod args;
 pub mod binary;
 pub mod decode;
 pub mod extract;
+pub mod msgpack;
 pub mod packet;
+pub mod parser;
 
 pub use args::Args;
 pub use binary::Binary;
 pub use decode::{Decoder, ParseError};
 pub use packet::{Encoded, Packet, PacketKind, PacketType};
+pub use parser::{Parser, UnknownParser};

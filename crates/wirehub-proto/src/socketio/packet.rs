@@ -125,6 +125,25 @@ impl Packet {
         }
     }
 
+    /// A connect answer as Socket.IO protocol v4 (socket.io-client 2.x)
+    /// has it: no payload (`0`, `0/ns,`).
+    pub fn connect_ok_legacy(ns: Str) -> Self {
+        Packet {
+            ns,
+            kind: PacketKind::Connect(None),
+        }
+    }
+
+    /// A connect error as Socket.IO protocol v4 has it: the data if any,
+    /// else the message, as a bare JSON value (`4"not allowed"`).
+    pub fn connect_error_legacy(ns: Str, message: &str, data: Option<serde_json::Value>) -> Self {
+        let body = data.unwrap_or_else(|| serde_json::Value::from(message));
+        Packet {
+            ns,
+            kind: PacketKind::ConnectError(body.to_string().into()),
+        }
+    }
+
     /// A disconnect from `ns`.
     pub fn disconnect(ns: Str) -> Self {
         Packet {
@@ -243,6 +262,20 @@ mod tests {
 
     fn text(p: Packet) -> String {
         p.encode().text.to_string()
+    }
+
+    #[test]
+    fn legacy_connect_packets() {
+        assert_eq!(&*Packet::connect_ok_legacy("/".into()).encode().text, "40");
+        assert_eq!(
+            &*Packet::connect_ok_legacy("/c".into()).encode().text,
+            "40/c,"
+        );
+        let refused = Packet::connect_error_legacy("/".into(), "no", None);
+        assert_eq!(&*refused.encode().text, r#"44"no""#);
+        let with_data =
+            Packet::connect_error_legacy("/c".into(), "no", Some(serde_json::json!({"x": 1})));
+        assert_eq!(&*with_data.encode().text, r#"44/c,{"x":1}"#);
     }
 
     #[test]

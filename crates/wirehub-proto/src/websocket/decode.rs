@@ -4,7 +4,13 @@
 //! fragmented message, UTF-8 text (checked fragment by fragment, so bad text
 //! fails at once), valid close codes, and a message size limit checked from
 //! the frame header, before the payload is buffered.
+//!
+//! With permessage-deflate negotiated ([`Decoder::with_deflate`]), RSV1 is
+//! legal on the first frame of a data message and marks it compressed: the
+//! whole message is inflated (up to the same size limit) once its last
+//! frame is in, and its text checked then.
 
+use super::deflate::{inflate, InflateError};
 use super::{close_code, opcode};
 use crate::Str;
 use bytes::{Buf, Bytes, BytesMut};
@@ -68,6 +74,8 @@ impl FrameError {
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    /// Compressed (RSV1): UTF-8 is checked after inflating.
+    compressed: bool,
     data: BytesMut,
     /// How much of `data` is known to be UTF-8 (text only).
     valid: usize,
@@ -77,7 +85,11 @@ struct Partial {
 /// progress, boxed, so an idle connection's decoder is two words.
 #[derive(Debug)]
 pub struct Decoder {
-    max_message: usize,
+    /// The size limit (a `u32`, so the flag beside it keeps the decoder at
+    /// two words).
+    max_message: u32,
+    /// permessage-deflate was negotiated: RSV1 marks compressed messages.
+    deflate: bool,
     partial: Option<Box<Partial>>,
 }
 
@@ -85,6 +97,8 @@ pub struct Decoder {
 struct Head {
     fin: bool,
     opcode: u8,
+    /// RSV1 on the first frame of a message, with deflate negotiated.
+    compressed: bool,
     mask: [u8; 4],
     /// Header length, mask included.
     len: usize,
@@ -92,12 +106,28 @@ struct Head {
 }
 
 impl Decoder {
-    /// A decoder failing messages over `max_message` bytes.
+    /// A decoder failing messages over `max_message` bytes (at most
+    /// `u32::MAX`), refusing every reserved bit.
     pub fn new(max_message: usize) -> Self {
         Decoder {
-            max_message,
+            max_message: u32::try_from(max_message).unwrap_or(u32::MAX),
+            deflate: false,
             partial: None,
         }
+    }
+
+    /// A decoder for a connection that negotiated permessage-deflate:
+    /// compressed messages are inflated, and fail with
+    /// [`FrameError::TooBig`] once inflated past `max_message` bytes.
+    pub fn with_deflate(max_message: usize) -> Self {
+        Decoder {
+            deflate: true,
+            ..Decoder::new(max_message)
+        }
+    }
+
+    fn max(&self) -> usize {
+        self.max_message as usize
     }
 
     /// Takes whole frames off the front of `buf` until one completes an
@@ -119,7 +149,7 @@ impl Decoder {
             buf.advance(head.len);
             let mut payload = buf.split_to(head.payload);
             unmask(&mut payload, head.mask);
-            if let Some(event) = self.frame(head.fin, head.opcode, payload)? {
+            if let Some(event) = self.frame(&head, payload)? {
                 return Ok(Some(event));
             }
         }
@@ -132,7 +162,9 @@ impl Decoder {
         };
         let fin = b0 & 0x80 != 0;
         let opcode = b0 & 0x0f;
-        if b0 & 0x70 != 0 {
+        let compressed =
+            b0 & 0x70 == 0x40 && self.deflate && matches!(opcode, opcode::TEXT | opcode::BINARY);
+        if b0 & 0x70 != 0 && !compressed {
             return Err(FrameError::Protocol("reserved bits set"));
         }
         if b1 & 0x80 == 0 {
@@ -187,8 +219,8 @@ impl Decoder {
                 _ => return Err(FrameError::Protocol("unknown data opcode")),
             }
             let so_far = self.partial.as_ref().map_or(0, |p| p.data.len()) as u64;
-            if so_far + payload > self.max_message as u64 {
-                return Err(FrameError::TooBig(self.max_message));
+            if so_far + payload > u64::from(self.max_message) {
+                return Err(FrameError::TooBig(self.max()));
             }
         }
         let mut mask = [0; 4];
@@ -196,6 +228,7 @@ impl Decoder {
         Ok(Some(Head {
             fin,
             opcode,
+            compressed,
             mask,
             len,
             // At most `max_message` (data) or 125 (control): fits a usize.
@@ -204,17 +237,19 @@ impl Decoder {
     }
 
     /// Handles one whole, unmasked frame.
-    fn frame(&mut self, fin: bool, op: u8, payload: BytesMut) -> Result<Option<Event>, FrameError> {
+    fn frame(&mut self, head: &Head, payload: BytesMut) -> Result<Option<Event>, FrameError> {
+        let (fin, op) = (head.fin, head.opcode);
         match op {
             opcode::PING => Ok(Some(Event::Ping(payload.freeze()))),
             opcode::PONG => Ok(Some(Event::Pong)),
             opcode::CLOSE => close(&payload).map(|c| Some(Event::Close(c))),
-            opcode::TEXT | opcode::BINARY if fin => {
-                message(op == opcode::TEXT, payload.freeze()).map(Some)
-            }
+            opcode::TEXT | opcode::BINARY if fin => self
+                .message(op == opcode::TEXT, head.compressed, payload.freeze())
+                .map(Some),
             opcode::TEXT | opcode::BINARY => {
                 let mut partial = Box::new(Partial {
                     text: op == opcode::TEXT,
+                    compressed: head.compressed,
                     data: payload,
                     valid: 0,
                 });
@@ -234,9 +269,26 @@ impl Decoder {
                 let Some(done) = self.partial.take() else {
                     return Ok(None);
                 };
-                message(done.text, done.data.freeze()).map(Some)
+                self.message(done.text, done.compressed, done.data.freeze())
+                    .map(Some)
             }
         }
+    }
+
+    /// A whole message's event, inflated first if compressed.
+    fn message(&self, text: bool, compressed: bool, data: Bytes) -> Result<Event, FrameError> {
+        let data = if compressed {
+            match inflate(&data, self.max()) {
+                Ok(inflated) => Bytes::from(inflated),
+                Err(InflateError::TooBig) => return Err(FrameError::TooBig(self.max())),
+                Err(InflateError::Corrupt) => {
+                    return Err(FrameError::Protocol("bad compressed data"))
+                }
+            }
+        } else {
+            data
+        };
+        message(text, data)
     }
 }
 
@@ -244,7 +296,7 @@ impl Partial {
     /// Checks the text received so far; an incomplete character at the end
     /// may still be completed by the next fragment.
     fn check_utf8(&mut self) -> Result<(), FrameError> {
-        if !self.text {
+        if !self.text || self.compressed {
             return Ok(());
         }
         match std::str::from_utf8(&self.data[self.valid..]) {
@@ -489,6 +541,106 @@ mod tests {
         parts.extend(frame(true, opcode::CONTINUATION, &[0; 600]));
         assert_eq!(decode_all(&parts, 1000), Err(FrameError::TooBig(1000)));
         assert_eq!(decode_all(&parts, 1200).map(|e| e.len()), Ok(1));
+    }
+
+    /// A masked client frame with RSV1 set (a compressed message's first).
+    fn compressed_frame(fin: bool, op: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = frame(fin, op, payload);
+        f[0] |= 0x40;
+        f
+    }
+
+    fn chat(len: usize) -> String {
+        "{\"user\":\"ada\",\"text\":\"hello, world\"}"
+            .chars()
+            .cycle()
+            .take(len)
+            .collect()
+    }
+
+    #[test]
+    fn compressed_messages_whole_and_fragmented() {
+        let text = chat(5000);
+        let packed = crate::websocket::deflate::compress(text.as_bytes()).unwrap();
+        let whole = compressed_frame(true, opcode::TEXT, &packed);
+        let mut d = Decoder::with_deflate(10_000);
+        let mut buf = BytesMut::from(&whole[..]);
+        assert_eq!(
+            d.decode(&mut buf),
+            Ok(Some(Event::Text(Str::from(text.clone()))))
+        );
+        // Fragments: RSV1 on the first only, a ping between them, a plain
+        // message after on the same decoder.
+        let (a, b) = packed.split_at(packed.len() / 3);
+        let mut wire = compressed_frame(false, opcode::BINARY, a);
+        wire.extend(frame(true, opcode::PING, b""));
+        wire.extend(frame(true, opcode::CONTINUATION, b));
+        wire.extend(frame(true, opcode::TEXT, b"plain"));
+        let mut buf = BytesMut::from(&wire[..]);
+        let mut got = Vec::new();
+        while let Some(e) = d.decode(&mut buf).unwrap() {
+            got.push(e);
+        }
+        assert_eq!(
+            got,
+            vec![
+                Event::Ping(Bytes::new()),
+                Event::Binary(Bytes::from(text.into_bytes())),
+                Event::Text(Str::from("plain")),
+            ]
+        );
+    }
+
+    #[test]
+    fn rsv1_only_where_deflate_allows_it() {
+        let packed = crate::websocket::deflate::compress(chat(500).as_bytes()).unwrap();
+        let first = compressed_frame(true, opcode::TEXT, &packed);
+        let reserved = Err(FrameError::Protocol("reserved bits set"));
+        // Not negotiated: refused as before.
+        assert_eq!(decode_all(&first, 1000), reserved);
+        let mut d = Decoder::with_deflate(1000);
+        let mut buf = BytesMut::from(&first[..]);
+        assert!(d.decode(&mut buf).unwrap().is_some());
+        // Never on a continuation or a control frame, never RSV2/RSV3.
+        let mut on_continuation = frame(false, opcode::TEXT, b"a");
+        on_continuation.extend(compressed_frame(true, opcode::CONTINUATION, b"b"));
+        let mut rsv2 = frame(true, opcode::TEXT, b"a");
+        rsv2[0] |= 0x20;
+        for bad in [
+            on_continuation,
+            compressed_frame(true, opcode::PING, b""),
+            rsv2,
+        ] {
+            let mut d = Decoder::with_deflate(1000);
+            let mut buf = BytesMut::from(&bad[..]);
+            let got = loop {
+                match d.decode(&mut buf) {
+                    Ok(Some(_)) => {}
+                    other => break other,
+                }
+            };
+            assert_eq!(got, Err(FrameError::Protocol("reserved bits set")));
+        }
+    }
+
+    #[test]
+    fn compressed_bombs_and_bad_text() {
+        // 10 MB of zeros in about 10 KB: refused at the 1 MB limit.
+        let bomb = crate::websocket::deflate::compress(&vec![0; 10_000_000]).unwrap();
+        let mut d = Decoder::with_deflate(1_000_000);
+        let mut buf = BytesMut::from(&compressed_frame(true, opcode::BINARY, &bomb)[..]);
+        assert_eq!(d.decode(&mut buf), Err(FrameError::TooBig(1_000_000)));
+        // Text is checked once inflated.
+        let bad = crate::websocket::deflate::compress(&[b'a', 0xff].repeat(100)).unwrap();
+        let mut d = Decoder::with_deflate(1000);
+        let mut buf = BytesMut::from(&compressed_frame(true, opcode::TEXT, &bad)[..]);
+        assert_eq!(d.decode(&mut buf), Err(FrameError::NotUtf8));
+        let mut d = Decoder::with_deflate(1000);
+        let mut buf = BytesMut::from(&compressed_frame(true, opcode::TEXT, &[0xff; 8])[..]);
+        assert_eq!(
+            d.decode(&mut buf),
+            Err(FrameError::Protocol("bad compressed data"))
+        );
     }
 
     #[test]

@@ -39,6 +39,14 @@ impl FrameHead {
         FrameHead { bytes, len }
     }
 
+    /// The header of a final frame carrying a compressed message: RSV1 set
+    /// (permessage-deflate, RFC 7692).
+    pub fn compressed(opcode: u8, payload_len: usize) -> FrameHead {
+        let mut head = FrameHead::new(opcode, payload_len);
+        head.bytes[0] |= 0x40;
+        head
+    }
+
     /// The header's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
@@ -90,6 +98,12 @@ mod tests {
             FrameHead::new(2, 65_536).as_bytes(),
             [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]
         );
+    }
+
+    #[test]
+    fn compressed_headers_set_rsv1() {
+        assert_eq!(FrameHead::compressed(1, 7).as_bytes(), [0xc1, 7]);
+        assert_eq!(FrameHead::compressed(2, 300).as_bytes(), [0xc2, 126, 1, 44]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`control_frame`], [`close_frame`], [`close_payload`]: whole control
 //!   frames (ping, pong, close) to send.
 //! - [`accept_key`]: the handshake's `Sec-WebSocket-Accept` value.
+//! - [`deflate`]: permessage-deflate (RFC 7692), negotiated per connection.
 //!
 //! The decoder keeps no buffer of its own: the caller appends what it read
 //! to a `BytesMut` and calls [`Decoder::decode`] until it returns `None`.
@@ -15,6 +16,7 @@
 //! only what its caller keeps.
 
 mod decode;
+pub mod deflate;
 mod encode;
 mod handshake;
 

@@ -1,5 +1,6 @@
 //! [`Delivery`]: one broadcast event, encoded lazily and at most once per
-//! wire format (Socket.IO frames, plain envelope, SSE event), then shared by every
+//! wire format (Socket.IO frames in JSON or MessagePack, plain envelope, SSE
+//! event), then shared by every
 //! recipient of that format — and kept in room history for replay.
 
 use super::link::outgoing;
@@ -7,7 +8,7 @@ use crate::engine::Outgoing;
 use bytes::Bytes;
 use std::sync::OnceLock;
 use wirehub_proto::plain::{encode_event, sse_event, EventMeta};
-use wirehub_proto::socketio::{Args, Packet};
+use wirehub_proto::socketio::{Args, Packet, Parser};
 use wirehub_proto::Str as Room;
 use wirehub_proto::Str;
 
@@ -21,7 +22,10 @@ pub struct Delivery {
     room: Option<Room>,
     offset: Option<u64>,
     replay: Option<Str>,
+    /// Whether WebSockets with permessage-deflate may compress it.
+    compress: bool,
     socketio: OnceLock<Outgoing>,
+    msgpack: OnceLock<Outgoing>,
     plain: OnceLock<Bytes>,
     sse: OnceLock<Bytes>,
 }
@@ -66,10 +70,19 @@ impl Delivery {
             room,
             offset,
             replay,
+            compress: true,
             socketio: OnceLock::new(),
+            msgpack: OnceLock::new(),
             plain: OnceLock::new(),
             sse: OnceLock::new(),
         }
+    }
+
+    /// The same event, sent uncompressed when `compress` is false (an emit
+    /// flagged `compress(false)`); compressible by default.
+    pub fn with_compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
     }
 
     /// The namespace.
@@ -107,20 +120,29 @@ impl Delivery {
         self.replay.as_ref()
     }
 
-    /// The Socket.IO frames (encoded on first use).
-    pub fn socketio(&self) -> &Outgoing {
-        self.socketio.get_or_init(|| {
-            let args = match &self.replay {
-                Some(token) => with_last(&self.args, token),
-                None => self.args.clone(),
-            };
-            outgoing(&Packet::event(
-                self.ns.clone(),
-                self.event.clone(),
-                args,
-                self.ack_id,
-            ))
+    /// The Socket.IO frames in `parser`'s format (encoded on first use).
+    pub fn socketio(&self, parser: Parser) -> &Outgoing {
+        let cache = match parser {
+            Parser::Json => &self.socketio,
+            Parser::MsgPack => &self.msgpack,
+        };
+        cache.get_or_init(|| {
+            let out = outgoing(&self.packet(), parser);
+            if self.compress {
+                out
+            } else {
+                Outgoing::Uncompressed(out.frames().into())
+            }
         })
+    }
+
+    /// The Socket.IO event packet, the replay token appended.
+    fn packet(&self) -> Packet {
+        let args = match &self.replay {
+            Some(token) => with_last(&self.args, token),
+            None => self.args.clone(),
+        };
+        Packet::event(self.ns.clone(), self.event.clone(), args, self.ack_id)
     }
 
     /// The plain envelope (encoded on first use).

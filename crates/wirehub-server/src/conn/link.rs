@@ -3,15 +3,17 @@
 //! HTTP streaming, TCP, UDP clients speaking the plain envelope) — and
 //! [`Transport`], its public name.
 //!
-//! Each link encodes a packet in its own wire format; a broadcast
+//! Each link encodes a packet in its own wire format (an Engine.IO link in
+//! its server's Socket.IO parser, JSON or MessagePack); a broadcast
 //! ([`Delivery`]) is encoded at most once per format and shared.
 
 use super::delivery::Delivery;
 use super::plain::{PlainConn, PlainOut};
 use crate::engine::{EngineConn, Outgoing, SendError};
 use std::sync::Arc;
-use wirehub_proto::engineio::{CloseReason, Frame, TransportKind};
-use wirehub_proto::socketio::Packet;
+use wirehub_proto::engineio::{CloseReason, Frame, ProtocolVersion, TransportKind};
+use wirehub_proto::socketio::{Packet, Parser};
+use wirehub_proto::Str;
 
 /// The transport a socket's client is connected with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,21 +80,30 @@ impl std::fmt::Display for Transport {
 /// A socket's connection.
 #[derive(Debug, Clone)]
 pub(crate) enum Link {
-    Engine(Arc<EngineConn>),
+    /// A Socket.IO client, and the packet encoding it speaks.
+    Engine(Arc<EngineConn>, Parser),
     Plain(Arc<PlainConn>),
 }
 
 impl Link {
     pub(crate) fn request(&self) -> &http::request::Parts {
         match self {
-            Link::Engine(c) => c.request(),
+            Link::Engine(c, _) => c.request(),
             Link::Plain(c) => c.request(),
+        }
+    }
+
+    /// The Engine.IO session id, or the plain connection's token.
+    pub(crate) fn client_id(&self) -> &Str {
+        match self {
+            Link::Engine(c, _) => c.sid(),
+            Link::Plain(c) => c.token(),
         }
     }
 
     pub(crate) fn transport(&self) -> Option<Transport> {
         match self {
-            Link::Engine(c) => c.transport().map(|t| match t {
+            Link::Engine(c, _) => c.transport().map(|t| match t {
                 TransportKind::Polling => Transport::Polling,
                 TransportKind::WebSocket => Transport::WebSocket,
             }),
@@ -100,9 +111,24 @@ impl Link {
         }
     }
 
+    /// Whether the client speaks Socket.IO protocol v4 over Engine.IO
+    /// revision 3 (socket.io-client 2.x): CONNECT answers carry no payload,
+    /// CONNECT errors are a bare value, socket ids are the session's.
+    pub(crate) fn is_legacy(&self) -> bool {
+        matches!(self, Link::Engine(c, _) if c.protocol() == ProtocolVersion::V3)
+    }
+
+    /// The Engine.IO session id, for an Engine.IO link.
+    pub(crate) fn engine_sid(&self) -> Option<&wirehub_proto::Str> {
+        match self {
+            Link::Engine(c, _) => Some(c.sid()),
+            Link::Plain(_) => None,
+        }
+    }
+
     pub(crate) fn close(&self, reason: CloseReason) {
         match self {
-            Link::Engine(c) => c.close(reason),
+            Link::Engine(c, _) => c.close(reason),
             Link::Plain(c) => c.close(reason),
         }
     }
@@ -110,7 +136,7 @@ impl Link {
     /// Encodes and queues one packet.
     pub(crate) fn send_packet(&self, packet: &Packet, volatile: bool) -> Result<(), SendError> {
         match self {
-            Link::Engine(c) => c.send(outgoing(packet), volatile),
+            Link::Engine(c, parser) => c.send(outgoing(packet, *parser), volatile),
             Link::Plain(c) => c.send_packet(packet, volatile),
         }
     }
@@ -122,7 +148,7 @@ impl Link {
         volatile: bool,
     ) -> Result<(), SendError> {
         match self {
-            Link::Engine(c) => c.send(delivery.socketio().clone(), volatile),
+            Link::Engine(c, parser) => c.send(delivery.socketio(*parser).clone(), volatile),
             Link::Plain(c) => c.push(PlainOut::Shared(delivery.clone()), volatile),
         }
     }
@@ -136,9 +162,16 @@ impl Link {
         pid: Option<&str>,
     ) -> Result<(), SendError> {
         match self {
-            Link::Engine(c) => {
-                let packet = Packet::connect_ok(ns.to_owned().into(), sid, pid);
-                let frame = Frame::Text(packet.encode().text);
+            Link::Engine(c, parser) => {
+                let packet = if c.protocol() == ProtocolVersion::V3 {
+                    Packet::connect_ok_legacy(ns.to_owned().into())
+                } else {
+                    Packet::connect_ok(ns.to_owned().into(), sid, pid)
+                };
+                let frame = match parser {
+                    Parser::Json => Frame::Text(packet.encode().text),
+                    Parser::MsgPack => Frame::Binary(packet.encode_msgpack()),
+                };
                 c.send(Outgoing::Paced(frame), false)
             }
             Link::Plain(c) => c.send_hello(ns, sid),
@@ -152,8 +185,11 @@ impl Link {
     }
 }
 
-/// Encodes a Socket.IO packet into one queue entry.
-pub(crate) fn outgoing(packet: &Packet) -> Outgoing {
+/// Encodes a Socket.IO packet into one queue entry, in `parser`'s format.
+pub(crate) fn outgoing(packet: &Packet, parser: Parser) -> Outgoing {
+    if parser == Parser::MsgPack {
+        return Outgoing::One(Frame::Binary(packet.encode_msgpack()));
+    }
     let encoded = packet.encode();
     if encoded.attachments.is_empty() {
         Outgoing::One(Frame::Text(encoded.text))

@@ -69,12 +69,14 @@ pub(crate) async fn run<H: EngineHandler>(
     let mut d = Driver {
         engine: &engine,
         conn: &conn,
-        session: Session::new(opened, engine.config.session(), transport),
+        session: Session::with_version(opened, engine.config.session(), transport, conn.protocol()),
         state: engine.handler.on_open(&conn),
         t: Transports {
             ws,
             probe: None,
             poll: None,
+            poll_framing: conn.poll_framing(),
+            ws_framing: conn.ws_framing(),
         },
     };
     let sleep = tokio::time::sleep(FAR);
@@ -189,7 +191,8 @@ impl<H: EngineHandler> Driver<'_, H> {
     }
 
     fn on_ws_read(&mut self, read: Result<Frame, WsEnd>) {
-        let reason = match read.map(Packet::from_client_frame) {
+        let framing = self.t.ws_framing;
+        let reason = match read.map(|f| framing.from_client_ws_frame(f)) {
             Ok(Ok(p)) => {
                 let now = Instant::now();
                 return self.session.handle_packet(now, TransportKind::WebSocket, p);
@@ -207,7 +210,8 @@ impl<H: EngineHandler> Driver<'_, H> {
     }
 
     fn on_probe_read(&mut self, read: Result<Frame, WsEnd>) {
-        match read.map(Packet::from_client_frame) {
+        let framing = self.t.ws_framing;
+        match read.map(|f| framing.from_client_ws_frame(f)) {
             Ok(Ok(p)) => {
                 let now = Instant::now();
                 self.session.handle_packet(now, TransportKind::WebSocket, p);
@@ -393,6 +397,7 @@ mod tests {
             8,
             crate::SlowConsumerPolicy::Disconnect,
             parts,
+            Default::default(),
         );
         let session = super::run(engine.clone(), conn, None, std::time::Instant::now());
         let size = std::mem::size_of_val(&session);

@@ -5,11 +5,12 @@
 use super::mailbox::{Mailbox, PushError};
 use super::ws::WsConn;
 use crate::config::SlowConsumerPolicy;
-use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
-use wirehub_proto::engineio::{CloseReason, EngineError, Frame, Packet, TransportKind};
+use wirehub_proto::engineio::{
+    CloseReason, EngineError, Frame, Framing, Packet, Payload, ProtocolVersion, TransportKind,
+};
 use wirehub_proto::Str;
 
 /// One unit of the outbound queue: a packet's frames, sent back to back.
@@ -25,6 +26,9 @@ pub enum Outgoing {
     /// connection handler emits, and clients written against it (the public
     /// protocol test suite among them) may expect to read them one at a time.
     Paced(Frame),
+    /// Frames never compressed, whatever their size: an emit flagged
+    /// `compress(false)`.
+    Uncompressed(Arc<[Frame]>),
 }
 
 impl Outgoing {
@@ -32,8 +36,13 @@ impl Outgoing {
     pub fn frames(&self) -> &[Frame] {
         match self {
             Outgoing::One(f) | Outgoing::Paced(f) => std::slice::from_ref(f),
-            Outgoing::Many(fs) => fs,
+            Outgoing::Many(fs) | Outgoing::Uncompressed(fs) => fs,
         }
+    }
+
+    /// Whether a WebSocket with permessage-deflate may compress the frames.
+    pub fn compressible(&self) -> bool {
+        !matches!(self, Outgoing::Uncompressed(_))
     }
 
     /// Whether the writer pauses after this entry.
@@ -78,7 +87,7 @@ pub(crate) fn queue<O, C>(
 /// Commands for the session task.
 pub(crate) enum Ctl {
     /// A polling GET waits for data.
-    Poll(oneshot::Sender<Result<Bytes, EngineError>>),
+    Poll(oneshot::Sender<Result<Payload, EngineError>>),
     /// Packets from a polling POST.
     Post(Vec<Packet>, oneshot::Sender<Result<(), EngineError>>),
     /// A WebSocket for this session was accepted (upgrade).
@@ -100,6 +109,9 @@ pub struct EngineConn {
     posting: AtomicBool,
     policy: SlowConsumerPolicy,
     request: super::request::StoredRequest,
+    /// The wire format of the handshake's transport (its protocol revision
+    /// is the session's).
+    framing: Framing,
 }
 
 impl std::fmt::Debug for EngineConn {
@@ -117,6 +129,7 @@ impl EngineConn {
         capacity: usize,
         policy: SlowConsumerPolicy,
         request: ::http::request::Parts,
+        framing: Framing,
     ) -> Arc<Self> {
         let state = match transport {
             TransportKind::Polling => STATE_POLLING,
@@ -130,7 +143,24 @@ impl EngineConn {
             posting: AtomicBool::new(false),
             policy,
             request: super::request::StoredRequest::new(request),
+            framing,
         })
+    }
+
+    /// The Engine.IO protocol revision the client speaks.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.framing.version()
+    }
+
+    /// The wire format of long-polling requests.
+    pub(crate) fn poll_framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// The wire format of a WebSocket (binary as bytes: the `b64` choice of
+    /// revision 3 applies to polling only here).
+    pub(crate) fn ws_framing(&self) -> Framing {
+        Framing::new(self.protocol(), false)
     }
 
     /// The session id.

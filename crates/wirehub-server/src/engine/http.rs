@@ -3,7 +3,7 @@
 //! `{"code":N,"message":...}` error responses.
 
 use super::conn::{Ctl, EngineConn};
-use super::ws::{accept_key, Source, WsConn};
+use super::ws::{accept_key, negotiate_deflate, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
 use crate::conn::Transport;
 use crate::limits::{peer_ip, LimitError};
@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::oneshot;
 use wirehub_proto::engineio::{
-    payload, CloseReason, EngineError, HandshakeQuery, OpenPacket, Packet, TransportKind,
+    CloseReason, EngineError, Framing, HandshakeQuery, OpenPacket, Packet, Payload, TransportKind,
 };
+use wirehub_proto::websocket::deflate::Agreement;
 
 /// The body of every response the engine produces.
 pub type ResponseBody = Full<Bytes>;
@@ -62,7 +63,7 @@ impl<H: EngineHandler> Engine<H> {
             return Err(EngineError::UnknownTransport);
         }
         let Some(sid) = query.sid.as_deref() else {
-            query.check_handshake(req.method() == Method::GET)?;
+            query.check_handshake(req.method() == Method::GET, self.config.allow_eio3)?;
             if let Some(allow) = &self.allow_request {
                 let (parts, body) = req.into_parts();
                 if let Err(message) = allow(&parts) {
@@ -81,9 +82,10 @@ impl<H: EngineHandler> Engine<H> {
                 Ok(slot) => slot,
                 Err(limit) => return Ok(limit_response(limit)),
             };
+            let framing = Framing::new(query.version, query.b64);
             return match query.transport {
-                TransportKind::Polling => Ok(self.open_polling(req, slot)),
-                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot)),
+                TransportKind::Polling => Ok(self.open_polling(req, slot, framing)),
+                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot, framing)),
             };
         };
         let Some(conn) = self.get(sid) else {
@@ -96,6 +98,10 @@ impl<H: EngineHandler> Engine<H> {
                 None => Err(EngineError::UnknownSid),
             };
         };
+        if query.version != conn.protocol() {
+            // As the reference server: no switching revisions mid-session.
+            return Err(EngineError::BadRequest);
+        }
         match query.transport {
             TransportKind::WebSocket => {
                 if conn.transport() != Some(TransportKind::Polling) || conn.is_upgrading() {
@@ -110,7 +116,10 @@ impl<H: EngineHandler> Engine<H> {
                 }
                 match *req.method() {
                     Method::GET => poll(&conn).await,
-                    Method::POST => self.post(&conn, req.into_body()).await,
+                    Method::POST => {
+                        let binary = is_octet_stream(req.headers());
+                        self.post(&conn, req.into_body(), binary).await
+                    }
                     _ => Err(EngineError::BadRequest),
                 }
             }
@@ -133,7 +142,12 @@ impl<H: EngineHandler> Engine<H> {
         Packet::Open(open.to_json().into())
     }
 
-    fn open_polling<B>(self: &Arc<Self>, req: Request<B>, slot: ConnectionSlot) -> Resp {
+    fn open_polling<B>(
+        self: &Arc<Self>,
+        req: Request<B>,
+        slot: ConnectionSlot,
+        framing: Framing,
+    ) -> Resp {
         let (parts, _) = req.into_parts();
         let conn = EngineConn::new(
             self.new_sid(),
@@ -141,11 +155,12 @@ impl<H: EngineHandler> Engine<H> {
             self.config.queue_capacity,
             self.config.slow_consumer,
             parts,
+            framing,
         );
-        let body = payload::encode(&[self.open_packet(conn.sid(), true).to_frame()]);
+        let payload = framing.encode_payload(&[self.open_packet(conn.sid(), true).to_frame()]);
         self.insert(conn.clone(), slot);
         tokio::spawn(actor::run(self.clone(), conn, None, Instant::now()));
-        text_response(StatusCode::OK, body, "text/plain; charset=UTF-8")
+        payload_response(payload)
     }
 
     /// Accepts a WebSocket for a new session, an upgrade, or to close it.
@@ -155,20 +170,21 @@ impl<H: EngineHandler> Engine<H> {
         target: WsTarget,
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
+        let deflate = negotiate_deflate(&req, self.config.ws_deflate);
         let on_upgrade = hyper::upgrade::on(&mut req);
-        let (existing, slot) = match target {
-            WsTarget::New(slot) => (None, Some(slot)),
+        let (existing, slot, framing) = match target {
+            WsTarget::New(slot, framing) => (None, Some(slot), framing),
             WsTarget::Upgrade(conn) => {
                 conn.set_upgrading(true);
-                (Some(conn), None)
+                (Some(conn), None, Framing::V4)
             }
             WsTarget::Refuse => {
                 tokio::spawn(async move {
                     if let Ok(upgraded) = on_upgrade.await {
-                        WsConn::accept(upgraded, 0).close().await;
+                        WsConn::accept(upgraded, 0, None).close().await;
                     }
                 });
-                return upgrade_response(key);
+                return upgrade_response(key, None);
             }
         };
         let (parts, _) = req.into_parts();
@@ -177,12 +193,20 @@ impl<H: EngineHandler> Engine<H> {
             existing,
             slot,
             parts,
+            framing,
+            deflate: deflate.is_some(),
         });
         tokio::spawn(websocket_task(self.clone(), setup));
-        upgrade_response(key)
+        upgrade_response(key, deflate)
     }
 
-    async fn post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    /// A polling POST; `binary`: its body is `application/octet-stream`.
+    async fn post<B>(
+        &self,
+        conn: &Arc<EngineConn>,
+        body: B,
+        binary: bool,
+    ) -> Result<Resp, EngineError>
     where
         B: http_body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -191,12 +215,17 @@ impl<H: EngineHandler> Engine<H> {
             conn.close(CloseReason::TransportError);
             return Err(EngineError::BadRequest);
         }
-        let result = self.read_post(conn, body).await;
+        let result = self.read_post(conn, body, binary).await;
         conn.end_post();
         result
     }
 
-    async fn read_post<B>(&self, conn: &Arc<EngineConn>, body: B) -> Result<Resp, EngineError>
+    async fn read_post<B>(
+        &self,
+        conn: &Arc<EngineConn>,
+        body: B,
+        binary: bool,
+    ) -> Result<Resp, EngineError>
     where
         B: http_body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -227,7 +256,7 @@ impl<H: EngineHandler> Engine<H> {
                 return Err(EngineError::BadRequest);
             }
         };
-        let packets = match payload::decode(body) {
+        let packets = match conn.poll_framing().decode_payload(body, binary) {
             Ok(p) => p,
             Err(e) => {
                 tracing::debug!(sid = %conn.sid(), error = %e, "bad polling payload");
@@ -294,6 +323,10 @@ struct WsSetup {
     /// A new session's place in the connection counts.
     slot: Option<ConnectionSlot>,
     parts: ::http::request::Parts,
+    /// A new session's wire format.
+    framing: Framing,
+    /// The handshake agreed on permessage-deflate.
+    deflate: bool,
 }
 
 /// The task of a WebSocket: the upgrade and the open packet run in a boxed
@@ -317,6 +350,8 @@ pub(super) fn websocket_task_for_size<H: EngineHandler>(
         existing: None,
         slot: None,
         parts: req.into_parts().0,
+        framing: Framing::V4,
+        deflate: false,
     });
     websocket_task(engine, setup)
 }
@@ -332,6 +367,8 @@ async fn start_websocket<H: EngineHandler>(
         existing,
         slot,
         parts,
+        framing,
+        deflate,
     } = *setup;
     let upgraded = match on_upgrade.await {
         Ok(u) => u,
@@ -343,7 +380,8 @@ async fn start_websocket<H: EngineHandler>(
             return None;
         }
     };
-    let mut ws = WsConn::accept(upgraded, engine.config.max_payload);
+    let threshold = deflate.then_some(engine.config.ws_deflate_threshold);
+    let mut ws = WsConn::accept(upgraded, engine.config.max_payload, threshold);
     if let Some(conn) = existing {
         if !conn.command(Ctl::Attach(Box::new(ws))) {
             conn.set_upgrading(false);
@@ -358,6 +396,7 @@ async fn start_websocket<H: EngineHandler>(
         config.queue_capacity,
         config.slow_consumer,
         parts,
+        framing,
     );
     let open = engine.open_packet(conn.sid(), false).to_frame();
     ws.send(Source::Frames(&[open])).await.ok()?;
@@ -367,20 +406,30 @@ async fn start_websocket<H: EngineHandler>(
 
 /// What an accepted WebSocket is for.
 enum WsTarget {
-    /// A new session, with its place in the connection counts.
-    New(ConnectionSlot),
+    /// A new session, with its place in the connection counts and its
+    /// wire format.
+    New(ConnectionSlot, Framing),
     /// The upgrade of this polling session.
     Upgrade(Arc<EngineConn>),
     /// Nothing: the sid's session cannot be upgraded; close at once.
     Refuse,
 }
 
-pub(crate) fn upgrade_response(key: String) -> Result<Resp, EngineError> {
-    Response::builder()
+/// The 101 answer to a WebSocket upgrade, with the permessage-deflate
+/// agreement when there is one.
+pub(crate) fn upgrade_response(
+    key: String,
+    deflate: Option<Agreement>,
+) -> Result<Resp, EngineError> {
+    let mut builder = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_ACCEPT, key)
+        .header(header::SEC_WEBSOCKET_ACCEPT, key);
+    if let Some(agreement) = deflate {
+        builder = builder.header(header::SEC_WEBSOCKET_EXTENSIONS, agreement.response());
+    }
+    builder
         .body(Full::new(Bytes::new()))
         .map_err(|_| EngineError::BadRequest)
 }
@@ -391,11 +440,7 @@ async fn poll(conn: &Arc<EngineConn>) -> Result<Resp, EngineError> {
         return Err(EngineError::UnknownSid);
     }
     match wait.await {
-        Ok(Ok(body)) => Ok(text_response(
-            StatusCode::OK,
-            body,
-            "text/plain; charset=UTF-8",
-        )),
+        Ok(Ok(payload)) => Ok(payload_response(payload)),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(EngineError::UnknownSid),
     }
@@ -421,6 +466,24 @@ pub(crate) fn websocket_key<B>(req: &Request<B>) -> Option<String> {
     }
     h.get(header::SEC_WEBSOCKET_KEY)
         .map(|k| accept_key(k.as_bytes()))
+}
+
+/// A polling answer: text, or a revision 3 binary payload.
+fn payload_response(payload: Payload) -> Resp {
+    let content_type = if payload.binary {
+        "application/octet-stream"
+    } else {
+        "text/plain; charset=UTF-8"
+    };
+    text_response(StatusCode::OK, payload.body, content_type)
+}
+
+/// Whether a request body is typed `application/octet-stream`.
+fn is_octet_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == "application/octet-stream")
 }
 
 fn text_response(status: StatusCode, body: Bytes, content_type: &'static str) -> Resp {

@@ -6,10 +6,9 @@
 use super::conn::{Ctl, EngineConn, Outgoing};
 use super::vectored::Source;
 use super::ws::{WsConn, WsEnd};
-use bytes::Bytes;
 use std::time::Duration;
 use tokio::sync::oneshot;
-use wirehub_proto::engineio::{payload, CloseReason, EngineError, Frame, Packet};
+use wirehub_proto::engineio::{CloseReason, EngineError, Frame, Framing, Packet, Payload};
 
 /// Most queued entries written per batch (one flush / one poll response).
 pub(super) const BATCH: usize = 256;
@@ -19,7 +18,7 @@ pub(super) const BATCH: usize = 256;
 const PACE: Duration = Duration::from_millis(2);
 
 /// A polling GET's reply: the payload, or the error to answer.
-pub(super) type PollReply = oneshot::Sender<Result<Bytes, EngineError>>;
+pub(super) type PollReply = oneshot::Sender<Result<Payload, EngineError>>;
 
 /// The held GET's requester went away before its answer.
 pub(super) struct PollGone;
@@ -36,6 +35,10 @@ pub(super) struct Transports {
     pub(super) probe: Option<Box<WsConn>>,
     /// The held long-polling GET (the session knows it is held).
     pub(super) poll: Option<PollReply>,
+    /// The wire format of polling responses.
+    pub(super) poll_framing: Framing,
+    /// The wire format of the WebSockets.
+    pub(super) ws_framing: Framing,
 }
 
 impl Transports {
@@ -67,7 +70,7 @@ impl Transports {
         if frames.is_empty() {
             frames.push(Packet::Noop.to_frame());
         }
-        let _ = poll.send(Ok(payload::encode(&frames)));
+        let _ = poll.send(Ok(self.poll_framing.encode_payload(&frames)));
         Ok(())
     }
 
@@ -76,7 +79,7 @@ impl Transports {
         let Some(ws) = self.ws.as_mut() else {
             return Ok(());
         };
-        let frames = [packet.to_frame()];
+        let frames = [self.ws_framing.ws_frame(&packet.to_frame()).into_owned()];
         ws.send(Source::Frames(&frames))
             .await
             .map_err(|_| WriteFailed)
@@ -87,7 +90,7 @@ impl Transports {
         let Some(probe) = self.probe.as_mut() else {
             return Ok(());
         };
-        let frames = [packet.to_frame()];
+        let frames = [self.ws_framing.ws_frame(&packet.to_frame()).into_owned()];
         probe
             .send(Source::Frames(&frames))
             .await
@@ -107,9 +110,20 @@ impl Transports {
                 .position(Outgoing::is_paced)
                 .map_or(rest.len(), |i| i + 1);
             let (now, later) = rest.split_at(cut);
-            ws.send(Source::Entries(now))
-                .await
-                .map_err(|_| WriteFailed)?;
+            let sent = match self.ws_framing {
+                Framing::V4 => ws.send(Source::Entries(now)).await,
+                // Revision 3 binary frames carry a type byte: re-framed here,
+                // per connection, as the shared entries hold revision 4 frames.
+                Framing::V3 { .. } => {
+                    let frames: Vec<Frame> = now
+                        .iter()
+                        .flat_map(Outgoing::frames)
+                        .map(|f| self.ws_framing.ws_frame(f).into_owned())
+                        .collect();
+                    ws.send(Source::Frames(&frames)).await
+                }
+            };
+            sent.map_err(|_| WriteFailed)?;
             if now.last().is_some_and(Outgoing::is_paced) {
                 Box::pin(tokio::time::sleep(PACE)).await;
             }
@@ -147,7 +161,12 @@ impl Transports {
         let mut frames = Vec::new();
         extend_frames(&mut frames, conn.mailbox.take_out(BATCH));
         if let Some(ws) = self.ws.take() {
-            close_ws(ws, &frames, reason).await;
+            let framing = self.ws_framing;
+            let ws_frames: Vec<Frame> = frames
+                .iter()
+                .map(|f| framing.ws_frame(f).into_owned())
+                .collect();
+            close_ws(ws, &ws_frames, reason).await;
         }
         if let Some(poll) = self.poll.take() {
             let last = if reason.tells_client() {
@@ -156,7 +175,7 @@ impl Transports {
                 Packet::Noop
             };
             frames.push(last.to_frame());
-            let _ = poll.send(Ok(payload::encode(&frames)));
+            let _ = poll.send(Ok(self.poll_framing.encode_payload(&frames)));
         }
     }
 }

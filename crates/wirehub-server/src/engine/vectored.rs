@@ -6,6 +6,11 @@
 //! The write resumes after a partial write from two counters (frames done,
 //! bytes into the next one); the header and slice arrays live only inside
 //! one poll, so they add nothing to a session task's resting size.
+//!
+//! On a connection with permessage-deflate, frames from the threshold on
+//! are compressed first (all of one write's frames, before the first
+//! system call, so a resumed write sends the same bytes); a frame flagged
+//! not to be compressed, or that does not shrink, goes out as it is.
 
 use super::conn::Outgoing;
 use bytes::Bytes;
@@ -15,6 +20,7 @@ use std::pin::Pin;
 use std::task::{ready, Poll};
 use tokio::io::AsyncWrite;
 use wirehub_proto::engineio::Frame;
+use wirehub_proto::websocket::deflate::compress;
 use wirehub_proto::websocket::opcode::{BINARY, TEXT};
 use wirehub_proto::websocket::FrameHead;
 
@@ -33,39 +39,92 @@ pub(crate) enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    /// `(opcode, payload)` of every frame, in order.
-    fn frames(self) -> impl Iterator<Item = (u8, &'a [u8])> {
+    /// `(opcode, payload, may be compressed)` of every frame, in order.
+    fn frames(self) -> impl Iterator<Item = (u8, &'a [u8], bool)> {
         let (entries, frames, texts): (&[Outgoing], &[Frame], &[Bytes]) = match self {
             Source::Entries(e) => (e, &[], &[]),
             Source::Frames(f) => (&[], f, &[]),
             Source::Texts(t) => (&[], &[], t),
         };
+        let entries = entries.iter().flat_map(|entry| {
+            let compressible = entry.compressible();
+            entry.frames().iter().map(move |f| (f, compressible))
+        });
         entries
-            .iter()
-            .flat_map(Outgoing::frames)
-            .chain(frames)
-            .map(|frame| match frame {
-                Frame::Text(s) => (TEXT, s.as_bytes().as_ref()),
-                Frame::Binary(b) => (BINARY, b.as_ref()),
+            .chain(frames.iter().map(|f| (f, true)))
+            .map(|(frame, compressible)| match frame {
+                Frame::Text(s) => (TEXT, s.as_bytes().as_ref(), compressible),
+                Frame::Binary(b) => (BINARY, b.as_ref(), compressible),
             })
-            .chain(texts.iter().map(|t| (TEXT, t.as_ref())))
+            .chain(texts.iter().map(|t| (TEXT, t.as_ref(), true)))
     }
 }
 
 /// Writes every frame of `source` in order, in as few vectored writes as
-/// the socket accepts.
+/// the socket accepts; with `deflate` (permessage-deflate negotiated),
+/// compresses payloads of at least that many bytes.
 pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
     io: &mut W,
     source: Source<'_>,
+    deflate: Option<usize>,
 ) -> io::Result<()> {
+    let Some(threshold) = deflate else {
+        let frames = || {
+            source
+                .frames()
+                .map(|(opcode, body, _)| (FrameHead::new(opcode, body.len()), body))
+        };
+        return write_heads(io, frames).await;
+    };
+    let compressed: Vec<(FrameHead, Body<'_>)> = source
+        .frames()
+        .map(|(opcode, body, compressible)| {
+            let packed = (compressible && body.len() >= threshold)
+                .then(|| compress(body))
+                .flatten();
+            match packed {
+                Some(packed) => (
+                    FrameHead::compressed(opcode, packed.len()),
+                    Body::Compressed(packed),
+                ),
+                None => (FrameHead::new(opcode, body.len()), Body::Plain(body)),
+            }
+        })
+        .collect();
+    write_heads(io, || compressed.iter().map(|(h, b)| (*h, b.as_slice()))).await
+}
+
+/// A frame's payload: as queued, or compressed for this write.
+enum Body<'a> {
+    Plain(&'a [u8]),
+    Compressed(Bytes),
+}
+
+impl Body<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Body::Plain(b) => b,
+            Body::Compressed(b) => b,
+        }
+    }
+}
+
+/// Writes the frames `frames()` lists (called again after each system
+/// call, so it must list the same frames every time).
+async fn write_heads<'a, W, F, I>(io: &mut W, frames: F) -> io::Result<()>
+where
+    W: AsyncWrite + Unpin,
+    F: Fn() -> I,
+    I: Iterator<Item = (FrameHead, &'a [u8])>,
+{
     let mut done = 0usize;
     let mut into = 0usize;
     poll_fn(|cx| loop {
         let mut heads = [FrameHead::EMPTY; FRAMES_PER_WRITE];
         let mut bodies: [&[u8]; FRAMES_PER_WRITE] = [&[]; FRAMES_PER_WRITE];
         let mut count = 0;
-        for (opcode, body) in source.frames().skip(done).take(FRAMES_PER_WRITE) {
-            heads[count] = FrameHead::new(opcode, body.len());
+        for (head, body) in frames().skip(done).take(FRAMES_PER_WRITE) {
+            heads[count] = head;
             bodies[count] = body;
             count += 1;
         }
@@ -180,7 +239,9 @@ mod tests {
                 calls: 0,
                 pend: false,
             };
-            write_frames(&mut w, Source::Texts(&texts)).await.unwrap();
+            write_frames(&mut w, Source::Texts(&texts), None)
+                .await
+                .unwrap();
             assert_eq!(w.got, want, "step {step}");
             if step == 1 << 20 {
                 // 150 frames: three vectored writes of up to 64 frames.
@@ -197,7 +258,9 @@ mod tests {
             calls: 0,
             pend: false,
         };
-        write_frames(&mut w, Source::Texts(&[])).await.unwrap();
+        write_frames(&mut w, Source::Texts(&[]), None)
+            .await
+            .unwrap();
         assert_eq!(w.calls, 0);
     }
 }

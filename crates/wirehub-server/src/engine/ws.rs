@@ -14,6 +14,11 @@
 //! Every read and write is driven by a poll function whose progress lives
 //! in [`WsConn`], so a read abandoned in a `select!` loses nothing, and a
 //! pong owed to the peer goes out while reading goes on.
+//!
+//! permessage-deflate, when the config allows it and the client offers it
+//! ([`negotiate_deflate`]), costs a connection only its threshold: the
+//! decoder inflates and the writer compresses with per-thread state
+//! (`wirehub_proto::websocket::deflate`).
 
 use bytes::BytesMut;
 use hyper::upgrade::Upgraded;
@@ -26,6 +31,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use wirehub_proto::engineio::Frame;
+use wirehub_proto::websocket::deflate::{negotiate, Agreement};
 use wirehub_proto::websocket::{close_frame, control_frame, opcode, Decoder, Event, FrameError};
 
 use super::vectored;
@@ -65,6 +71,9 @@ pub(crate) struct WsConn {
     control_sent: usize,
     state: State,
     active: bool,
+    /// With permessage-deflate negotiated, the size messages are
+    /// compressed from.
+    deflate: Option<u32>,
 }
 
 /// How reading a WebSocket ended.
@@ -95,13 +104,33 @@ pub(crate) fn accept_key(key: &[u8]) -> String {
     wirehub_proto::websocket::accept_key(key)
 }
 
+/// The permessage-deflate agreement for an upgrade request: `None` unless
+/// `enabled` (the config's `ws_deflate`) and the client offers it.
+pub(crate) fn negotiate_deflate<B>(req: &http::Request<B>, enabled: bool) -> Option<Agreement> {
+    if !enabled {
+        return None;
+    }
+    let offers = req
+        .headers()
+        .get_all(http::header::SEC_WEBSOCKET_EXTENSIONS)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    negotiate(offers)
+}
+
 impl WsConn {
-    /// Wraps an upgraded HTTP connection; messages over `max_message` fail the read.
-    pub(crate) fn accept(upgraded: Upgraded, max_message: usize) -> Self {
+    /// Wraps an upgraded HTTP connection; messages over `max_message` fail
+    /// the read. `deflate` is the compression threshold when the handshake
+    /// agreed on permessage-deflate.
+    pub(crate) fn accept(upgraded: Upgraded, max_message: usize, deflate: Option<usize>) -> Self {
         WsConn {
             io: TokioIo::new(upgraded),
             buf: BytesMut::new(),
-            decoder: Decoder::new(max_message),
+            decoder: match deflate {
+                Some(_) => Decoder::with_deflate(max_message),
+                None => Decoder::new(max_message),
+            },
+            deflate: deflate.map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
             control: Vec::new(),
             control_sent: 0,
             state: State::Open,
@@ -247,7 +276,8 @@ impl WsConn {
     /// frames owed to the peer go out whole first.
     pub(crate) async fn send(&mut self, source: Source<'_>) -> Result<(), WsEnd> {
         self.flush_control().await.map_err(|_| WsEnd::Error)?;
-        vectored::write_frames(&mut self.io, source)
+        let threshold = self.deflate.map(|t| t as usize);
+        vectored::write_frames(&mut self.io, source, threshold)
             .await
             .map_err(|_| WsEnd::Error)
     }

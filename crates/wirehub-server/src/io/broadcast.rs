@@ -39,10 +39,7 @@ impl BroadcastOperator {
     pub(crate) fn new(ns: Arc<Namespace>) -> Self {
         BroadcastOperator {
             ns,
-            opts: BroadcastOptions {
-                compress: true,
-                ..BroadcastOptions::default()
-            },
+            opts: BroadcastOptions::default(),
         }
     }
 
@@ -76,8 +73,9 @@ impl BroadcastOperator {
         self
     }
 
-    /// Whether compression may be used (carried to other nodes; wirehub
-    /// does not compress frames, so it changes nothing on the wire).
+    /// Whether the message may be compressed (default true): with
+    /// `false`, WebSockets that negotiated permessage-deflate send it as it
+    /// is, whatever its size. Carried to other nodes.
     pub fn compress(mut self, compress: bool) -> Self {
         self.opts.compress = compress;
         self

@@ -2,6 +2,7 @@
 //! binary packets, the socket of each joined namespace, and the connect
 //! timeout. Owned by the session task, so it needs no lock.
 
+use super::handshake::decode;
 use super::namespace::{Namespace, Restoring};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
@@ -12,8 +13,8 @@ use crate::limits::{EventBudget, LimitError, Verdict};
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use wirehub_proto::engineio::{CloseReason, Message};
-use wirehub_proto::socketio::{Decoder, Packet, PacketKind};
+use wirehub_proto::engineio::{CloseReason, Message, ProtocolVersion};
+use wirehub_proto::socketio::{Decoder, Packet, PacketKind, Parser};
 use wirehub_proto::Str;
 
 /// One connection's Socket.IO state (opaque; owned by the session task).
@@ -41,10 +42,27 @@ struct Adopted {
 }
 
 impl Client {
+    /// The Socket.IO state of a session that just opened. A revision 3
+    /// client (Socket.IO protocol v4) is connected to `/` at once, as Node
+    /// does: it sends no CONNECT for the main namespace.
     pub(crate) fn new(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
+        let legacy = conn.protocol() == ProtocolVersion::V3;
+        let mut client = Self::idle(conn, server);
+        if legacy {
+            let main = Packet {
+                ns: Str::from_static("/"),
+                kind: PacketKind::Connect(None),
+            };
+            // A CONNECT to `/` on a fresh client cannot be in a wrong state.
+            let _ = client.on_packet(main);
+        }
+        client
+    }
+
+    fn idle(conn: Arc<EngineConn>, server: Arc<ServerInner>) -> Self {
         let config = server.config();
         Client {
-            decoder: Decoder::new(config.max_attachments),
+            decoder: Decoder::with_parser(config.parser, config.max_attachments),
             connect_deadline: Some(Instant::now() + config.connect_timeout),
             budget: EventBudget::new(config, server.connections.shared_limits()),
             conn,
@@ -52,6 +70,11 @@ impl Client {
             sockets: Vec::new(),
             adopted: None,
         }
+    }
+
+    /// The Engine.IO session this client runs on.
+    pub(crate) fn conn(&self) -> &Arc<EngineConn> {
+        &self.conn
     }
 
     pub(crate) fn on_message(&mut self, msg: Message) -> Result<(), CloseReason> {
@@ -67,6 +90,7 @@ impl Client {
 
     fn on_packet(&mut self, packet: Packet) -> Result<(), CloseReason> {
         self.adopt(false);
+        let packet = self.legacy_connect(packet);
         let ns = packet.ns;
         self.sockets
             .retain(|(name, s)| *name != ns || !s.is_disconnected());
@@ -76,21 +100,21 @@ impl Client {
                 if let Err(limit) = self.check_namespaces() {
                     let code = serde_json::json!({ "code": limit.plain_code() });
                     let refusal = Packet::connect_error(ns, &limit.to_string(), Some(code));
-                    let _ = self.conn.send(outgoing(&refusal), false);
+                    let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
                     return Ok(());
                 }
                 match self.server.namespace(&ns) {
                     Some(namespace) => match namespace.recovery_claim(auth.as_ref()) {
                         Some(claim) => self.recover(namespace, ns, auth, claim),
                         None => {
-                            let socket = namespace.connect(Link::Engine(self.conn.clone()), auth);
+                            let socket = namespace.connect(self.link(), auth);
                             self.sockets.reserve_exact(1);
                             self.sockets.push((ns, socket));
                         }
                     },
                     None => {
                         let refusal = Packet::connect_error(ns, "Invalid namespace", None);
-                        let _ = self.conn.send(outgoing(&refusal), false);
+                        let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
                     }
                 }
                 Ok(())
@@ -119,6 +143,30 @@ impl Client {
         }
     }
 
+    /// A Socket.IO protocol v4 CONNECT names its namespace with an optional
+    /// query (`/custom?token=abc`) in place of an auth payload: as Node, the
+    /// namespace is the path and the auth the query's parameters.
+    fn legacy_connect(&self, packet: Packet) -> Packet {
+        let is_connect = matches!(packet.kind, PacketKind::Connect(_));
+        if !is_connect || self.conn.protocol() != ProtocolVersion::V3 {
+            return packet;
+        }
+        let (path, query) = packet.ns.split_once('?').unwrap_or((&packet.ns, ""));
+        let auth: serde_json::Map<String, serde_json::Value> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k), serde_json::Value::String(decode(v)))
+            })
+            .collect();
+        let auth = serde_json::Value::Object(auth).to_string();
+        Packet {
+            ns: packet.ns.slice_ref(path),
+            kind: PacketKind::Connect(Some(auth.into())),
+        }
+    }
+
     /// A CONNECT with `{pid, offset}`: restores the session on a task (the
     /// adapter may ask the cluster), then admits the recovered socket, or a
     /// fresh one if the session cannot be recovered.
@@ -130,7 +178,7 @@ impl Client {
         claim: (Str, Str),
     ) {
         let adopted = self.adopted.get_or_insert_with(Arc::default).clone();
-        let link = Link::Engine(self.conn.clone());
+        let link = self.link();
         tokio::spawn(async move {
             let (pid, token) = claim;
             let adapter = namespace.adapter();
@@ -196,12 +244,23 @@ impl Client {
         );
         for (ns, socket) in &self.sockets {
             if socket.connected() {
-                let _ = self
-                    .conn
-                    .send(outgoing(&Packet::disconnect(ns.clone())), false);
+                let _ = self.conn.send(
+                    outgoing(&Packet::disconnect(ns.clone()), self.parser()),
+                    false,
+                );
             }
         }
         CloseReason::RateLimited
+    }
+
+    /// The packet encoding of this server's clients.
+    fn parser(&self) -> Parser {
+        self.server.config().parser
+    }
+
+    /// This connection as a socket's link.
+    fn link(&self) -> Link {
+        Link::Engine(self.conn.clone(), self.parser())
     }
 
     fn socket(&self, ns: &str) -> Option<SocketRef> {

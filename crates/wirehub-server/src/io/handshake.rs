@@ -53,7 +53,7 @@ pub(crate) fn describe(head: &http::request::Parts, auth: &str, issued_ms: u64) 
 }
 
 /// Percent-decodes a query component (`+` as a space), lossily.
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -101,6 +101,21 @@ pub(crate) fn date_string(ms: u64) -> String {
     )
 }
 
+/// JavaScript's `Date.prototype.toISOString()`: `2026-12-04T17:28:18.023Z`
+/// (what `JSON.stringify(new Date())` writes).
+pub(crate) fn iso_string(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
 /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -126,6 +141,8 @@ mod tests {
             date_string(1_796_405_298_023),
             "Fri Dec 04 2026 17:28:18 GMT+0000 (Coordinated Universal Time)"
         );
+        assert_eq!(iso_string(1_796_405_298_023), "2026-12-04T17:28:18.023Z");
+        assert_eq!(iso_string(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(
             date_string(0),
             "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)"

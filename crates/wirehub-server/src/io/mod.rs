@@ -15,6 +15,8 @@
 //! - `remote`: [`RemoteSocket`], a socket found on any node.
 //! - `server_event`: server-side events between nodes.
 //! - `handshake`: a socket's handshake as Node describes it.
+//! - `observer`: [`ServerObserver`], the optional listener on connections,
+//!   rooms and events (admin UI, metrics).
 //! - `history`: each namespace's room history (replay for plain transports).
 //! - [`recovery`]: connection-state recovery: dropped sessions and the
 //!   replay log of what they miss.
@@ -29,6 +31,7 @@ mod handler;
 mod handshake;
 mod history;
 mod namespace;
+pub(crate) mod observer;
 mod reason;
 pub mod recovery;
 mod remote;
@@ -51,12 +54,16 @@ pub use client::Client;
 pub use error::{ConnectError, EmitError};
 pub use extract::{Bin, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData};
 pub use handler::{Handler, Middleware, MiddlewareFuture};
+pub(crate) use handshake::iso_string;
 pub use history::{HistoryRead, RoomHistory};
+pub(crate) use namespace::Namespace;
 pub use namespace::NamespaceRef;
+pub use observer::ServerObserver;
 pub use reason::DisconnectReason;
 pub use recovery::{RecoveryConfig, RestoredSession, SessionState};
 pub use remote::RemoteSocket;
 pub use rooms::{IntoRooms, Room};
+pub(crate) use server::ServerInner;
 pub use server::{SocketIo, SocketIoHandler};
 pub use server_event::{ServerAck, ServerEventHandler};
 pub use socket::{Socket, SocketRef};

@@ -11,6 +11,7 @@ use super::error::EmitError;
 use super::extract::HandlerCx;
 use super::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use super::history::{HistoryRead, RoomHistory};
+use super::observer::{Observer, ServerObserver};
 use super::recovery::{RecoveryStore, RestoredSession};
 use super::rooms::{IntoRooms, Room};
 use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
@@ -52,6 +53,8 @@ pub(crate) struct Namespace {
     started: watch::Sender<bool>,
     /// The adapter's start, until a runtime runs it.
     init: Mutex<Option<BoxFuture<'static, Result<(), AdapterError>>>>,
+    /// The server's observer, if any.
+    observer: Observer,
 }
 
 impl Namespace {
@@ -63,6 +66,7 @@ impl Namespace {
         factory: &AdapterFactory,
         on_connect: BoxedHandler,
         middlewares: Middlewares,
+        observer: Observer,
     ) -> Arc<Self> {
         let history = RoomHistory::new(
             config.history_size,
@@ -77,6 +81,7 @@ impl Namespace {
             let emitter = Arc::new(NsEmitter {
                 name: name.clone(),
                 ns: weak.clone(),
+                observer: observer.clone(),
             });
             let adapter = factory(AdapterCx {
                 ns: name.clone(),
@@ -96,6 +101,7 @@ impl Namespace {
                 sockets: RwLock::default(),
                 ack_ids: AtomicU64::new(0),
                 started: watch::channel(false).0,
+                observer,
             }
         });
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -139,6 +145,16 @@ impl Namespace {
 
     pub(crate) fn history(&self) -> &RoomHistory {
         &self.history
+    }
+
+    /// The server's observer, if any.
+    pub(crate) fn observer(&self) -> Option<&dyn ServerObserver> {
+        self.observer.as_deref()
+    }
+
+    /// The sockets connected here.
+    pub(crate) fn sockets(&self) -> Vec<SocketRef> {
+        read(&self.sockets).values().cloned().collect()
     }
 
     /// The recovery store, when connection-state recovery is on.
@@ -279,7 +295,12 @@ impl Namespace {
 
     fn reject(&self, socket: &SocketRef, error: ConnectError) {
         socket.set_rejected();
-        let packet = Packet::connect_error(self.name.clone(), &error.message, error.data);
+        let (name, message, data) = (self.name.clone(), &error.message, error.data);
+        let packet = if socket.link().is_legacy() {
+            Packet::connect_error_legacy(name, message, data)
+        } else {
+            Packet::connect_error(name, message, data)
+        };
         let _ = socket.send_raw_packet(packet);
     }
 
@@ -295,6 +316,9 @@ impl Namespace {
             self.remove_socket(socket.id());
             self.adapter.local().forget(socket.id());
             return;
+        }
+        if let Some(observer) = &self.observer {
+            observer.socket_connected(socket);
         }
         let auth = Args::from_raw(vec![socket.auth_raw().clone()]);
         self.on_connect.call(&HandlerCx {
@@ -354,6 +378,7 @@ pub(crate) struct Restoring {
 struct NsEmitter {
     name: Str,
     ns: Weak<Namespace>,
+    observer: Observer,
 }
 
 impl NsEmitter {
@@ -365,6 +390,10 @@ impl NsEmitter {
 impl LocalEmitter for NsEmitter {
     fn ns(&self) -> &Str {
         &self.name
+    }
+
+    fn observer(&self) -> Option<&dyn ServerObserver> {
+        self.observer.as_deref()
     }
 
     fn has_socket(&self, sid: &str) -> bool {

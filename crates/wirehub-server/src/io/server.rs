@@ -8,6 +8,7 @@ use super::broadcast::BroadcastOperator;
 use super::client::Client;
 use super::handler::{boxed, BoxedHandler, BoxedMiddleware, Handler};
 use super::namespace::{Namespace, NamespaceRef};
+use super::observer::Observer;
 use super::remote::RemoteSocket;
 use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
@@ -41,11 +42,18 @@ pub(crate) struct ServerInner {
     created: Mutex<VecDeque<Str>>,
     /// Every live connection (and the limits), shared with the plain transports.
     pub(crate) connections: Arc<Connections>,
+    /// Who is told of connections, rooms and events (admin UI, metrics).
+    observer: Observer,
 }
 
 impl ServerInner {
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Every namespace created so far (static and dynamic).
+    pub(crate) fn namespaces(&self) -> Vec<Arc<Namespace>> {
+        read(&self.namespaces).values().cloned().collect()
     }
 
     /// The namespace called `name`, creating a dynamic one if a pattern matches.
@@ -78,6 +86,7 @@ impl ServerInner {
             &self.adapter,
             found.on_connect.clone(),
             found.middlewares.clone(),
+            self.observer.clone(),
         );
         all.insert(name.clone(), ns.clone());
         created.push_back(name.clone());
@@ -96,8 +105,9 @@ impl std::fmt::Debug for SocketIo {
 }
 
 impl SocketIo {
-    pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory) -> Self {
+    pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory, observer: Observer) -> Self {
         SocketIo(Arc::new(ServerInner {
+            observer,
             connections: Connections::new(Limits::new(&config)),
             config,
             adapter,
@@ -158,6 +168,7 @@ impl SocketIo {
             &self.0.adapter,
             handler,
             middlewares,
+            self.0.observer.clone(),
         );
         write(&self.0.namespaces).insert(name, ns.clone());
         ns
@@ -310,6 +321,9 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_open(&self, conn: &Arc<EngineConn>) -> Client {
+        if let Some(observer) = &self.0.observer {
+            observer.client_opened(conn);
+        }
         Client::new(conn.clone(), self.0.clone())
     }
 
@@ -318,7 +332,11 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_close(&self, client: Client, reason: CloseReason) {
-        client.on_close(reason)
+        let conn = self.0.observer.as_ref().map(|_| client.conn().clone());
+        client.on_close(reason);
+        if let (Some(observer), Some(conn)) = (&self.0.observer, conn) {
+            observer.client_closed(&conn, reason);
+        }
     }
 
     fn deadline(&self, client: &Client) -> Option<Instant> {

@@ -75,9 +75,16 @@ impl fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
-        let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(_));
+        let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(..));
         let pid = recoverable.then(crate::engine::random_id);
-        Self::build(ns, link, auth, crate::engine::random_id(), pid, false)
+        // As Node for socket.io-client 2.x: the session id, prefixed with the
+        // namespace outside `/` (the id that client computes for itself).
+        let id = match link.engine_sid().filter(|_| link.is_legacy()) {
+            Some(sid) if &**ns.name() == "/" => sid.clone(),
+            Some(sid) => Str::from(format!("{}#{sid}", ns.name())),
+            None => crate::engine::random_id(),
+        };
+        Self::build(ns, link, auth, id, pid, false)
     }
 
     /// A dropped socket come back: its id and private id (its rooms and
@@ -123,6 +130,11 @@ impl Socket {
     /// the events it missed were sent to it.
     pub fn recovered(&self) -> bool {
         self.recovered
+    }
+
+    /// The connection this socket's packets travel over.
+    pub(crate) fn link(&self) -> &Link {
+        &self.link
     }
 
     /// The socket id (also the name of the room only this socket is in).
@@ -201,6 +213,16 @@ impl Socket {
         *lock(&self.on_disconnect) = Some(boxed(handler));
     }
 
+    /// Sets whether what is emitted through the returned operator may be
+    /// compressed (Node's `socket.compress(false).emit(...)`): an operator
+    /// reaching only this socket, on this node.
+    pub fn compress(&self, compress: bool) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone())
+            .to(self.id.clone())
+            .local()
+            .compress(compress)
+    }
+
     /// Emits `event` with one argument.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_raw(event, Args::one(data)?)
@@ -217,6 +239,9 @@ impl Socket {
     /// adapter as a broadcast to the socket's own room (as Node does), so it
     /// gets an offset and is replayed if the client drops before getting it.
     pub fn emit_raw(&self, event: &str, args: Args) -> Result<(), EmitError> {
+        if let Some(observer) = self.ns.observer() {
+            observer.event_sent(self, event, &args);
+        }
         if self.pid.is_some() {
             if self.is_disconnected() {
                 return Err(EmitError::Disconnected);
@@ -263,6 +288,9 @@ impl Socket {
         args: Args,
         timeout: Duration,
     ) -> impl Future<Output = Result<Args, AckError>> + Send + 'static {
+        if let Some(observer) = self.ns.observer() {
+            observer.event_sent(self, event, &args);
+        }
         let socket = self.clone();
         let event = Str::from(event.to_owned());
         async move {
@@ -461,6 +489,9 @@ impl Socket {
 
     /// A client event: runs its handler, if one is registered.
     pub(crate) fn on_event(self: &Arc<Self>, event: &Str, args: &Args, ack_id: Option<u64>) {
+        if let Some(observer) = self.ns.observer() {
+            observer.event_received(self, event, args);
+        }
         let handler = read(&self.handlers)
             .iter()
             .find(|(name, _)| name == event)
@@ -524,5 +555,19 @@ impl Socket {
         self.ns.remove_socket(&self.id);
         self.ns.adapter().local().forget(&self.id);
         *write(&self.handlers) = Vec::new();
+        if let Some(observer) = self.ns.observer() {
+            observer.socket_disconnected(self, reason);
+        }
+    }
+
+    /// The Engine.IO session id of its connection (Node's `socket.client.id`),
+    /// or the plain connection's token.
+    pub fn client_id(&self) -> &Str {
+        self.link.client_id()
+    }
+
+    /// When it connected, in milliseconds since the Unix epoch.
+    pub fn issued_ms(&self) -> u64 {
+        self.issued
     }
 }

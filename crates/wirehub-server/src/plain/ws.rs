@@ -10,7 +10,7 @@ use super::hub::{OpenError, PlainHub};
 use super::query;
 use super::reply::{self, Resp};
 use crate::conn::{envelopes, PlainConn, PlainOut};
-use crate::engine::ws::{Source, WsConn, WsEnd};
+use crate::engine::ws::{negotiate_deflate, Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};
 use crate::io::Transport;
 use crate::limits::peer_ip;
@@ -37,6 +37,8 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
+    let deflate = negotiate_deflate(&req, hub.config().ws_deflate);
+    let threshold = deflate.map(|_| hub.config().ws_deflate_threshold);
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let hub = hub.clone();
@@ -50,10 +52,10 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
                 return;
             }
         };
-        let ws = WsConn::accept(upgraded, hub.config().max_payload);
+        let ws = WsConn::accept(upgraded, hub.config().max_payload, threshold);
         run(hub, ws, slot, parts, q).await;
     });
-    match upgrade_response(key) {
+    match upgrade_response(key, deflate) {
         Ok(resp) => resp.map(|_| super::body::PlainBody::empty()),
         Err(_) => reply::empty(StatusCode::INTERNAL_SERVER_ERROR),
     }

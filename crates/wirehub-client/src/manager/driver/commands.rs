@@ -166,6 +166,6 @@ impl Driver {
             Conn::Opening { task, .. } => task.abort(),
             Conn::Idle | Conn::Waiting { .. } => {}
         }
-        self.decoder = Decoder::new(self.config.max_attachments);
+        self.decoder = Decoder::with_parser(self.config.parser, self.config.max_attachments);
     }
 }

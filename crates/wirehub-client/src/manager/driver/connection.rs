@@ -124,7 +124,7 @@ impl Driver {
         if let Some(probe) = engine.probe {
             probe.abort();
         }
-        self.decoder = Decoder::new(self.config.max_attachments);
+        self.decoder = Decoder::with_parser(self.config.parser, self.config.max_attachments);
         let names: Vec<Str> = self.namespaces.keys().cloned().collect();
         for ns in &names {
             let was = self

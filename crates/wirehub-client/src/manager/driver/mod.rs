@@ -90,7 +90,7 @@ impl Driver {
         let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
         Driver {
             backoff: Backoff::new(config.reconnection),
-            decoder: Decoder::new(config.max_attachments),
+            decoder: Decoder::with_parser(config.parser, config.max_attachments),
             config,
             manager,
             listeners,

@@ -7,8 +7,8 @@ use crate::handler::Lifecycle;
 use crate::reason::DisconnectReason;
 use crate::recovery::Recovery;
 use tokio::time::Instant;
-use wirehub_proto::engineio::Packet as EioPacket;
-use wirehub_proto::socketio::{Args, Packet, PacketKind};
+use wirehub_proto::engineio::{Frame, Packet as EioPacket};
+use wirehub_proto::socketio::{Args, Packet, PacketKind, Parser};
 use wirehub_proto::Str;
 
 impl Driver {
@@ -97,9 +97,19 @@ impl Driver {
     }
 
     pub(super) fn send_packet(&self, packet: &Packet) {
-        if let Conn::Open(engine) = &self.conn {
-            for frame in packet.encode().frames() {
-                engine.transport.send(frame);
+        let Conn::Open(engine) = &self.conn else {
+            return;
+        };
+        match self.config.parser {
+            Parser::Json => {
+                for frame in packet.encode().frames() {
+                    engine.transport.send(frame);
+                }
+            }
+            Parser::MsgPack => {
+                engine
+                    .transport
+                    .send(Frame::Binary(packet.encode_msgpack()));
             }
         }
     }

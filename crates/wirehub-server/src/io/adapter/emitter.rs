@@ -18,6 +18,11 @@ pub trait LocalEmitter: Send + Sync + 'static {
     /// The namespace name.
     fn ns(&self) -> &Str;
 
+    /// Who is told of room joins and leaves (none by default).
+    fn observer(&self) -> Option<&dyn crate::io::ServerObserver> {
+        None
+    }
+
     /// Whether `sid` is a connected socket of the namespace (and so the
     /// name of a room only that socket is in).
     fn has_socket(&self, sid: &str) -> bool;

@@ -130,22 +130,23 @@ impl LocalAdapter {
         if rooms.is_empty() {
             return;
         }
+        let observer = self.emitter.observer();
         for room in rooms.iter().copied() {
-            let created = {
+            let (created, joined) = {
                 let mut shard = write(&self.rooms[self.shard(room)]);
                 match shard.get_mut(room) {
-                    Some(members) => {
-                        members.insert(sid.clone());
-                        false
-                    }
+                    Some(members) => (false, members.insert(sid.clone())),
                     None => {
                         shard.insert(room.clone(), HashSet::from([sid.clone()]));
-                        true
+                        (true, true)
                     }
                 }
             };
             if let (true, Some(watch)) = (created, &self.watcher) {
                 watch(room, true);
+            }
+            if let (true, Some(observer)) = (joined, observer) {
+                observer.room_joined(self.emitter.ns(), room, sid);
             }
         }
         let mut shard = write(&self.sockets[self.shard(sid)]);
@@ -161,7 +162,11 @@ impl LocalAdapter {
     /// longer reaches it).
     pub fn del(&self, sid: &str, room: &str) {
         if sid == room {
-            write(&self.left_own).insert(Str::from(sid.to_owned()));
+            let sid = Str::from(sid.to_owned());
+            let left = write(&self.left_own).insert(sid.clone());
+            if let (true, Some(observer)) = (left, self.emitter.observer()) {
+                observer.room_left(self.emitter.ns(), &sid, &sid);
+            }
             return;
         }
         self.leave_room(sid, room);
@@ -178,7 +183,11 @@ impl LocalAdapter {
     /// namespace: broadcasts to the whole namespace still reach it.
     pub fn del_all(&self, sid: &str) {
         self.forget(sid);
-        write(&self.left_own).insert(Str::from(sid.to_owned()));
+        let sid = Str::from(sid.to_owned());
+        let left = write(&self.left_own).insert(sid.clone());
+        if let (true, Some(observer)) = (left, self.emitter.observer()) {
+            observer.room_left(self.emitter.ns(), &sid, &sid);
+        }
     }
 
     /// Forgets a socket that left the namespace.
@@ -198,18 +207,25 @@ impl LocalAdapter {
     }
 
     fn leave_room(&self, sid: &str, room: &str) {
-        let emptied = {
+        let (left, emptied) = {
             let mut shard = write(&self.rooms[self.shard(room)]);
             match shard.get_mut(room) {
                 Some(members) => {
-                    members.remove(sid);
-                    members.is_empty() && shard.remove_entry(room).is_some()
+                    let left = members.remove(sid);
+                    (
+                        left,
+                        members.is_empty() && shard.remove_entry(room).is_some(),
+                    )
                 }
-                None => false,
+                None => (false, false),
             }
         };
         if let (true, Some(watch)) = (emptied, &self.watcher) {
             watch(&Str::from(room.to_owned()), false);
+        }
+        if let (true, Some(observer)) = (left, self.emitter.observer()) {
+            let (room, sid) = (Str::from(room.to_owned()), Str::from(sid.to_owned()));
+            observer.room_left(self.emitter.ns(), &room, &sid);
         }
     }
 
@@ -300,17 +316,20 @@ impl LocalAdapter {
             (Some(offset), false) => self.emitter.recovery().map(|store| (store, offset)),
             _ => None,
         };
-        let delivery = Arc::new(Delivery::new(crate::conn::DeliveryParts {
-            ns: self.emitter.ns().clone(),
-            event: msg.event,
-            args: msg.args,
-            ack_id: None,
-            room: opts.single_room().cloned(),
-            offset,
-            replay: replay
-                .as_ref()
-                .map(|(_, offset)| self.offset_token(*offset)),
-        }));
+        let delivery = Arc::new(
+            Delivery::new(crate::conn::DeliveryParts {
+                ns: self.emitter.ns().clone(),
+                event: msg.event,
+                args: msg.args,
+                ack_id: None,
+                room: opts.single_room().cloned(),
+                offset,
+                replay: replay
+                    .as_ref()
+                    .map(|(_, offset)| self.offset_token(*offset)),
+            })
+            .with_compress(opts.compress),
+        );
         if let Some(offset) = offset {
             if !recorded.is_empty() {
                 self.emitter.record(recorded, offset, &delivery);

@@ -4,7 +4,7 @@ use crate::io::rooms::Room;
 use std::time::Duration;
 
 /// Who a broadcast (or a bulk operation) reaches.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BroadcastOptions {
     /// Only sockets in at least one of these rooms; empty means every socket.
     pub rooms: Vec<Room>,
@@ -14,11 +14,24 @@ pub struct BroadcastOptions {
     pub volatile: bool,
     /// This node only (no cluster fan-out).
     pub local: bool,
-    /// Whether compression may be used (carried to other nodes; frames are
-    /// not compressed).
+    /// Whether WebSockets with permessage-deflate may compress the frames
+    /// (default true; carried to other nodes).
     pub compress: bool,
     /// How long to wait for acknowledgements.
     pub timeout: Option<Duration>,
+}
+
+impl Default for BroadcastOptions {
+    fn default() -> Self {
+        BroadcastOptions {
+            rooms: Vec::new(),
+            except: Vec::new(),
+            volatile: false,
+            local: false,
+            compress: true,
+            timeout: None,
+        }
+    }
 }
 
 impl BroadcastOptions {

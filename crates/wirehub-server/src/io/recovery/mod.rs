@@ -22,13 +22,15 @@
 //! if the session missed more than its cap of packets or bytes: memory stays
 //! bounded instead of growing with one slow returner.
 
+mod entry;
+
 use super::rooms::Room;
-use crate::conn::{Delivery, DeliveryParts};
+use crate::conn::Delivery;
 use crate::sync::lock;
+use entry::{Entry, Packet};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wirehub_proto::socketio::Args;
 use wirehub_proto::Str;
 
 /// Connection-state recovery settings (off unless the window is non-zero).
@@ -119,41 +121,6 @@ pub fn admits(session_rooms: &[Room], rooms: &[Room], except: &[Room]) -> bool {
     included && !excluded
 }
 
-/// The size a packet counts for: its JSON arguments and attachments.
-fn packet_bytes(delivery: &Delivery) -> usize {
-    let attachments: usize = delivery.args().attachments().iter().map(|a| a.len()).sum();
-    delivery.args().json_len() + attachments
-}
-
-/// One logged packet: what it takes to send it again, not the live
-/// delivery with its cached encodings (a third of the memory; the live one
-/// is freed once sent).
-struct Entry {
-    offset: u64,
-    at: Instant,
-    rooms: Box<[Room]>,
-    except: Box<[Room]>,
-    bytes: usize,
-    event: Str,
-    args: Args,
-    replay: Option<Str>,
-}
-
-impl Entry {
-    /// The packet as a delivery again, carrying its offset and token.
-    fn delivery(&self, ns: &Str) -> Arc<Delivery> {
-        Arc::new(Delivery::new(DeliveryParts {
-            ns: ns.clone(),
-            event: self.event.clone(),
-            args: self.args.clone(),
-            ack_id: None,
-            room: None,
-            offset: Some(self.offset),
-            replay: self.replay.clone(),
-        }))
-    }
-}
-
 struct Dropped {
     state: SessionState,
     at: Instant,
@@ -169,6 +136,8 @@ struct Log {
 pub struct RecoveryStore {
     ns: Str,
     config: RecoveryConfig,
+    /// What the log's times count from (entries keep milliseconds since).
+    epoch: Instant,
     log: Mutex<Log>,
     sessions: Mutex<SessionTable>,
 }
@@ -205,6 +174,7 @@ impl RecoveryStore {
         RecoveryStore {
             ns,
             config,
+            epoch: Instant::now(),
             log: Mutex::default(),
             sessions: Mutex::default(),
         }
@@ -236,22 +206,26 @@ impl RecoveryStore {
         if !self.enabled() {
             return then();
         }
-        let now = Instant::now();
-        let bytes = packet_bytes(delivery);
-        let mut log = lock(&self.log);
-        log.entries.push_back(Entry {
+        let now = self.now_ms();
+        let entry = Entry::pack(
             offset,
-            at: now,
-            rooms: rooms.into(),
-            except: except.into(),
-            bytes,
-            event: delivery.event().clone(),
-            args: delivery.args().clone(),
-            replay: delivery.replay().cloned(),
-        });
-        log.bytes += bytes;
+            now,
+            Packet {
+                rooms,
+                except,
+                delivery,
+            },
+        );
+        let mut log = lock(&self.log);
+        log.bytes += entry.size();
+        log.entries.push_back(entry);
         self.trim(&mut log, now);
         then()
+    }
+
+    /// Milliseconds since the store's epoch.
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// For a socket coming back in `rooms`: the logged packets after the
@@ -267,13 +241,13 @@ impl RecoveryStore {
         then: impl FnOnce(Vec<Arc<Delivery>>) -> R,
     ) -> R {
         let log = lock(&self.log);
-        let start = log.entries.iter().rposition(|e| e.offset == after);
+        let start = log.entries.iter().rposition(|e| e.offset() == after);
         let extra = match start {
             Some(start) => log
                 .entries
                 .iter()
                 .skip(start + 1)
-                .filter(|e| !seen.contains(&e.offset) && admits(rooms, &e.rooms, &e.except))
+                .filter(|e| !seen.contains(&e.offset()) && e.admits(rooms))
                 .map(|e| e.delivery(&self.ns))
                 .collect(),
             None => Vec::new(),
@@ -281,15 +255,16 @@ impl RecoveryStore {
         then(extra)
     }
 
-    fn trim(&self, log: &mut Log, now: Instant) {
+    fn trim(&self, log: &mut Log, now_ms: u64) {
+        let window = u64::try_from(self.config.window.as_millis()).unwrap_or(u64::MAX);
         while let Some(first) = log.entries.front() {
             let too_many = log.entries.len() > self.config.log_packets;
             let too_big = log.bytes > self.config.log_bytes;
-            let too_old = now.duration_since(first.at) > self.config.window;
+            let too_old = now_ms.saturating_sub(first.at_ms()) > window;
             if !(too_many || too_big || too_old) {
                 break;
             }
-            log.bytes -= first.bytes;
+            log.bytes -= first.size();
             log.entries.pop_front();
         }
     }
@@ -354,16 +329,16 @@ impl RecoveryStore {
         let start = log
             .entries
             .iter()
-            .rposition(|e| e.offset == offset)
+            .rposition(|e| e.offset() == offset)
             .ok_or(RestoreMiss::UnknownOffset)?;
         let (mut count, mut bytes) = (0, 0);
         let mut missed = Vec::new();
         for entry in log.entries.iter().skip(start + 1) {
-            if !admits(rooms, &entry.rooms, &entry.except) {
+            if !entry.admits(rooms) {
                 continue;
             }
             count += 1;
-            bytes += entry.bytes;
+            bytes += entry.args_bytes();
             if count > self.config.max_missed_packets || bytes > self.config.max_missed_bytes {
                 return Err(RestoreMiss::Overflow);
             }
@@ -387,6 +362,7 @@ impl RecoveryStore {
 mod tests {
     use super::*;
     use crate::conn::DeliveryParts;
+    use wirehub_proto::socketio::Args;
 
     fn room(s: &str) -> Room {
         Str::from(s.to_owned())
