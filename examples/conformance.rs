@@ -39,6 +39,9 @@
 //! `WIREHUB_RECOVERY_MS=N` turns it on with the reference's
 //! `connectionStateRecovery: { maxDisconnectionDuration: N,
 //! skipMiddlewares: true }`, so outside checkers can test it.
+//!
+//! SIGTERM or SIGINT drains it as `wirehub serve` does (every client sees
+//! its transport close) and it exits 0.
 
 use std::time::Duration;
 use wirehub_server::proto::socketio::Parser;
@@ -89,5 +92,38 @@ async fn main() -> std::io::Result<()> {
     // The bound port (PORT=0 picks a free one): scripts read it from this line.
     let port = listener.local_addr()?.port();
     eprintln!("conformance server listening on http://127.0.0.1:{port}");
-    wirehub_server::serve(listener, service, std::future::pending()).await
+    let server = tokio::spawn(wirehub_server::serve(
+        listener,
+        service,
+        io.connections().drained(),
+    ));
+    signal().await;
+    let grace = Duration::from_secs(10);
+    if let Err(e) = io.shutdown(grace).await {
+        eprintln!("conformance server: {e}");
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(Ok(served)) => served,
+        Ok(Err(e)) => Err(std::io::Error::other(e)),
+        Err(_) => Ok(()),
+    }
+}
+
+/// SIGTERM or SIGINT.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -4,8 +4,10 @@ use crate::demo;
 use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use tower_layer::Layer;
 use wirehub_server::admin::{AdminOptions, Credentials};
+use wirehub_server::health::HealthLayer;
 use wirehub_server::plain::{serve_tcp, serve_udp};
 use wirehub_server::proto::engineio::TransportKind;
 use wirehub_server::proto::socketio::Parser;
@@ -149,6 +151,10 @@ pub(crate) struct ServeArgs {
     /// http://HOST:PORT of the listener; 127.0.0.1 for a wildcard host].
     #[arg(long, env = "WIREHUB_ADVERTISE")]
     advertise: Option<String>,
+    /// Seconds to wait, after SIGTERM or SIGINT, for every connection to
+    /// close before exiting.
+    #[arg(long, env = "WIREHUB_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    shutdown_timeout: u64,
     /// Serve the `@socket.io/admin-ui` dashboard protocol on `/admin`
     /// (open the dashboard, e.g. https://admin.socket.io with
     /// `--cors-origin https://admin.socket.io --cors-credentials`, and
@@ -276,7 +282,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         io.ready().await;
         tracing::info!(adapter = %args.adapter, key = %args.adapter_key, %advertise, "clustered");
     }
-    let service = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
+    let connections = io.connections().clone();
+    let service = HealthLayer::new(connections.clone())
+        .layer(layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo))));
 
     let addr = format!("{}:{port}", args.host);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -296,36 +304,59 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !args.no_demo {
         tracing::info!("chat demo: open http://{local}/ in a browser");
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let stop_signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let mut gateways = Vec::new();
+    let mut tasks = Vec::new();
     if let Some(addr) = &args.tcp {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on tcp {addr}"))?;
         tracing::info!("plain TCP (NDJSON) on {}", listener.local_addr()?);
-        let gateway = serve_tcp(hub.clone(), listener, stop_signal(stopped.clone()));
-        gateways.push(tokio::spawn(gateway));
+        let gateway = serve_tcp(hub.clone(), listener, connections.draining());
+        tasks.push(tokio::spawn(gateway));
     }
     if let Some(addr) = &args.udp {
         let socket = tokio::net::UdpSocket::bind(addr)
             .await
             .with_context(|| format!("cannot bind udp {addr}"))?;
         tracing::info!("plain UDP (datagrams) on {}", socket.local_addr()?);
-        let gateway = serve_udp(hub.clone(), socket, stop_signal(stopped.clone()));
-        gateways.push(tokio::spawn(gateway));
+        let gateway = serve_udp(hub.clone(), socket, connections.draining());
+        tasks.push(tokio::spawn(gateway));
     }
-    wirehub_server::serve(listener, service, shutdown_signal()).await?;
-    let _ = stop.send(true);
-    for gateway in gateways {
-        let _ = gateway.await;
-    }
-    tracing::info!("shutting down");
-    io.close();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let http = wirehub_server::serve(listener, service, connections.drained());
+    tasks.push(tokio::spawn(http));
+    shutdown_signal().await;
+    drain(&io, tasks, Duration::from_secs(args.shutdown_timeout)).await;
     Ok(())
+}
+
+/// Graceful shutdown: stops accepting (`/readyz` answers 503), closes
+/// every connection of every transport, and waits up to `grace` for the
+/// accept loops and every connection's driver to finish.
+async fn drain(io: &SocketIo, tasks: Vec<JoinHandle<std::io::Result<()>>>, grace: Duration) {
+    tracing::info!(
+        connections = io.connections().total(),
+        "shutting down: draining connections (up to {grace:?})"
+    );
+    let deadline = tokio::time::Instant::now() + grace;
+    let drained = tokio::time::timeout_at(deadline, async {
+        let registry = io.shutdown(grace).await;
+        for task in tasks {
+            match task.await {
+                Ok(Err(e)) => tracing::warn!(error = %e, "listener ended with an error"),
+                Err(e) => tracing::warn!(error = %e, "listener task failed"),
+                Ok(Ok(())) => {}
+            }
+        }
+        registry
+    })
+    .await;
+    match drained {
+        Ok(Ok(())) => tracing::info!("every connection closed"),
+        Ok(Err(left)) => tracing::warn!(%left, "shutdown timeout: exiting anyway"),
+        Err(_) => tracing::warn!(
+            connections = io.connections().total(),
+            "shutdown timeout: exiting with HTTP requests still open"
+        ),
+    }
 }
 
 async fn shutdown_signal() {

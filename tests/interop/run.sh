@@ -151,7 +151,7 @@ count_of() {
   echo "${n:-0}"
 }
 
-export SERVER_URL
+export SERVER_URL SERVER_CMD
 JS_PASS=0 JS_FAIL=0 PY_PASS=0 PY_FAIL=0 OTHER_FAIL=0
 FAILED=0
 

@@ -184,7 +184,6 @@ impl SocketIoBuilder {
             admin.attach(&io);
         }
         let engine = Engine::with_options(config, io.handler(), self.allow_request, self.locator);
-        io.attach_engine(&engine);
         (EngineLayer::new(engine), io)
     }
 

@@ -24,15 +24,20 @@
 //! - [`conn`]: what a socket's packets travel over (an Engine.IO session or
 //!   a plain connection) and the shared encoding of broadcasts.
 //! - [`config`]: limits and timers ([`Config`], [`ConfigBuilder`]).
-//! - [`limits`]: connection counts and limits shared by every transport,
-//!   the event-rate bucket, the room and namespace caps.
+//! - [`registry`]: every live connection of every transport
+//!   ([`registry::Connections`]): admission under the limits, counts per
+//!   transport, the drain and graceful shutdown, readiness.
+//! - [`limits`]: connection caps shared by every transport, the event-rate
+//!   bucket, the room and namespace caps.
 //! - [`engine`]: Engine.IO sessions over long-polling and WebSocket, driving
 //!   the sans-IO state machine of `wirehub-proto`.
 //! - [`io`]: Socket.IO: namespaces, sockets, handlers and extractors, acks,
 //!   rooms, broadcasts, and the adapter seam.
 //! - [`SocketIoBuilder`]: builds the server, as a tower [`SocketIoLayer`] to
 //!   mount in an axum/hyper app or as a standalone [`EngineService`].
-//! - [`serve`]: a ready accept loop (TCP_NODELAY, header timeouts, upgrades).
+//! - [`health`]: `/healthz` and `/readyz` ([`health::HealthLayer`]).
+//! - [`serve`]: a ready accept loop over any [`Listener`] (TCP_NODELAY,
+//!   header timeouts, upgrades, graceful end).
 //! - [`plain`]: plain transports (WebSocket, SSE, HTTP streaming, polling,
 //!   HTTP API, TCP, UDP) on the same namespaces and rooms.
 //! - [`conformance`]: the Socket.IO conformance contract's handlers.
@@ -45,12 +50,15 @@ pub mod config;
 pub mod conformance;
 pub mod conn;
 pub mod engine;
+pub mod health;
 pub mod io;
 pub mod limits;
 pub mod plain;
+pub mod registry;
 pub mod websocket_echo;
 
 mod builder;
+mod listener;
 mod serve;
 mod service;
 mod sync;
@@ -58,6 +66,7 @@ mod sync;
 pub use builder::SocketIoBuilder;
 pub use config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
 pub use io::SocketIo;
+pub use listener::Listener;
 pub use plain::{PlainHub, PlainLayer, PlainService};
 pub use serve::{serve, RemoteAddr};
 pub use service::{EngineLayer, EngineService, NotFound, SocketIoLayer, SocketIoService};

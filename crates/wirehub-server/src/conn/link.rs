@@ -35,6 +35,23 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// Every transport, in the order of [`Transport::index`].
+    pub const ALL: [Transport; 7] = [
+        Transport::Polling,
+        Transport::WebSocket,
+        Transport::PlainWebSocket,
+        Transport::Sse,
+        Transport::HttpStream,
+        Transport::Tcp,
+        Transport::Udp,
+    ];
+
+    /// The transport's position in [`Transport::ALL`] (an array index for
+    /// per-transport counters).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// A short lowercase name (`polling`, `websocket`, `ws`, `sse`, `stream`, `tcp`, `udp`).
     pub fn as_str(self) -> &'static str {
         match self {

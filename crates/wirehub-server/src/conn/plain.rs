@@ -228,3 +228,9 @@ fn connect_refusal(raw: &str) -> Bytes {
         data.as_deref(),
     )
 }
+
+impl crate::registry::Closer for PlainConn {
+    fn close(&self, reason: CloseReason) {
+        PlainConn::close(self, reason);
+    }
+}

@@ -21,6 +21,10 @@ use wirehub_proto::engineio::{CloseReason, Frame, Output, Packet, Session, Trans
 /// The timer's deadline when neither the session nor the handler has one.
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
+/// How long a session closed by the server's shutdown waits for its
+/// polling client's next GET (a client polls again within a round trip).
+const LAST_POLL_WAIT: Duration = Duration::from_secs(2);
+
 /// What the driver waits for.
 enum Event {
     /// A read on the active WebSocket.
@@ -52,6 +56,8 @@ pub(crate) async fn run<H: EngineHandler>(
     ws: Option<Box<WsConn>>,
     opened: Instant,
 ) {
+    // Keeps a shutdown waiting until the last frame is written.
+    let _task = engine.connections.track();
     let _registration = Registration {
         engine: &*engine,
         conn: &conn,
@@ -89,6 +95,9 @@ pub(crate) async fn run<H: EngineHandler>(
         }
     };
 
+    if reason == CloseReason::ServerShutdown {
+        Box::pin(d.await_last_poll()).await;
+    }
     let Driver { state, mut t, .. } = d;
     conn.set_closed();
     engine.remove(conn.sid());
@@ -126,6 +135,8 @@ impl<H: EngineHandler> Driver<'_, H> {
                 Output::Upgraded => {
                     self.t.upgrade();
                     self.conn.set_transport(TransportKind::WebSocket);
+                    self.engine
+                        .set_transport(self.conn.sid(), crate::conn::Transport::WebSocket);
                     self.conn.set_upgrading(false);
                 }
                 Output::UpgradeFailed => {
@@ -251,6 +262,37 @@ impl<H: EngineHandler> Driver<'_, H> {
                 tokio::spawn(ws.close());
             }
             Ctl::Close(reason) => self.session.close(reason),
+        }
+    }
+
+    /// On shutdown, a polling client with no GET held gets the close packet
+    /// on its next GET, as Node's polling transport does on close: it then
+    /// reports "transport close" and reconnects, where a GET refused (the
+    /// session gone) would be a "transport error". Bounded by
+    /// [`LAST_POLL_WAIT`]; the session stays listed meanwhile.
+    async fn await_last_poll(&mut self) {
+        if self.t.ws.is_some() || self.t.poll.is_some() {
+            return;
+        }
+        let mailbox = &self.conn.mailbox;
+        let next_get = async {
+            loop {
+                match mailbox.next(false, 0).await {
+                    Taken::Ctl(Ctl::Poll(reply)) => return Some(reply),
+                    // Accepted and dropped: the server is going away.
+                    Taken::Ctl(Ctl::Post(_, done)) => {
+                        let _ = done.send(Ok(()));
+                    }
+                    Taken::Ctl(Ctl::Attach(ws)) => {
+                        tokio::spawn(ws.close());
+                    }
+                    Taken::Ctl(Ctl::Close(_)) | Taken::Out(_) => {}
+                    Taken::Closed => return None,
+                }
+            }
+        };
+        if let Ok(Some(reply)) = tokio::time::timeout(LAST_POLL_WAIT, next_get).await {
+            self.t.poll = Some(reply);
         }
     }
 

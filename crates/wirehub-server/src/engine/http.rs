@@ -5,7 +5,9 @@
 use super::conn::{Ctl, EngineConn};
 use super::ws::{accept_key, negotiate_deflate, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
-use crate::limits::{peer_ip, ConnectionSlot, LimitError};
+use crate::conn::Transport;
+use crate::limits::{peer_ip, LimitError};
+use crate::registry::ConnectionSlot;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -69,7 +71,14 @@ impl<H: EngineHandler> Engine<H> {
                 }
                 req = Request::from_parts(parts, body);
             }
-            let slot = match self.limits.acquire(peer_ip(req.extensions())) {
+            let transport = match query.transport {
+                TransportKind::Polling => Transport::Polling,
+                TransportKind::WebSocket => Transport::WebSocket,
+            };
+            let slot = match self
+                .connections
+                .acquire(transport, peer_ip(req.extensions()))
+            {
                 Ok(slot) => slot,
                 Err(limit) => return Ok(limit_response(limit)),
             };

@@ -31,7 +31,9 @@ pub(crate) use request::StoredRequest;
 pub(crate) use sid::random_id;
 
 use crate::config::Config;
-use crate::limits::{ConnectionSlot, Limits};
+use crate::conn::Transport;
+use crate::limits::Limits;
+use crate::registry::{Closer, ConnectionSlot, Connections};
 use crate::sync::{read, write};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -51,9 +53,9 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// Per-session state owned by the session task.
     type Conn: Send + 'static;
 
-    /// The connection counts and limits to share with other transports
-    /// (`None`: the engine keeps its own, from its configuration).
-    fn limits(&self) -> Option<Arc<Limits>> {
+    /// The connection registry to share with other transports (`None`: the
+    /// engine keeps its own, with limits from its configuration).
+    fn connections(&self) -> Option<Arc<Connections>> {
         None
     }
 
@@ -83,7 +85,7 @@ pub struct Engine<H: EngineHandler> {
     pub(crate) handler: H,
     /// Each open session, with its place in the connection counts.
     sessions: RwLock<HashMap<Str, (Arc<EngineConn>, ConnectionSlot)>>,
-    pub(crate) limits: Arc<Limits>,
+    pub(crate) connections: Arc<Connections>,
     allow_request: Option<AllowRequest>,
     /// Forwards requests for other nodes' sessions (in a cluster).
     forwarder: Option<forward::Forwarder>,
@@ -112,11 +114,13 @@ impl<H: EngineHandler> Engine<H> {
         allow_request: Option<AllowRequest>,
         locator: Option<Arc<dyn SessionLocator>>,
     ) -> Arc<Self> {
-        let limits = handler.limits().unwrap_or_else(|| Limits::new(&config));
+        let connections = handler
+            .connections()
+            .unwrap_or_else(|| Connections::new(Limits::new(&config)));
         Arc::new(Engine {
             config: Arc::new(config),
             handler,
-            limits,
+            connections,
             sessions: RwLock::new(HashMap::new()),
             allow_request,
             forwarder: locator.map(forward::Forwarder::new),
@@ -150,7 +154,12 @@ impl<H: EngineHandler> Engine<H> {
 
     /// Connection counts and limit counters.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        self.connections.limits()
+    }
+
+    /// Every live connection this engine admits through.
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.connections
     }
 
     /// The number of open sessions.
@@ -175,12 +184,26 @@ impl<H: EngineHandler> Engine<H> {
 
     /// Registers a session; its slot is freed when it is removed.
     fn insert(&self, conn: Arc<EngineConn>, slot: ConnectionSlot) {
+        slot.attach(&conn);
         write(&self.sessions).insert(conn.sid().clone(), (conn, slot));
+    }
+
+    /// The session `sid` now runs over `transport` (after an upgrade).
+    fn set_transport(&self, sid: &str, transport: Transport) {
+        if let Some((_, slot)) = read(&self.sessions).get(sid) {
+            slot.set_transport(transport);
+        }
     }
 
     fn remove(&self, sid: &str) {
         // The slot is freed after the table's lock is released.
         let gone = write(&self.sessions).remove(sid);
         drop(gone);
+    }
+}
+
+impl Closer for EngineConn {
+    fn close(&self, reason: CloseReason) {
+        EngineConn::close(self, reason);
     }
 }

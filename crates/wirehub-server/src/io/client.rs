@@ -64,7 +64,7 @@ impl Client {
         Client {
             decoder: Decoder::with_parser(config.parser, config.max_attachments),
             connect_deadline: Some(Instant::now() + config.connect_timeout),
-            budget: EventBudget::new(config, &server.limits),
+            budget: EventBudget::new(config, server.connections.shared_limits()),
             conn,
             server,
             sockets: Vec::new(),

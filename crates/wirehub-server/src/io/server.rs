@@ -13,11 +13,12 @@ use super::remote::RemoteSocket;
 use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
 use crate::config::Config;
-use crate::engine::{Engine, EngineConn, EngineHandler};
+use crate::engine::{EngineConn, EngineHandler};
 use crate::limits::Limits;
+use crate::registry::{Connections, DrainTimeout};
 use crate::sync::{lock, read, write};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Message};
 use wirehub_proto::socketio::Args;
@@ -39,9 +40,8 @@ pub(crate) struct ServerInner {
     dynamic: RwLock<Vec<DynamicNs>>,
     /// Names of the namespaces dynamic patterns created, oldest first.
     created: Mutex<VecDeque<Str>>,
-    engine: OnceLock<Weak<Engine<SocketIoHandler>>>,
-    /// Connection counts and limits, shared with the plain transports.
-    pub(crate) limits: Arc<Limits>,
+    /// Every live connection (and the limits), shared with the plain transports.
+    pub(crate) connections: Arc<Connections>,
     /// Who is told of connections, rooms and events (admin UI, metrics).
     observer: Observer,
 }
@@ -108,18 +108,13 @@ impl SocketIo {
     pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory, observer: Observer) -> Self {
         SocketIo(Arc::new(ServerInner {
             observer,
-            limits: Limits::new(&config),
+            connections: Connections::new(Limits::new(&config)),
             config,
             adapter,
             namespaces: RwLock::default(),
             dynamic: RwLock::default(),
             created: Mutex::default(),
-            engine: OnceLock::new(),
         }))
-    }
-
-    pub(crate) fn attach_engine(&self, engine: &Arc<Engine<SocketIoHandler>>) {
-        let _ = self.0.engine.set(Arc::downgrade(engine));
     }
 
     pub(crate) fn handler(&self) -> SocketIoHandler {
@@ -134,7 +129,13 @@ impl SocketIo {
     /// Connection counts (every transport) and limit counters, such as the
     /// events the rate limit dropped.
     pub fn limits(&self) -> &Limits {
-        &self.0.limits
+        self.0.connections.limits()
+    }
+
+    /// Every live connection, every transport: counts, the drain and
+    /// readiness.
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.0.connections
     }
 
     /// Registers a namespace; `handler` runs for each new connection.
@@ -294,11 +295,18 @@ impl SocketIo {
         }
     }
 
-    /// Closes every connection ("server shutting down").
+    /// Starts the drain: refuses new connections, stops the accept loops
+    /// and closes every connection of every transport ("server shutting
+    /// down"; Socket.IO clients see "transport close" and reconnect).
+    /// Returns at once; [`SocketIo::shutdown`] also waits.
     pub fn close(&self) {
-        if let Some(engine) = self.0.engine.get().and_then(Weak::upgrade) {
-            engine.close_all(CloseReason::ServerShutdown);
-        }
+        self.0.connections.drain();
+    }
+
+    /// Drains (see [`SocketIo::close`]) and waits until every connection
+    /// and its driver have ended, for at most `grace`.
+    pub async fn shutdown(&self, grace: std::time::Duration) -> Result<(), DrainTimeout> {
+        self.0.connections.shutdown(grace).await
     }
 }
 
@@ -308,8 +316,8 @@ pub struct SocketIoHandler(Arc<ServerInner>);
 impl EngineHandler for SocketIoHandler {
     type Conn = Client;
 
-    fn limits(&self) -> Option<Arc<Limits>> {
-        Some(self.0.limits.clone())
+    fn connections(&self) -> Option<Arc<Connections>> {
+        Some(self.0.connections.clone())
     }
 
     fn on_open(&self, conn: &Arc<EngineConn>) -> Client {

@@ -4,10 +4,13 @@
 //!
 //! One [`Limits`] per server is shared by every transport: Engine.IO
 //! sessions (polling or WebSocket), plain WebSocket, SSE and HTTP-streaming
-//! connections, and the TCP and UDP gateways' clients. Each open connection
-//! holds a [`ConnectionSlot`], released when it is dropped; a connection
-//! past a limit is refused before it opens (HTTP 503, or the gateway's
-//! error line or datagram). The event-rate bucket is in `rate`.
+//! connections, and the TCP and UDP gateways' clients. It is owned by the
+//! connection registry ([`crate::registry::Connections`]), the one door
+//! every connection is admitted through: each open connection holds a
+//! [`crate::registry::ConnectionSlot`] (with its `LimitSlot` here),
+//! released when it is dropped; a connection past a limit is refused
+//! before it opens (HTTP 503, or the gateway's error line or datagram).
+//! The event-rate bucket is in `rate`.
 
 mod rate;
 
@@ -51,19 +54,24 @@ pub enum LimitError {
         /// The limit.
         max: usize,
     },
+    /// The server is draining before it shuts down: connect to another node.
+    #[error("The server is shutting down")]
+    ShuttingDown,
 }
 
 impl LimitError {
     /// The numeric code of the Engine.IO handshake refusal
     /// `{"code":N,"message":...}`: 6 for the server-wide connection limit,
     /// 7 for the per-address one (0 to 5 are Engine.IO's own codes); 8 and 9
-    /// for the room and namespace limits, which no handshake reports.
+    /// for the room and namespace limits, which no handshake reports; 10
+    /// while the server drains.
     pub fn code(self) -> u8 {
         match self {
             LimitError::TooManyConnections { .. } => 6,
             LimitError::TooManyConnectionsFromAddress { .. } => 7,
             LimitError::TooManyRooms { .. } => 8,
             LimitError::TooManyNamespaces { .. } => 9,
+            LimitError::ShuttingDown => 10,
         }
     }
 
@@ -74,6 +82,7 @@ impl LimitError {
             LimitError::TooManyConnectionsFromAddress { .. } => codes::TOO_MANY_CONNECTIONS_PER_IP,
             LimitError::TooManyRooms { .. } => codes::TOO_MANY_ROOMS,
             LimitError::TooManyNamespaces { .. } => codes::TOO_MANY_NAMESPACES,
+            LimitError::ShuttingDown => codes::UNAVAILABLE,
         }
     }
 
@@ -110,8 +119,9 @@ impl Limits {
     }
 
     /// Takes a slot for a new connection from `ip` (if known), or says which
-    /// limit refuses it. The slot is given back when dropped.
-    pub fn acquire(self: &Arc<Self>, ip: Option<IpAddr>) -> Result<ConnectionSlot, LimitError> {
+    /// limit refuses it. The slot is given back when dropped. Only the
+    /// registry calls it, so every connection is counted there too.
+    pub(crate) fn acquire(self: &Arc<Self>, ip: Option<IpAddr>) -> Result<LimitSlot, LimitError> {
         let open = self.open.fetch_add(1, Ordering::AcqRel) + 1;
         if self.max_connections > 0 && open > self.max_connections {
             self.open.fetch_sub(1, Ordering::AcqRel);
@@ -136,7 +146,7 @@ impl Limits {
             }
             _ => None,
         };
-        Ok(ConnectionSlot {
+        Ok(LimitSlot {
             limits: self.clone(),
             address,
         })
@@ -182,12 +192,12 @@ impl Limits {
 /// One open connection's place in the [`Limits`] counts; dropping it
 /// (when the connection's session ends) frees the place.
 #[derive(Debug)]
-pub struct ConnectionSlot {
+pub(crate) struct LimitSlot {
     limits: Arc<Limits>,
     address: Option<IpAddr>,
 }
 
-impl Drop for ConnectionSlot {
+impl Drop for LimitSlot {
     fn drop(&mut self) {
         self.limits.release(self.address);
     }

@@ -6,7 +6,8 @@
 use crate::config::Config;
 use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
-use crate::limits::{ConnectionSlot, EventBudget, LimitError};
+use crate::limits::{EventBudget, LimitError};
+use crate::registry::{ConnectionSlot, TaskGuard};
 use crate::sync::{read, write};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -63,10 +64,25 @@ impl PlainHub {
         read(&self.sessions).len()
     }
 
-    /// A place in the connection counts for a new connection from `ip`,
-    /// or the limit that refuses it.
-    pub(crate) fn acquire(&self, ip: Option<IpAddr>) -> Result<ConnectionSlot, LimitError> {
-        self.io.0.limits.acquire(ip)
+    /// A place in the connection registry for a new connection of
+    /// `transport` from `ip`, or the limit that refuses it.
+    pub(crate) fn acquire(
+        &self,
+        transport: Transport,
+        ip: Option<IpAddr>,
+    ) -> Result<ConnectionSlot, LimitError> {
+        self.io.0.connections.acquire(transport, ip)
+    }
+
+    /// A guard each driver task holds while it runs, so a shutdown waits
+    /// for its last write.
+    pub(crate) fn track(&self) -> TaskGuard {
+        self.io.0.connections.track()
+    }
+
+    /// Completes when the server starts draining.
+    pub(crate) fn draining(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.io.0.connections.draining()
     }
 
     /// Opens a connection of `transport` to namespace `ns`, holding `slot`
@@ -90,8 +106,9 @@ impl PlainHub {
                 ping_interval_ms: config.ping_interval.as_millis() as u64,
                 max_payload: config.max_payload,
             },
-            EventBudget::new(config, &self.io.0.limits),
+            EventBudget::new(config, self.io.0.connections.shared_limits()),
         ));
+        slot.attach(&conn);
         let name = if ns.starts_with('/') {
             Str::from(ns.to_owned())
         } else {

@@ -5,6 +5,8 @@
 //! - [`PlainHub`]: opens plain connections as sockets of a namespace.
 //! - [`PlainConn`] (in `crate::conn`): one connection's bounded outbound queue.
 //! - `session`: what an envelope does (join, leave, emit, publish, ack, ping).
+//! - `driver`: the one loop every connection's driver runs, over each
+//!   transport's `PlainIo` (in `ws`, `stream`, `tcp`, `udp`).
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
 //!   endpoints, routed by [`PlainService`] / [`PlainLayer`].
 //! - `tcp`, `udp`: the raw TCP (NDJSON) and UDP (datagram) gateways.
@@ -12,6 +14,7 @@
 
 mod api;
 mod body;
+mod driver;
 mod hub;
 mod poll;
 mod query;

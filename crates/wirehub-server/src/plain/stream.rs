@@ -9,11 +9,11 @@
 //! memory stays bounded.
 
 use super::body::PlainBody;
+use super::driver::{drive, Ending, Input, PlainIo};
 use super::hub::{OpenError, PlainHub};
 use super::query::{self, PlainQuery};
 use super::reply::{self, Resp};
-use crate::conn::{PlainConn, PlainCtl, PlainOut};
-use crate::engine::mailbox::Taken;
+use crate::conn::{PlainConn, PlainOut};
 use crate::io::Transport;
 use crate::limits::peer_ip;
 use bytes::{Bytes, BytesMut};
@@ -26,7 +26,6 @@ use tokio::sync::mpsc;
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::plain::{codes, sse_comment, sse_retry};
 
-const BATCH: usize = 64;
 /// Most messages replayed on resume.
 const MAX_REPLAY: usize = 10_000;
 /// Chunks buffered between the driver and the response body.
@@ -87,7 +86,7 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
             "this server does not let clients subscribe to rooms",
         );
     }
-    let slot = match hub.acquire(peer_ip(req.extensions())) {
+    let slot = match hub.acquire(framing.transport(), peer_ip(req.extensions())) {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
@@ -137,17 +136,22 @@ pub(crate) async fn open<B>(hub: &Arc<PlainHub>, req: Request<B>, framing: Frami
         replayed.extend(out.offset());
         framing.frame(&out, &mut first);
     }
-    let driver = Driver {
-        conn: session.conn.clone(),
+    let ticker = tokio::time::interval(config.stream_heartbeat);
+    let mut io = StreamIo {
         framing,
         tx,
         replayed,
-        heartbeat: config.stream_heartbeat,
+        ticker,
         write_timeout: config.body_timeout,
     };
+    let task = hub.track();
     tokio::spawn(async move {
-        let reason = driver.run(first.freeze()).await;
-        session.finish(reason);
+        let _task = task;
+        io.ticker.tick().await;
+        match io.send(first.freeze()).await {
+            Ok(()) => drive(session, io, None).await,
+            Err(reason) => session.finish(reason),
+        }
     });
     let mut resp = Response::new(PlainBody::Stream(rx));
     let headers = resp.headers_mut();
@@ -171,44 +175,48 @@ fn resume_point<B>(req: &Request<B>, q: &PlainQuery, framing: Framing) -> Option
     header.or(q.last_event_id).or(q.since)
 }
 
-struct Driver {
-    conn: Arc<PlainConn>,
+/// A stream's side of the connection: chunks handed to the response
+/// body, a heartbeat every interval, no reads (clients send with `POST
+/// /send`).
+struct StreamIo {
     framing: Framing,
     tx: mpsc::Sender<Bytes>,
+    /// History offsets already replayed: their live copies are skipped.
     replayed: HashSet<u64>,
-    heartbeat: Duration,
+    ticker: tokio::time::Interval,
     write_timeout: Duration,
 }
 
-impl Driver {
-    async fn run(mut self, first: Bytes) -> CloseReason {
-        if let Err(reason) = self.write(first).await {
-            return reason;
-        }
-        let mut ticker = tokio::time::interval(self.heartbeat);
-        ticker.tick().await;
-        loop {
-            let chunk = tokio::select! {
-                biased;
-                taken = self.conn.mailbox.next(true, BATCH) => match taken {
-                    Taken::Out(batch) => self.encode(&batch),
-                    Taken::Ctl(PlainCtl::Close(reason)) => {
-                        let rest = self.conn.mailbox.take_out(usize::MAX);
-                        let chunk = self.encode(&rest);
-                        let _ = self.write(chunk).await;
-                        return reason;
-                    }
-                    Taken::Closed => return CloseReason::ForcedClose,
-                },
-                _ = ticker.tick() => self.framing.heartbeat(),
-                () = self.tx.closed() => return CloseReason::TransportClose,
-            };
-            if let Err(reason) = self.write(chunk).await {
-                return reason;
-            }
+impl PlainIo for StreamIo {
+    async fn read(&mut self, _conn: &PlainConn) -> Input {
+        tokio::select! {
+            biased;
+            _ = self.ticker.tick() => Input::Heartbeat,
+            () = self.tx.closed() => Input::End(Ending::quiet(CloseReason::TransportClose)),
         }
     }
 
+    async fn write(&mut self, batch: &[PlainOut]) -> Result<(), CloseReason> {
+        let chunk = self.encode(batch);
+        self.send(chunk).await
+    }
+
+    async fn heartbeat(&mut self) -> Result<(), Ending> {
+        let beat = self.framing.heartbeat();
+        self.send(beat).await.map_err(Ending::quiet)
+    }
+
+    async fn finish(mut self, rest: Vec<PlainOut>, ending: Ending) {
+        // A close the server chose flushes what is queued; a client that is
+        // gone or stopped reading gets nothing more.
+        if ending.code.is_some() {
+            let chunk = self.encode(&rest);
+            let _ = self.send(chunk).await;
+        }
+    }
+}
+
+impl StreamIo {
     fn encode(&mut self, batch: &[PlainOut]) -> Bytes {
         let mut buf = BytesMut::new();
         for out in batch {
@@ -223,7 +231,7 @@ impl Driver {
     /// Hands a chunk (if not empty) to the response body. Fails if the
     /// client is gone, or did not read for the write timeout (a slow
     /// consumer).
-    async fn write(&self, chunk: Bytes) -> Result<(), CloseReason> {
+    async fn send(&self, chunk: Bytes) -> Result<(), CloseReason> {
         if chunk.is_empty() {
             return Ok(());
         }

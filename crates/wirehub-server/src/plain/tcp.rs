@@ -7,10 +7,9 @@
 //! driver and is closed after the write timeout or when its bounded queue
 //! overflows.
 
+use super::driver::{drive, Ending, Input, PlainIo};
 use super::hub::PlainHub;
-use super::session::on_envelope;
-use crate::conn::{envelopes, PlainConn, PlainCtl};
-use crate::engine::mailbox::Taken;
+use crate::conn::{envelopes, PlainConn, PlainOut};
 use crate::io::Transport;
 use crate::RemoteAddr;
 use bytes::{Bytes, BytesMut};
@@ -26,7 +25,6 @@ use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::plain::{codes, encode_error, parse_client, ClientMsg, LineDecoder, LineError};
 use wirehub_proto::Str;
 
-const BATCH: usize = 64;
 const READ_CHUNK: usize = 4096;
 
 /// Serves plain TCP clients of `hub` on `listener` until `shutdown` completes.
@@ -105,7 +103,8 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
     let config = hub.config();
     let (read, mut write) = stream.into_split();
     // Counted from the accept: a client that says nothing holds a place too.
-    let slot = match hub.acquire(Some(peer.ip())) {
+    let _task = hub.track();
+    let slot = match hub.acquire(Transport::Tcp, Some(peer.ip())) {
         Ok(slot) => slot,
         Err(limit) => return refuse(&mut write, limit.plain_code(), &limit.to_string()).await,
     };
@@ -115,7 +114,13 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
         idle: config.plain_idle_timeout,
         deadline: Instant::now() + config.plain_idle_timeout,
     };
-    let first = match reader.next().await {
+    let draining = hub.draining();
+    let first = tokio::select! {
+        read = reader.next() => read,
+        // A client that said nothing yet has no session to close: end it here.
+        () = draining => return refuse(&mut write, codes::UNAVAILABLE, "server shutting down").await,
+    };
+    let first = match first {
         Read::Line(line) => line,
         Read::TooLong(max) => return refuse(&mut write, codes::TOO_LARGE, &too_long(max)).await,
         Read::Idle => return refuse(&mut write, codes::IDLE_TIMEOUT, "idle timeout").await,
@@ -136,53 +141,47 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
             return;
         }
     };
-    let conn = session.conn.clone();
-    let socket = session.socket.clone();
-    let mut reason = None;
-    if let Some(line) = pending {
-        if let Err(refusal) = on_envelope(&socket, &conn, line) {
-            reason = Some(refusal.reason());
+    let io = TcpIo {
+        reader,
+        write,
+        write_timeout: config.body_timeout,
+    };
+    drive(session, io, pending).await;
+}
+
+/// A TCP client: NDJSON lines both ways.
+struct TcpIo {
+    reader: Reader,
+    write: OwnedWriteHalf,
+    write_timeout: Duration,
+}
+
+impl PlainIo for TcpIo {
+    async fn read(&mut self, conn: &PlainConn) -> Input {
+        match self.reader.next().await {
+            Read::Line(line) => Input::Envelope(line),
+            Read::TooLong(max) => {
+                conn.send_error(codes::TOO_LARGE, &too_long(max), None);
+                Input::End(Ending::quiet(CloseReason::ParseError))
+            }
+            Read::Idle => {
+                conn.send_error(codes::IDLE_TIMEOUT, "idle timeout", None);
+                Input::End(Ending::quiet(CloseReason::PingTimeout))
+            }
+            Read::Eof => Input::End(Ending::quiet(CloseReason::TransportClose)),
         }
     }
-    let write_timeout = config.body_timeout;
-    let reason = match reason {
-        Some(reason) => reason,
-        None => loop {
-            tokio::select! {
-                biased;
-                taken = conn.mailbox.next(true, BATCH) => match taken {
-                    Taken::Out(batch) => {
-                        if let Err(reason) = write_lines(&mut write, &envelopes(&batch), write_timeout).await {
-                            break reason;
-                        }
-                    }
-                    Taken::Ctl(PlainCtl::Close(reason)) => break reason,
-                    Taken::Closed => break CloseReason::ForcedClose,
-                },
-                read = reader.next() => match read {
-                    Read::Line(line) => {
-                        if let Err(refusal) = on_envelope(&socket, &conn, line) {
-                            break refusal.reason();
-                        }
-                    }
-                    Read::TooLong(max) => {
-                        conn.send_error(codes::TOO_LARGE, &too_long(max), None);
-                        break CloseReason::ParseError;
-                    }
-                    Read::Idle => {
-                        conn.send_error(codes::IDLE_TIMEOUT, "idle timeout", None);
-                        break CloseReason::PingTimeout;
-                    }
-                    Read::Eof => break CloseReason::TransportClose,
-                },
-            }
-        },
-    };
-    session.finish(reason);
-    if reason != CloseReason::TransportClose {
-        let _ = write_batch(&mut write, &conn, write_timeout).await;
+
+    async fn write(&mut self, batch: &[PlainOut]) -> Result<(), CloseReason> {
+        write_lines(&mut self.write, &envelopes(batch), self.write_timeout).await
     }
-    let _ = write.shutdown().await;
+
+    async fn finish(mut self, rest: Vec<PlainOut>, ending: Ending) {
+        if ending.reason != CloseReason::TransportClose {
+            let _ = write_lines(&mut self.write, &envelopes(&rest), self.write_timeout).await;
+        }
+        let _ = self.write.shutdown().await;
+    }
 }
 
 fn too_long(max: usize) -> String {

@@ -8,19 +8,19 @@
 //! sessions is capped (source addresses are cheap to forge): past the cap a
 //! new address gets a `not_allowed` error and no session.
 
+use super::driver::{drive, Ending, Input, PlainIo};
 use super::hub::PlainHub;
-use super::session::on_envelope;
 use super::tcp::synthetic_request;
-use crate::conn::PlainCtl;
-use crate::engine::mailbox::Taken;
+use crate::conn::{PlainConn, PlainOut};
 use crate::io::Transport;
-use crate::limits::ConnectionSlot;
+use crate::registry::ConnectionSlot;
 use crate::sync::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -28,7 +28,6 @@ use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::plain::{codes, encode_error, parse_client, ClientMsg};
 use wirehub_proto::Str;
 
-const BATCH: usize = 64;
 /// Datagrams buffered per client while its task is busy (more are dropped).
 const INBOX: usize = 64;
 
@@ -51,7 +50,11 @@ pub async fn serve_udp(
     tokio::pin!(shutdown);
     loop {
         let (n, peer) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => {
+                // Each client's inbox closes, so one still opening ends too.
+                lock(&peers).clear();
+                return Ok(());
+            }
             received = socket.recv_from(&mut buf) => match received {
                 Ok(r) => r,
                 Err(e) => {
@@ -80,7 +83,7 @@ pub async fn serve_udp(
                 continue;
             }
             _ => {
-                let slot = match hub.acquire(Some(peer.ip())) {
+                let slot = match hub.acquire(Transport::Udp, Some(peer.ip())) {
                     Ok(slot) => slot,
                     Err(limit) => {
                         let message = limit.to_string();
@@ -144,6 +147,7 @@ async fn client(
     mut owner: Owner,
     mut inbox: mpsc::Receiver<Bytes>,
 ) {
+    let _task = hub.track();
     let peer = owner.peer;
     let config = hub.config();
     let idle = config.plain_idle_timeout;
@@ -179,42 +183,70 @@ async fn client(
             return;
         }
     };
-    let conn = session.conn.clone();
-    let socket_ref = session.socket.clone();
-    let mut deadline = Instant::now() + idle;
-    let mut pending = pending;
-    let reason = loop {
-        if let Some(datagram) = pending.take() {
-            if let Err(refusal) = on_envelope(&socket_ref, &conn, datagram) {
-                break refusal.reason();
+    let io = UdpIo {
+        socket,
+        owner,
+        inbox,
+        idle,
+        deadline: Instant::now() + idle,
+        max,
+    };
+    drive(session, io, pending).await;
+}
+
+/// A UDP client: one envelope per datagram, best effort.
+struct UdpIo {
+    socket: Arc<UdpSocket>,
+    owner: Owner,
+    inbox: mpsc::Receiver<Bytes>,
+    idle: Duration,
+    /// When the client will have been silent too long.
+    deadline: Instant,
+    max: usize,
+}
+
+impl UdpIo {
+    /// Sends envelopes that fit in a datagram (the others are dropped).
+    fn send(&self, batch: &[PlainOut]) {
+        for out in batch {
+            let envelope = out.envelope();
+            if envelope.len() <= self.max {
+                let _ = self.socket.try_send_to(envelope, self.owner.peer);
             }
         }
+    }
+}
+
+impl PlainIo for UdpIo {
+    async fn read(&mut self, conn: &PlainConn) -> Input {
         tokio::select! {
             biased;
-            taken = conn.mailbox.next(true, BATCH) => match taken {
-                Taken::Out(batch) => batch.iter().for_each(|o| send(o.envelope())),
-                Taken::Ctl(PlainCtl::Close(reason)) => break reason,
-                Taken::Closed => break CloseReason::ForcedClose,
-            },
-            datagram = inbox.recv() => match datagram {
+            datagram = self.inbox.recv() => match datagram {
                 Some(datagram) => {
-                    deadline = Instant::now() + idle;
-                    pending = Some(datagram);
+                    self.deadline = Instant::now() + self.idle;
+                    Input::Envelope(datagram)
                 }
-                None => break CloseReason::ServerShutdown,
+                None => Input::End(Ending::quiet(CloseReason::ServerShutdown)),
             },
-            () = tokio::time::sleep_until(deadline) => {
+            () = tokio::time::sleep_until(self.deadline) => {
                 conn.send_error(codes::IDLE_TIMEOUT, "idle timeout", None);
-                break CloseReason::PingTimeout;
+                Input::End(Ending::quiet(CloseReason::PingTimeout))
             }
         }
-    };
-    // Forget the address first: a datagram arriving from now on starts a
-    // new session instead of landing in this closing one.
-    owner.forget();
-    session.finish(reason);
-    conn.mailbox
-        .take_out(usize::MAX)
-        .iter()
-        .for_each(|o| send(o.envelope()));
+    }
+
+    async fn write(&mut self, batch: &[PlainOut]) -> Result<(), CloseReason> {
+        self.send(batch);
+        Ok(())
+    }
+
+    fn closing(&mut self) {
+        // Forget the address first: a datagram arriving from now on starts
+        // a new session instead of landing in this closing one.
+        self.owner.forget();
+    }
+
+    async fn finish(self, rest: Vec<PlainOut>, _ending: Ending) {
+        self.send(&rest);
+    }
 }

@@ -5,22 +5,20 @@
 //! WebSocket framing, 1003 binary data, 1007 bad envelope or text that is
 //! not UTF-8, 1008 refused, 1009 too big, 1011 slow consumer).
 
+use super::driver::{drive, Ending, Input, PlainIo, BATCH};
 use super::hub::{OpenError, PlainHub};
 use super::query;
 use super::reply::{self, Resp};
-use super::session::{on_envelope, Refusal};
-use crate::conn::{envelopes, PlainCtl};
-use crate::engine::mailbox::Taken;
+use crate::conn::{envelopes, PlainConn, PlainOut};
 use crate::engine::ws::{negotiate_deflate, Source, WsConn, WsEnd};
 use crate::engine::{upgrade_response, websocket_key};
 use crate::io::Transport;
-use crate::limits::{peer_ip, ConnectionSlot};
+use crate::limits::peer_ip;
+use crate::registry::ConnectionSlot;
 use http::{Request, StatusCode};
 use std::sync::Arc;
 use wirehub_proto::engineio::{CloseReason, Frame};
 use wirehub_proto::plain::codes;
-
-const BATCH: usize = 64;
 
 /// Answers the upgrade request and spawns the connection's driver.
 pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
@@ -35,7 +33,7 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         Ok(q) => q,
         Err(e) => return reply::error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, &e),
     };
-    let slot = match hub.acquire(peer_ip(req.extensions())) {
+    let slot = match hub.acquire(Transport::PlainWebSocket, peer_ip(req.extensions())) {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
@@ -44,7 +42,9 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let hub = hub.clone();
+    let task = hub.track();
     tokio::spawn(async move {
+        let _task = task;
         let upgraded = match on_upgrade.await {
             Ok(u) => u,
             Err(e) => {
@@ -90,78 +90,87 @@ async fn run(
             return;
         }
     };
-    let conn = session.conn.clone();
-    let socket = session.socket.clone();
     let mut ticker = tokio::time::interval(hub.config().ping_interval);
     ticker.tick().await;
-    let mut pinged = false;
-    let (reason, code) = loop {
-        tokio::select! {
-            biased;
-            taken = conn.mailbox.next(true, BATCH) => match taken {
-                Taken::Out(batch) => {
-                    if ws.send(Source::Texts(&envelopes(&batch))).await.is_err() {
-                        break (CloseReason::TransportError, None);
-                    }
-                }
-                Taken::Ctl(PlainCtl::Close(reason)) => break (reason, Some(close_code(reason))),
-                Taken::Closed => break (CloseReason::ForcedClose, Some(1000)),
-            },
-            read = ws.recv() => match read {
-                Ok(Frame::Text(text)) => {
-                    if let Err(refusal) = on_envelope(&socket, &conn, text.into_bytes()) {
-                        let code = match refusal {
-                            Refusal::Closed => 1000,
-                            Refusal::Invalid(_) => 1007,
-                            Refusal::RateLimited => 1008,
-                        };
-                        break (refusal.reason(), Some(code));
-                    }
-                }
-                Ok(Frame::Binary(_)) => {
-                    conn.send_error(codes::BAD_ENVELOPE, "binary messages are not supported", None);
-                    break (CloseReason::ParseError, Some(1003));
-                }
-                Err(WsEnd::Closed) => break (CloseReason::TransportClose, None),
-                Err(WsEnd::TooBig) => {
-                    let max = hub.config().max_payload;
-                    let message = format!("message over {max} bytes");
-                    conn.send_error(codes::TOO_LARGE, &message, None);
-                    break (CloseReason::ParseError, Some(1009));
-                }
-                Err(WsEnd::BadText) => break (CloseReason::ParseError, Some(1007)),
-                Err(WsEnd::Protocol) => break (CloseReason::TransportError, Some(1002)),
-                Err(WsEnd::Error) => break (CloseReason::TransportError, None),
-            },
-            _ = ticker.tick() => {
-                if !ws.take_activity() && pinged {
-                    break (CloseReason::PingTimeout, Some(1001));
-                }
-                if ws.ping().await.is_err() {
-                    break (CloseReason::TransportError, None);
-                }
-                pinged = true;
-            }
-        }
+    let io = WsIo {
+        ws,
+        ticker,
+        pinged: false,
+        max_payload: hub.config().max_payload,
     };
-    session.finish(reason);
-    if let Some(code) = code {
-        // Flush what is still queued (an error envelope, a disconnect).
-        let rest = conn.mailbox.take_out(usize::MAX);
-        let _ = ws.send(Source::Texts(&envelopes(&rest))).await;
-        ws.close_with(code, reason.as_str()).await;
-    } else if reason == CloseReason::TransportClose {
-        // The peer closed: answer its close frame (RFC 6455, section 5.5.1).
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close()).await;
-    }
+    drive(session, io, None).await;
 }
 
-fn close_code(reason: CloseReason) -> u16 {
-    match reason {
-        CloseReason::SlowConsumer => 1011,
-        CloseReason::ServerShutdown => 1001,
-        CloseReason::ParseError => 1007,
-        CloseReason::RateLimited => 1008,
-        _ => 1000,
+/// A plain WebSocket: one envelope per text message, a ping every
+/// interval (a peer silent for a whole interval after one is dropped).
+struct WsIo {
+    ws: WsConn,
+    ticker: tokio::time::Interval,
+    pinged: bool,
+    max_payload: usize,
+}
+
+impl PlainIo for WsIo {
+    async fn read(&mut self, conn: &PlainConn) -> Input {
+        let read = tokio::select! {
+            biased;
+            read = self.ws.recv() => read,
+            _ = self.ticker.tick() => return Input::Heartbeat,
+        };
+        let (reason, code) = match read {
+            Ok(Frame::Text(text)) => return Input::Envelope(text.into_bytes()),
+            Ok(Frame::Binary(_)) => {
+                conn.send_error(
+                    codes::BAD_ENVELOPE,
+                    "binary messages are not supported",
+                    None,
+                );
+                (CloseReason::ParseError, Some(1003))
+            }
+            Err(WsEnd::Closed) => (CloseReason::TransportClose, None),
+            Err(WsEnd::TooBig) => {
+                let message = format!("message over {} bytes", self.max_payload);
+                conn.send_error(codes::TOO_LARGE, &message, None);
+                (CloseReason::ParseError, Some(1009))
+            }
+            Err(WsEnd::BadText) => (CloseReason::ParseError, Some(1007)),
+            Err(WsEnd::Protocol) => (CloseReason::TransportError, Some(1002)),
+            Err(WsEnd::Error) => (CloseReason::TransportError, None),
+        };
+        Input::End(Ending { reason, code })
+    }
+
+    async fn write(&mut self, batch: &[PlainOut]) -> Result<(), CloseReason> {
+        let texts = envelopes(batch);
+        self.ws
+            .send(Source::Texts(&texts))
+            .await
+            .map_err(|_| CloseReason::TransportError)
+    }
+
+    async fn heartbeat(&mut self) -> Result<(), Ending> {
+        if !self.ws.take_activity() && self.pinged {
+            return Err(Ending {
+                reason: CloseReason::PingTimeout,
+                code: Some(1001),
+            });
+        }
+        self.ws
+            .ping()
+            .await
+            .map_err(|_| Ending::quiet(CloseReason::TransportError))?;
+        self.pinged = true;
+        Ok(())
+    }
+
+    async fn finish(mut self, rest: Vec<PlainOut>, ending: Ending) {
+        if let Some(code) = ending.code {
+            // Flush what is still queued (an error envelope, a disconnect).
+            let _ = self.ws.send(Source::Texts(&envelopes(&rest))).await;
+            self.ws.close_with(code, ending.reason.as_str()).await;
+        } else if ending.reason == CloseReason::TransportClose {
+            // The peer closed: answer its close frame (RFC 6455, section 5.5.1).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.ws.close()).await;
+        }
     }
 }

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tower_layer::Layer;
+use wirehub_server::health::HealthLayer;
 use wirehub_server::io::{ConnectError, Data, SocketRef};
 use wirehub_server::plain::{install_room_events, serve_tcp, serve_udp};
 use wirehub_server::proto::plain::{LineDecoder, SseParser};
@@ -110,10 +111,18 @@ pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
     });
     let hub = PlainHub::new(io.clone());
     let probe = Probe::default();
-    let service = probe.wrap(layer.layer(hub.layer().layer(NotFound)));
+    let health = HealthLayer::new(io.connections().clone());
+    let service = probe.wrap(health.layer(layer.layer(hub.layer().layer(NotFound))));
     let (stop, stopped) = watch::channel(false);
-    let signal = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
+    // Each listener stops when the test ends or the server drains.
+    let signal = |mut rx: watch::Receiver<bool>| {
+        let draining = io.connections().draining();
+        async move {
+            tokio::select! {
+                _ = rx.wait_for(|s| *s) => {}
+                () = draining => {}
+            }
+        }
     };
     let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
     let tcp_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind tcp");
@@ -123,11 +132,14 @@ pub async fn start_plain(builder: SocketIoBuilder) -> PlainServer {
         tcp_listener.local_addr().expect("addr"),
         udp_socket.local_addr().expect("addr"),
     );
-    tokio::spawn(wirehub_server::serve(
-        http_listener,
-        service,
-        signal(stopped.clone()),
-    ));
+    let drained = io.connections().drained();
+    let mut http_stop = stopped.clone();
+    tokio::spawn(wirehub_server::serve(http_listener, service, async move {
+        tokio::select! {
+            _ = http_stop.wait_for(|s| *s) => {}
+            () = drained => {}
+        }
+    }));
     tokio::spawn(serve_tcp(
         hub.clone(),
         tcp_listener,
