@@ -225,6 +225,20 @@ impl AdminUi {
     fn is_admin(&self, ns: &str) -> bool {
         ns == self.options.namespace
     }
+
+    /// Reports an event a socket received or was sent (`kind`), in
+    /// development mode, unless it is the dashboard's own.
+    fn report_event(&self, kind: &str, socket: &Socket, event: &str, args: &Args) {
+        if self.verbose() && !self.is_admin(socket.ns_name()) {
+            let args = [
+                json!(socket.ns_name()),
+                json!(socket.id()),
+                json_args(event, args),
+                now(),
+            ];
+            self.broadcast(kind, &args);
+        }
+    }
 }
 
 fn now() -> Value {
@@ -285,27 +299,11 @@ impl ServerObserver for AdminUi {
     }
 
     fn event_received(&self, socket: &Socket, event: &Str, args: &Args) {
-        if self.verbose() && !self.is_admin(socket.ns_name()) {
-            let args = [
-                json!(socket.ns_name()),
-                json!(socket.id()),
-                json_args(event, args),
-                now(),
-            ];
-            self.broadcast("event_received", &args);
-        }
+        self.report_event("event_received", socket, event, args);
     }
 
     fn event_sent(&self, socket: &Socket, event: &str, args: &Args) {
-        if self.verbose() && !self.is_admin(socket.ns_name()) {
-            let args = [
-                json!(socket.ns_name()),
-                json!(socket.id()),
-                json_args(event, args),
-                now(),
-            ];
-            self.broadcast("event_sent", &args);
-        }
+        self.report_event("event_sent", socket, event, args);
     }
 }
 
