@@ -331,3 +331,24 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Whether Node and the interop npm module `module` (in
+/// `tests/interop/js/node_modules`, installed by `tests/interop/install.sh`)
+/// are here. When they are not, a strict run (`CI=true`,
+/// `WIREHUB_TEST_STRICT=1`, as `scripts/test.sh` sets) fails on the spot;
+/// otherwise the caller skips its test, which is said on stderr.
+pub fn node_module_ready(module: &str) -> bool {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop/js/node_modules")
+        .join(module)
+        .join("package.json");
+    let node = Command::new("node").arg("--version").output();
+    if node.is_ok_and(|o| o.status.success()) && modules.exists() {
+        return true;
+    }
+    let strict = matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
+        || std::env::var("WIREHUB_TEST_STRICT").as_deref() == Ok("1");
+    assert!(!strict, "node or the npm module {module} is missing");
+    eprintln!("SKIPPED: node or the npm module {module} is missing (tests/interop/install.sh)");
+    false
+}
