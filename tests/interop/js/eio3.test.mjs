@@ -146,9 +146,12 @@ for (const transports of [["polling"], ["websocket"]]) {
 test("eio3: polling upgrades to WebSocket and keeps working", async (ctx) => {
   const socket = v2(ctx, { transports: ["polling", "websocket"] });
   // The engine exists once io() returns (autoConnect): nothing is missed.
+  // It opens on polling; the upgrade may finish before "connect" fires
+  // (the probe races the CONNECT packet), so the first transport is read
+  // here, not after connecting.
+  assert.equal(transportOf(socket), "polling");
   const upgraded = waitFor(socket.io.engine, "upgrade");
   await connected(socket);
-  assert.equal(transportOf(socket), "polling");
   await upgraded;
   assert.equal(transportOf(socket), "websocket");
   const back = waitFor(socket, "message-back");
