@@ -142,7 +142,9 @@ pub struct Session {
     transport: TransportKind,
     upgrade: Upgrade,
     heartbeat: Heartbeat,
-    config: SessionConfig,
+    /// The config's upgrade timeout (the heartbeat keeps the ping timings:
+    /// the whole config is not copied into every session).
+    upgrade_timeout: Duration,
     /// The long-polling GET and what waits for it.
     poll: PollBuffer,
     closed: bool,
@@ -177,7 +179,7 @@ impl Session {
             transport,
             upgrade: Upgrade::None,
             heartbeat,
-            config,
+            upgrade_timeout: config.upgrade_timeout,
             poll: PollBuffer::default(),
             closed: false,
             grace: None,
@@ -208,7 +210,7 @@ impl Session {
         }
         self.upgrade = Upgrade::Probing {
             probed: false,
-            deadline: now + self.config.upgrade_timeout,
+            deadline: now + self.upgrade_timeout,
         };
         true
     }

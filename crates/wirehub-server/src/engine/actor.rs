@@ -114,7 +114,9 @@ impl<H: EngineHandler> Driver<'_, H> {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Send(packet) => {
-                    if self.t.send_ws(packet).await.is_err() {
+                    // Boxed, as every write below: a write's state inline
+                    // would widen every idle session's task (see the test).
+                    if Box::pin(self.t.send_ws(packet)).await.is_err() {
                         self.session.close(CloseReason::TransportError);
                     }
                 }
@@ -306,7 +308,7 @@ impl<H: EngineHandler> Driver<'_, H> {
     /// the held GET's answer.
     async fn write_out(&mut self, mut batch: Vec<Outgoing>) {
         if self.t.ws.is_some() {
-            self.write_ws_watching_slow(&batch).await;
+            Box::pin(self.write_ws_watching_slow(&batch)).await;
         } else if self.t.poll.is_some() {
             let own = self.session.answer_poll();
             batch.extend(self.conn.mailbox.take_out(BATCH));
@@ -383,9 +385,13 @@ impl<H: EngineHandler> Drop for Registration<'_, H> {
 
 #[cfg(test)]
 mod tests {
-    /// Every open session keeps its task's future in memory: guard its size
-    /// (1,112 bytes when written, 1,008 since the decoder boxes a partial
-    /// binary packet; cold paths are boxed to keep it there).
+    /// Every open session keeps its task in memory: its future plus ~104
+    /// bytes of tokio's task header and trailer, allocated in steps of 128
+    /// bytes. Guard the future so the task stays within 1,024 bytes (1,112
+    /// bytes when first written; 1,008 once the decoder boxed a partial
+    /// binary packet; 1,368 after the slow-consumer write and revision 3
+    /// framing, brought back to 896 by boxing the WebSocket writes and not
+    /// copying the whole config into each session).
     #[test]
     fn session_future_stays_small() {
         let (_svc, io) = crate::io::SocketIo::builder().build_service();
@@ -401,13 +407,6 @@ mod tests {
         );
         let session = super::run(engine.clone(), conn, None, std::time::Instant::now());
         let size = std::mem::size_of_val(&session);
-        assert!(size <= 1536, "the session future grew to {size} bytes");
-        // A WebSocket session's whole task: the set-up must not add to it.
-        let task = super::super::http::websocket_task_for_size(engine);
-        let task_size = std::mem::size_of_val(&task);
-        assert!(
-            task_size <= size + 64,
-            "the WebSocket task is {task_size} bytes, the session {size}"
-        );
+        assert!(size <= 920, "the session future grew to {size} bytes");
     }
 }

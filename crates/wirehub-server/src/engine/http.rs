@@ -329,31 +329,14 @@ struct WsSetup {
     deflate: bool,
 }
 
-/// The task of a WebSocket: the upgrade and the open packet run in a boxed
-/// sub-future freed before the session runs, so only the session's own
-/// state stays allocated while the connection lives.
+/// The set-up of a WebSocket: the upgrade and the open packet. The session
+/// then runs in a task of its own, so a connection's lasting allocation is
+/// the session's state alone (the set-up's state would otherwise widen the
+/// task for the connection's whole life).
 async fn websocket_task<H: EngineHandler>(engine: Arc<Engine<H>>, setup: Box<WsSetup>) {
-    if let Some((conn, ws)) = Box::pin(start_websocket(&engine, setup)).await {
-        actor::run(engine, conn, Some(ws), Instant::now()).await;
+    if let Some((conn, ws)) = start_websocket(&engine, setup).await {
+        tokio::spawn(actor::run(engine, conn, Some(ws), Instant::now()));
     }
-}
-
-/// A WebSocket task future, never polled: its size is guarded by a test.
-#[cfg(test)]
-pub(super) fn websocket_task_for_size<H: EngineHandler>(
-    engine: Arc<Engine<H>>,
-) -> impl std::future::Future<Output = ()> {
-    let mut req = Request::new(());
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    let setup = Box::new(WsSetup {
-        on_upgrade,
-        existing: None,
-        slot: None,
-        parts: req.into_parts().0,
-        framing: Framing::V4,
-        deflate: false,
-    });
-    websocket_task(engine, setup)
 }
 
 /// Completes the upgrade: hands the WebSocket to the polling session it

@@ -6,9 +6,10 @@
 //! sessions (polling or WebSocket), plain WebSocket, SSE and HTTP-streaming
 //! connections, and the TCP and UDP gateways' clients. It is owned by the
 //! connection registry ([`crate::registry::Connections`]), the one door
-//! every connection is admitted through: each open connection holds a
-//! [`crate::registry::ConnectionSlot`] (with its `LimitSlot` here),
-//! released when it is dropped; a connection past a limit is refused
+//! every connection is admitted through ([`Limits::admit`]) and given back
+//! through ([`Limits::release`], when its
+//! [`crate::registry::ConnectionSlot`] is dropped); a connection past a
+//! limit is refused
 //! before it opens (HTTP 503, or the gateway's error line or datagram).
 //! The event-rate bucket is in `rate`.
 
@@ -118,10 +119,12 @@ impl Limits {
         })
     }
 
-    /// Takes a slot for a new connection from `ip` (if known), or says which
-    /// limit refuses it. The slot is given back when dropped. Only the
-    /// registry calls it, so every connection is counted there too.
-    pub(crate) fn acquire(self: &Arc<Self>, ip: Option<IpAddr>) -> Result<LimitSlot, LimitError> {
+    /// Counts a new connection from `ip` (if known), or says which limit
+    /// refuses it. Each admitted connection is given back with
+    /// [`Limits::release`] and the same `ip`. Only the registry calls both
+    /// (its entry for the connection keeps the address), so every
+    /// connection is counted there too.
+    pub(crate) fn admit(&self, ip: Option<IpAddr>) -> Result<(), LimitError> {
         let open = self.open.fetch_add(1, Ordering::AcqRel) + 1;
         if self.max_connections > 0 && open > self.max_connections {
             self.open.fetch_sub(1, Ordering::AcqRel);
@@ -129,27 +132,26 @@ impl Limits {
                 max: self.max_connections,
             });
         }
-        let address = match ip {
-            Some(ip) if self.max_per_address > 0 => {
-                let ip = ip.to_canonical();
-                let mut all = lock(&self.per_address);
-                let count = all.entry(ip).or_insert(0);
-                if *count >= self.max_per_address {
-                    drop(all);
-                    self.open.fetch_sub(1, Ordering::AcqRel);
-                    return Err(LimitError::TooManyConnectionsFromAddress {
-                        max: self.max_per_address,
-                    });
-                }
-                *count += 1;
-                Some(ip)
+        if let Some(ip) = self.counted_address(ip) {
+            let mut all = lock(&self.per_address);
+            let count = all.entry(ip).or_insert(0);
+            if *count >= self.max_per_address {
+                drop(all);
+                self.open.fetch_sub(1, Ordering::AcqRel);
+                return Err(LimitError::TooManyConnectionsFromAddress {
+                    max: self.max_per_address,
+                });
             }
-            _ => None,
-        };
-        Ok(LimitSlot {
-            limits: self.clone(),
-            address,
-        })
+            *count += 1;
+        }
+        Ok(())
+    }
+
+    /// The address a connection from `ip` is counted under: none without a
+    /// per-address limit; an IPv4-mapped IPv6 address as its IPv4 one.
+    fn counted_address(&self, ip: Option<IpAddr>) -> Option<IpAddr> {
+        ip.filter(|_| self.max_per_address > 0)
+            .map(|ip| ip.to_canonical())
     }
 
     /// Open connections, every transport counted.
@@ -175,8 +177,9 @@ impl Limits {
         self.rate_disconnects.load(Ordering::Relaxed)
     }
 
-    fn release(&self, address: Option<IpAddr>) {
-        if let Some(ip) = address {
+    /// Gives back the place of a connection admitted from `ip`.
+    pub(crate) fn release(&self, ip: Option<IpAddr>) {
+        if let Some(ip) = self.counted_address(ip) {
             let mut all = lock(&self.per_address);
             if let Some(count) = all.get_mut(&ip) {
                 *count -= 1;
@@ -186,20 +189,6 @@ impl Limits {
             }
         }
         self.open.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// One open connection's place in the [`Limits`] counts; dropping it
-/// (when the connection's session ends) frees the place.
-#[derive(Debug)]
-pub(crate) struct LimitSlot {
-    limits: Arc<Limits>,
-    address: Option<IpAddr>,
-}
-
-impl Drop for LimitSlot {
-    fn drop(&mut self) {
-        self.limits.release(self.address);
     }
 }
 
@@ -250,44 +239,51 @@ mod tests {
         let l = limits(3, 2);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let a1 = l.acquire(Some(a)).unwrap();
-        let _a2 = l.acquire(Some(a)).unwrap();
+        l.admit(Some(a)).unwrap();
+        l.admit(Some(a)).unwrap();
         assert_eq!(
-            l.acquire(Some(a)).unwrap_err(),
+            l.admit(Some(a)).unwrap_err(),
             LimitError::TooManyConnectionsFromAddress { max: 2 }
         );
         assert_eq!(l.connections(), 2);
-        let _b1 = l.acquire(Some(b)).unwrap();
+        l.admit(Some(b)).unwrap();
         assert_eq!(
-            l.acquire(Some(b)).unwrap_err(),
+            l.admit(Some(b)).unwrap_err(),
             LimitError::TooManyConnections { max: 3 }
         );
         assert_eq!(l.connections(), 3);
         assert_eq!(l.connections_from(b), 1);
-        drop(a1);
+        l.release(Some(a));
         assert_eq!(l.connections_from(a), 1);
-        let _a3 = l.acquire(Some(a)).unwrap();
+        l.admit(Some(a)).unwrap();
         assert_eq!(l.connections(), 3);
     }
 
     #[test]
     fn mapped_ipv6_counts_as_its_ipv4_address() {
         let l = limits(0, 1);
-        let _v4 = l.acquire(Some("127.0.0.1".parse().unwrap())).unwrap();
+        l.admit(Some("127.0.0.1".parse().unwrap())).unwrap();
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
-        assert!(l.acquire(Some(mapped)).is_err());
+        assert!(l.admit(Some(mapped)).is_err());
+        l.release(Some(mapped));
+        assert_eq!(l.connections(), 0);
+        assert_eq!(l.connections_from("127.0.0.1".parse().unwrap()), 0);
     }
 
     #[test]
     fn no_limits_still_counts_and_unknown_address_is_not_limited_per_address() {
         let l = limits(0, 0);
-        let slots: Vec<_> = (0..100).map(|_| l.acquire(None).unwrap()).collect();
+        for _ in 0..100 {
+            l.admit(None).unwrap();
+        }
         assert_eq!(l.connections(), 100);
-        drop(slots);
+        for _ in 0..100 {
+            l.release(None);
+        }
         assert_eq!(l.connections(), 0);
         let l = limits(0, 1);
-        let _x = l.acquire(None).unwrap();
-        let _y = l.acquire(None).unwrap();
+        l.admit(None).unwrap();
+        l.admit(None).unwrap();
     }
 
     #[test]

@@ -228,7 +228,7 @@ impl Connections {
         if self.is_draining() {
             return Err(LimitError::ShuttingDown);
         }
-        let limit = self.limits.acquire(ip)?;
+        self.limits.admit(ip)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let info = ConnectionInfo {
             transport,
@@ -239,7 +239,7 @@ impl Connections {
         // connection missing from the counts.
         self.by_transport[transport.index()].fetch_add(1, Ordering::AcqRel);
         lock(&self.entries).insert(id, Entry { info, closer: None });
-        Ok(ConnectionSlot::new(self.clone(), id, limit))
+        Ok(ConnectionSlot::new(self.clone(), id))
     }
 
     /// A guard that keeps [`Connections::shutdown`] waiting while it lives:
@@ -279,6 +279,9 @@ impl Connections {
         let gone = lock(&self.entries).remove(&id);
         if let Some(entry) = gone {
             self.by_transport[entry.info.transport.index()].fetch_sub(1, Ordering::AcqRel);
+            // The limits' count goes after the registry's entry (the entry
+            // keeps the address, so a slot holds no copy of it).
+            self.limits.release(entry.info.peer);
         }
         self.changed.notify_waiters();
     }

@@ -3,7 +3,6 @@
 
 use super::{Closer, Connections};
 use crate::conn::Transport;
-use crate::limits::LimitSlot;
 use std::sync::{Arc, Weak};
 
 /// One open connection's place in the [`Connections`] registry (and the
@@ -12,8 +11,6 @@ use std::sync::{Arc, Weak};
 pub struct ConnectionSlot {
     registry: Arc<Connections>,
     id: u64,
-    /// The limits' own count, freed after the registry's entry.
-    _limit: LimitSlot,
 }
 
 impl std::fmt::Debug for ConnectionSlot {
@@ -25,12 +22,8 @@ impl std::fmt::Debug for ConnectionSlot {
 }
 
 impl ConnectionSlot {
-    pub(super) fn new(registry: Arc<Connections>, id: u64, limit: LimitSlot) -> Self {
-        ConnectionSlot {
-            registry,
-            id,
-            _limit: limit,
-        }
+    pub(super) fn new(registry: Arc<Connections>, id: u64) -> Self {
+        ConnectionSlot { registry, id }
     }
 
     /// Hands the registry the connection's close handle (the drain closes
