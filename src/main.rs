@@ -2,13 +2,17 @@
 //!
 //! - `wirehub serve`: the Socket.IO server with the built-in chat demo.
 //! - `wirehub connect` / `emit` / `listen`: a Socket.IO client on the command line.
+//! - `wirehub config check` / `example`: the configuration file (`config_file`).
 
 mod cli;
+mod config_file;
 mod demo;
 mod hub;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// wirehub: a real-time hub speaking Socket.IO v5 / Engine.IO v4.
 #[derive(Debug, Parser)]
@@ -21,17 +25,73 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server, with the chat demo at `/`.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Connect, print received events as JSON lines, send commands from stdin.
     Connect(cli::connect::ConnectArgs),
     /// Emit one event (optionally waiting for its ack), then exit.
     Emit(cli::emit::EmitArgs),
     /// Stream received events as JSON lines.
     Listen(cli::listen::ListenArgs),
+    /// The configuration file of `wirehub serve --config`.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the configuration `wirehub serve --config FILE` would run with
+    /// (the file, environment variables over it, defaults elsewhere) and
+    /// exit 0; or name the offending key (or the line of a syntax error)
+    /// and exit 1.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Print a configuration file with every setting at its default, each
+    /// under its description.
+    Example,
+}
+
+/// The command line; with `serve --config FILE`, the file's settings are
+/// taken for every flag given neither on the command line nor in the
+/// environment.
+fn parse_command_line() -> anyhow::Result<Cli> {
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    let mut matches = command.clone().get_matches_from(&argv);
+    if let Some(("serve", serve)) = matches.subcommand() {
+        if let Some(path) = serve.get_one::<PathBuf>("config") {
+            let file = config_file::flags_from_file(&command, path, serve)?;
+            argv.extend(file.flags);
+            matches = command.get_matches_from(&argv);
+        }
+    }
+    Ok(Cli::from_arg_matches(&matches)?)
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = parse_command_line()?;
+    match cli.command {
+        Command::Config(command) => config(&command),
+        Command::Serve(args) => runtime()?.block_on(serve::run(*args)),
+        Command::Connect(args) => runtime()?.block_on(cli::connect::run(args)),
+        Command::Emit(args) => runtime()?.block_on(cli::emit::run(args)),
+        Command::Listen(args) => runtime()?.block_on(cli::listen::run(args)),
+    }
+}
+
+/// `wirehub config ...`: prints to stdout, no runtime needed.
+fn config(command: &ConfigCommand) -> anyhow::Result<()> {
+    let text = match command {
+        ConfigCommand::Check { file } => config_file::check(&Cli::command(), file)?,
+        ConfigCommand::Example => config_file::example(&Cli::command()),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Logs to stderr, and the runtime the networked commands run on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WIREHUB_LOG")
@@ -39,13 +99,7 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
-        Command::Connect(args) => runtime.block_on(cli::connect::run(args)),
-        Command::Emit(args) => runtime.block_on(cli::emit::run(args)),
-        Command::Listen(args) => runtime.block_on(cli::listen::run(args)),
-    }
+        .build()?)
 }

@@ -5,7 +5,10 @@
 //! Engine.IO open packet, CORS headers, the connect timeout, the slow
 //! consumer limit, the demo, the API key, the TCP and UDP gateways, room
 //! history, the idle timeout, the datagram limit). `PORT` is the fallback
-//! for the port, and a flag wins over its variable.
+//! for the port, and a flag wins over its variable. A third server takes the
+//! same settings from a configuration file (`--config`), under which
+//! variables and flags win; `wirehub config check` accepts that file and
+//! names what is wrong with others.
 
 mod common;
 
@@ -57,6 +60,71 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("--allow-eio3", "WIREHUB_ALLOW_EIO3", ""),
 ];
 
+/// `SETTINGS` as a configuration file, but for `[server]` (`no_demo = true`
+/// and the address, added by each test).
+const SETTINGS_FILE: &str = r#"
+[engine]
+path = "/rt/"
+ping_interval = 1234
+ping_timeout = 2345
+max_payload = 3456
+transports = ["polling"]
+queue_capacity = 4
+allow_eio3 = true
+
+[socketio]
+connect_timeout = 400
+
+[cors]
+origin = ["http://a.example"]
+credentials = true
+
+[history]
+size = 2
+ttl = 1
+
+[plain]
+tcp = "127.0.0.1:0"
+udp = "127.0.0.1:0"
+idle_timeout = 1
+max_datagram = 300
+
+[api]
+key = "key-123"
+
+[limits]
+max_connections = 8
+max_connections_per_ip = 100
+max_event_rate = 1
+event_burst = 2
+event_rate_grace = 0
+max_rooms_per_socket = 1
+max_namespaces_per_connection = 1
+"#;
+
+/// A file of the test's own, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let dir = std::env::temp_dir().join(format!("wirehub-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A host other than the default 127.0.0.1 (the whole 127/8 is loopback).
 const HOST: &str = "127.0.0.2";
 
@@ -99,6 +167,110 @@ fn every_environment_variable_reaches_the_server() {
     check_settings(&server);
     // WIREHUB_LOG=debug: the log has debug lines (the default is info).
     assert!(server.log.text().contains("DEBUG"), "{}", server.log.text());
+}
+
+#[test]
+fn every_setting_of_a_config_file_reaches_the_server() {
+    let port = free_port(HOST);
+    let file = TempFile::new(
+        "settings.toml",
+        &format!("[server]\nno_demo = true\nhost = \"{HOST}\"\nport = {port}\n{SETTINGS_FILE}"),
+    );
+    let server = Server::spawn_with_gateways(&["--config", file.path()], &[], (true, true));
+    assert_eq!(server.addr, SocketAddr::from(([127, 0, 0, 2], port)));
+    check_settings(&server);
+}
+
+#[test]
+fn variables_and_flags_win_over_the_config_file() {
+    let file = TempFile::new(
+        "override.toml",
+        "[engine]\nping_interval = 1000\nping_timeout = 3000\nmax_payload = 5000\n",
+    );
+    let server = Server::spawn(
+        &["--no-demo", "--port", "0", "--ping-interval", "1111"],
+        &[
+            ("WIREHUB_CONFIG", file.path()),
+            ("WIREHUB_PING_TIMEOUT", "2222"),
+        ],
+    );
+    let (_, packet) = open(&server, "/socket.io/", &[]);
+    assert_eq!(packet["pingInterval"], 1111, "the flag over the file");
+    assert_eq!(packet["pingTimeout"], 2222, "the variable over the file");
+    assert_eq!(packet["maxPayload"], 5000, "the file over the default");
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_or_names_the_error() {
+    let file = TempFile::new(
+        "check.toml",
+        &format!("[server]\nno_demo = true\n{SETTINGS_FILE}"),
+    );
+    let out = common::wirehub(&["config", "check", file.path()])
+        .env("WIREHUB_PING_TIMEOUT", "999")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` in:\n{text}"))
+            .to_owned()
+    };
+    assert!(line("ping_interval = 1234 ").ends_with("# file"));
+    assert!(line("ping_timeout = 999 ").ends_with("# environment"));
+    assert!(line("host = \"127.0.0.1\" ").ends_with("# default"));
+    assert!(
+        line("key = ").contains("hidden") && !text.contains("key-123"),
+        "secrets are not printed"
+    );
+
+    let refused = |name: &str, body: &str, needle: &str| {
+        let bad = TempFile::new(name, body);
+        let out = common::wirehub(&["config", "check", bad.path()])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(err.contains(needle), "{name}: no `{needle}` in: {err}");
+    };
+    refused(
+        "unknown.toml",
+        "[engine]\nping_intervall = 1\n",
+        "unknown key `engine.ping_intervall`",
+    );
+    refused(
+        "section.toml",
+        "[engin]\nping_interval = 1\n",
+        "unknown section [engin]",
+    );
+    refused(
+        "syntax.toml",
+        "[engine]\nping_interval = 1\nping_timeout 2\n",
+        "line 3",
+    );
+    refused(
+        "value.toml",
+        "[limits]\nmax_connections = -1\n",
+        "`limits.max_connections`",
+    );
+    refused(
+        "transport.toml",
+        "[engine]\ntransports = [\"carrier-pigeon\"]\n",
+        "unknown transport",
+    );
+    // `serve` refuses the same file before it listens.
+    let bad = TempFile::new("serve.toml", "[engine]\nping_intervall = 1\n");
+    let out = common::wirehub(&["serve", "--port", "0", "--config", bad.path()])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("engine.ping_intervall"));
 }
 
 #[test]

@@ -133,6 +133,20 @@ impl Server {
     /// `wirehub serve ARGS` with `env`; waits for its log to say where it
     /// listens (and where its gateways listen, when asked for).
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let wants = |flag: &str, var: &str| {
+            args.contains(&flag) || env.iter().any(|(name, _)| *name == var)
+        };
+        let gateways = (wants("--tcp", "WIREHUB_TCP"), wants("--udp", "WIREHUB_UDP"));
+        Server::spawn_with_gateways(args, env, gateways)
+    }
+
+    /// [`Server::spawn`], waiting for the TCP and UDP gateways as told
+    /// (`(tcp, udp)`: when a configuration file starts them).
+    pub fn spawn_with_gateways(
+        args: &[&str],
+        env: &[(&str, &str)],
+        (want_tcp, want_udp): (bool, bool),
+    ) -> Server {
         let mut cmd = wirehub(&["serve"]);
         cmd.args(args)
             .env("WIREHUB_LOG", "info")
@@ -142,10 +156,6 @@ impl Server {
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn wirehub serve");
         let log = Lines::of_stderr(&mut child);
-        let wants = |flag: &str, var: &str| {
-            args.contains(&flag) || env.iter().any(|(name, _)| *name == var)
-        };
-        let (want_tcp, want_udp) = (wants("--tcp", "WIREHUB_TCP"), wants("--udp", "WIREHUB_UDP"));
         let (mut addr, mut tcp, mut udp) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(15);
         while addr.is_none() || (want_tcp && tcp.is_none()) || (want_udp && udp.is_none()) {
