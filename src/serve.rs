@@ -1,5 +1,6 @@
 //! `wirehub serve`: flags, the server's assembly, and graceful shutdown.
 
+use crate::auth::AuthArgs;
 use crate::demo;
 use anyhow::Context;
 use clap::Args;
@@ -170,6 +171,9 @@ pub(crate) struct ServeArgs {
         requires = "admin_ui"
     )]
     admin_auth: Option<String>,
+    #[command(flatten)]
+    #[command(next_help_heading = "Auth")]
+    auth: AuthArgs,
 }
 
 impl ServeArgs {
@@ -244,6 +248,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(admin) = args.admin()? {
         builder = builder.admin_ui(admin);
+    }
+    if let Some(verifier) = args.auth.verifier()? {
+        builder = builder.jwt(verifier);
     }
     let (layer, io) = builder
         .path(args.path.clone())
