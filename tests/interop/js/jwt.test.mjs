@@ -3,17 +3,22 @@
 // (wirehub's conformance example; HS256). A valid token connects; no token,
 // a bad signature or an expired token gets a CONNECT_ERROR whose message
 // the client surfaces as `err.message`. Tokens are signed here with
-// node:crypto, over WebSocket and long-polling.
+// node:crypto, over WebSocket and long-polling. socket.io-client 2.x, which
+// has no auth payload, sends it as `query: { token }` (its handshake query,
+// and its namespace query outside `/`); a refusal is its `error` event.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { createRequire } from "node:module";
 import { after, before } from "node:test";
-import { io, test, connected, connectError, EVENT_TIMEOUT, startServer } from "./helpers.mjs";
+import { io, test, connected, connectError, waitFor, EVENT_TIMEOUT, startServer } from "./helpers.mjs";
+
+const ioV2 = createRequire(import.meta.url)("socket.io-client-v2");
 
 const SECRET = "interop-secret";
 
 let server;
 before(async () => {
-  server = await startServer({ WIREHUB_JWT_SECRET: SECRET });
+  server = await startServer({ WIREHUB_JWT_SECRET: SECRET, WIREHUB_ALLOW_EIO3: "1" });
 });
 after(() => server?.stop());
 
@@ -62,3 +67,22 @@ for (const transports of [["websocket"], ["polling"]]) {
     });
   }
 }
+
+test("socket.io-client 2.x sends its token in the query", async (ctx) => {
+  const token = sign({ sub: "v2", exp: now() + 600 });
+  for (const nsp of ["/", "/custom"]) {
+    const socket = ioV2(server.url + (nsp === "/" ? "" : nsp), {
+      forceNew: true,
+      reconnection: false,
+      timeout: EVENT_TIMEOUT,
+      query: { token },
+    });
+    ctx.track(socket);
+    await connected(socket);
+  }
+  const refused = ctx.track(
+    ioV2(server.url, { forceNew: true, reconnection: false, timeout: EVENT_TIMEOUT, query: { token: "not-a-jwt" } }),
+  );
+  const [error] = await waitFor(refused, "error");
+  assert.equal(error, "malformed token");
+});

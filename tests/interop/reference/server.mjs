@@ -51,7 +51,10 @@ const io = new Server(httpServer, {
 const jwtSecret = process.env.WIREHUB_JWT_SECRET;
 if (jwtSecret) {
   io.use((socket, next) => {
-    const why = jwtRefusal(socket.handshake.auth?.token, jwtSecret);
+    // socket.io-client 2.x has no auth payload: its token is in the query.
+    const legacy = socket.conn.protocol === 3;
+    const token = legacy ? socket.handshake.query?.token : socket.handshake.auth?.token;
+    const why = jwtRefusal(token, jwtSecret);
     next(why ? new Error(why) : undefined);
   });
 }

@@ -228,9 +228,32 @@ impl Client {
         let Some(gate) = self.server.gate() else {
             return Ok(None);
         };
-        gate.check_connect(ns, auth).inspect_err(|e| {
+        let checked = match gate.check_connect(ns, auth) {
+            Err(JwtError::Missing) => match self.legacy_token() {
+                Some(legacy) => gate.check_connect(ns, Some(&legacy)),
+                None => Err(JwtError::Missing),
+            },
+            checked => checked,
+        };
+        checked.inspect_err(|e| {
             tracing::debug!(sid = %self.conn.sid(), ns, error = %e, "token refused");
         })
+    }
+
+    /// A revision 3 client (socket.io-client 2.x) has no auth payload (its
+    /// namespace query stands for one, and `/` has none): without a token
+    /// there, its token is the `token` query parameter of its handshake
+    /// (`io(url, { query: { token } })`), as an auth object.
+    fn legacy_token(&self) -> Option<Str> {
+        if self.conn.protocol() != ProtocolVersion::V3 {
+            return None;
+        }
+        let query = self.conn.request().uri.query()?;
+        let token = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .map(decode)?;
+        Some(serde_json::json!({ "token": token }).to_string().into())
     }
 
     /// Answers a CONNECT with a CONNECT_ERROR carrying `message`.
