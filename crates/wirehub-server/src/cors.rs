@@ -9,10 +9,10 @@
 //!   headers (those the browser asks for, else `Authorization`,
 //!   `Content-Type`, `Last-Event-ID`);
 //! - with an explicit list, a WebSocket upgrade or a plain stream from an
-//!   `Origin` not in it is refused ([`refuses`]): browsers do not apply
-//!   CORS to WebSocket, and a stream's side effects (joins) happen before
-//!   the browser would hide its body. Requests without `Origin`
-//!   (non-browser clients) are never refused.
+//!   `Origin` neither in it nor the server's own is refused ([`refuses`]):
+//!   browsers do not apply CORS to WebSocket, and a stream's side effects
+//!   (joins) happen before the browser would hide its body. Requests
+//!   without `Origin` (non-browser clients) are never refused.
 
 use crate::config::{Config, CorsOrigins};
 use http::header::{self, HeaderMap, HeaderValue};
@@ -57,15 +57,27 @@ pub(crate) fn preflight(request: &HeaderMap, headers: &mut HeaderMap) {
 }
 
 /// Whether a request must be refused for its `Origin`: a list is
-/// configured, the request has an `Origin`, and it is not in the list.
+/// configured, the request has an `Origin`, and it is neither in the list
+/// nor the server's own (same host and port as the `Host` header, e.g. the
+/// page the server itself serves).
 pub(crate) fn refuses(config: &Config, request: &HeaderMap) -> bool {
     let CorsOrigins::List(_) = &config.cors else {
         return false;
     };
-    match request.get(header::ORIGIN) {
-        None => false,
-        Some(origin) => !origin.to_str().is_ok_and(|o| config.cors.allows(o)),
-    }
+    let Some(origin) = request.get(header::ORIGIN) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return true;
+    };
+    !config.cors.allows(origin) && !same_origin(origin, request)
+}
+
+/// Whether `origin` names the host (and port) the request was sent to.
+fn same_origin(origin: &str, request: &HeaderMap) -> bool {
+    let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
+    let host = request.get(header::HOST).and_then(|h| h.to_str().ok());
+    host.is_some_and(|host| !host.is_empty() && host.eq_ignore_ascii_case(authority))
 }
 
 /// The message of a refusal by [`refuses`].
@@ -123,6 +135,10 @@ mod tests {
             HeaderValue::from_static("http://evil.example"),
         );
         assert!(refuses(&list, &request));
+        request.insert(header::HOST, HeaderValue::from_static("evil.example"));
+        assert!(!refuses(&list, &request), "the server's own origin");
+        request.insert(header::HOST, HeaderValue::from_static("evil.example:8080"));
+        assert!(refuses(&list, &request), "another port is another origin");
         assert!(!refuses(&config(CorsOrigins::Any, false), &request));
         assert!(!refuses(&config(CorsOrigins::None, false), &request));
     }

@@ -103,6 +103,10 @@ async fn a_foreign_origin_cannot_open_a_websocket_or_a_stream() {
         WsClient::raw_url(url, &[], true)
             .await
             .expect("no Origin: not a browser");
+        let own = format!("http://{}", server.addr);
+        WsClient::raw_url(url, &[("Origin", &own)], true)
+            .await
+            .expect("the server's own origin");
     }
     for target in ["/sse", "/stream"] {
         let resp = server.http("GET", target, &[("Origin", EVIL)], b"").await;
