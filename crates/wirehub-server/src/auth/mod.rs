@@ -6,7 +6,7 @@
 //!
 //! | transport | where the token is | refusal |
 //! |---|---|---|
-//! | Socket.IO | `auth: { token }` of the namespace CONNECT | CONNECT_ERROR `{ "message": … }` |
+//! | Socket.IO | `auth: { token }` of the namespace CONNECT (2.x clients: the `token` query parameter) | CONNECT_ERROR `{ "message": … }` |
 //! | `/ws`, `/sse`, `/stream`, `/poll` | `Authorization: Bearer …` or `?token=` | 401 `{"error":{"code":"unauthorized",…}}` |
 //! | TCP, UDP | `token` of the first (`connect`) envelope | one `unauthorized` error line / datagram, then closed |
 //!
