@@ -40,10 +40,15 @@
 //! `connectionStateRecovery: { maxDisconnectionDuration: N,
 //! skipMiddlewares: true }`, so outside checkers can test it.
 //!
+//! JWT: env `WIREHUB_JWT_SECRET` requires an HS256 token in every
+//! namespace CONNECT's `auth: { token }` (the interop suite's
+//! `jwt.test.mjs`).
+//!
 //! SIGTERM or SIGINT drains it as `wirehub serve` does (every client sees
 //! its transport close) and it exits 0.
 
 use std::time::Duration;
+use wirehub_server::auth::JwtVerifier;
 use wirehub_server::proto::socketio::Parser;
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
@@ -75,6 +80,9 @@ async fn main() -> std::io::Result<()> {
         Err(_) => Parser::Json,
     };
     let allow_eio3 = std::env::var("WIREHUB_ALLOW_EIO3").is_ok_and(|v| v == "1" || v == "true");
+    if let Ok(secret) = std::env::var("WIREHUB_JWT_SECRET") {
+        builder = builder.jwt(JwtVerifier::hs256(secret));
+    }
     let (service, io) = builder
         .parser(parser)
         .allow_eio3(allow_eio3)

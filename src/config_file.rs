@@ -94,6 +94,11 @@ const SECTIONS: &[Section] = &[
         heading: "Admin UI",
         prefix: "admin-",
     },
+    Section {
+        name: "auth",
+        heading: "Auth",
+        prefix: "",
+    },
 ];
 
 impl Section {

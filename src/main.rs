@@ -4,6 +4,7 @@
 //! - `wirehub connect` / `emit` / `listen`: a Socket.IO client on the command line.
 //! - `wirehub config check` / `example`: the configuration file (`config_file`).
 
+mod auth;
 mod cli;
 mod config_file;
 mod demo;

@@ -4,6 +4,7 @@
 //! heading to its section): a new setting is one field with its flag and
 //! its environment variable, and the file takes it with no more code.
 
+use crate::auth::AuthArgs;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -44,6 +45,8 @@ pub(crate) struct ServeArgs {
     pub(crate) cluster: ClusterArgs,
     #[command(flatten)]
     pub(crate) admin: AdminArgs,
+    #[command(flatten)]
+    pub(crate) auth: AuthArgs,
 }
 
 impl ServeArgs {
@@ -53,6 +56,7 @@ impl ServeArgs {
         self.server.port()?;
         self.engine.transports()?;
         self.admin.options()?;
+        self.auth.verifier()?;
         Ok(())
     }
 }

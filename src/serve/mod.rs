@@ -39,6 +39,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(admin) = args.admin.options()? {
         builder = builder.admin_ui(admin);
     }
+    if let Some(verifier) = args.auth.verifier()? {
+        builder = builder.jwt(verifier);
+    }
     let (layer, io) = builder
         .path(args.engine.path.clone())
         .ping_interval(Duration::from_millis(args.engine.ping_interval))

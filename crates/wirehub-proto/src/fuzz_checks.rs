@@ -182,7 +182,7 @@ pub fn plain_envelope(data: &[u8]) {
     let rooms_ok = |rooms: &[Str]| rooms.len() <= MAX_ROOMS && rooms.iter().all(name_ok);
     let id_ok = |id: &Option<u64>| id.is_none_or(|id| id <= MAX_ID);
     match &msg {
-        ClientMsg::Connect { ns, auth } => {
+        ClientMsg::Connect { ns, auth, .. } => {
             assert!(ns.as_ref().is_none_or(|ns| ns.starts_with('/')));
             assert!(auth.as_ref().is_none_or(|auth| auth.starts_with('{')));
         }

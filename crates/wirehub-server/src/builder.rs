@@ -2,6 +2,7 @@
 //! layer or a service plus the [`SocketIo`] handle.
 
 use crate::admin::{AdminOptions, AdminUi};
+use crate::auth::{Gate, JwtVerifier};
 use crate::config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
 use crate::engine::{AllowRequest, Engine, SessionLocator};
 use crate::io::observer::combine;
@@ -20,6 +21,7 @@ pub struct SocketIoBuilder {
     locator: Option<Arc<dyn SessionLocator>>,
     observers: Vec<Arc<dyn ServerObserver>>,
     admin: Option<AdminOptions>,
+    jwt: Option<JwtVerifier>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
@@ -40,6 +42,7 @@ impl SocketIo {
             locator: None,
             observers: Vec::new(),
             admin: None,
+            jwt: None,
         }
     }
 }
@@ -170,16 +173,27 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Requires a valid JSON Web Token at the handshake of every transport
+    /// (see [`crate::auth`]); the admin UI's namespace is exempt (it has its
+    /// own credentials).
+    pub fn jwt(mut self, verifier: JwtVerifier) -> Self {
+        self.jwt = Some(verifier);
+        self
+    }
+
     /// A tower layer to wrap an existing service (e.g. an axum router),
     /// and the server handle.
     pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
         let config = self.config.build();
+        let exempt = self.admin.as_ref().map(|a| a.namespace.clone().into());
+        let gate = self.jwt.map(|verifier| Gate::new(verifier, exempt));
         let admin = self.admin.map(AdminUi::new);
         let mut observers = self.observers;
         if let Some(admin) = &admin {
             observers.push(admin.clone());
         }
-        let io = SocketIo::new(Arc::new(config.clone()), self.adapter, combine(observers));
+        let observer = combine(observers);
+        let io = SocketIo::new(Arc::new(config.clone()), self.adapter, observer, gate);
         if let Some(admin) = admin {
             admin.attach(&io);
         }

@@ -19,6 +19,8 @@
 //!
 //! # Layout
 //! - [`admin`]: the `@socket.io/admin-ui` dashboard protocol on `/admin`.
+//! - [`auth`]: JWT verification at the handshake of every transport.
+//! - `cors`: the one CORS policy and origin allowlist of every HTTP endpoint.
 //! - [`cluster`]: cluster adapters (Node's Redis adapter protocols over a
 //!   [`cluster::Driver`]) so several nodes act as one server.
 //! - [`conn`]: what a socket's packets travel over (an Engine.IO session or
@@ -45,6 +47,7 @@
 //!   layer, for the Autobahn|Testsuite.
 
 pub mod admin;
+pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod conformance;
@@ -58,6 +61,7 @@ pub mod registry;
 pub mod websocket_echo;
 
 mod builder;
+mod cors;
 mod listener;
 mod serve;
 mod service;

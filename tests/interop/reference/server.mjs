@@ -7,7 +7,7 @@
 // test can check that the server answering is this one. socket.io is
 // resolved from tests/interop/js (run `npm ci` there first;
 // tests/interop/run.sh does it).
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 
@@ -43,6 +43,37 @@ const io = new Server(httpServer, {
     },
   }),
 });
+
+// WIREHUB_JWT_SECRET (the conformance example's name) requires an HS256
+// token in `auth: { token }`, refused with wirehub's messages
+// (tests/interop/js/jwt.test.mjs). A middleware of `/`, the namespace the
+// suite uses.
+const jwtSecret = process.env.WIREHUB_JWT_SECRET;
+if (jwtSecret) {
+  io.use((socket, next) => {
+    // socket.io-client 2.x has no auth payload: its token is in the query.
+    const legacy = socket.conn.protocol === 3;
+    const token = legacy ? socket.handshake.query?.token : socket.handshake.auth?.token;
+    const why = jwtRefusal(token, jwtSecret);
+    next(why ? new Error(why) : undefined);
+  });
+}
+
+/** Why an HS256 token is refused, or undefined if it is valid. */
+function jwtRefusal(token, secret) {
+  if (typeof token !== "string" || token === "") return "missing token";
+  const parts = token.split(".");
+  if (parts.length !== 3) return "malformed token";
+  const expected = createHmac("sha256", secret).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2], "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return "invalid token signature";
+  }
+  const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString());
+  if (typeof claims.exp !== "number") return "token lacks the exp claim";
+  if (claims.exp + 30 < Date.now() / 1000) return "token expired";
+  return undefined;
+}
 
 io.on("connection", (socket) => {
   socket.emit("auth", socket.handshake.auth);

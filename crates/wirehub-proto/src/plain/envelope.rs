@@ -13,12 +13,15 @@ use serde::de::IgnoredAny;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMsg {
     /// First message on TCP/UDP (optional): join namespace `ns` (default
-    /// `/`) with the raw JSON object `auth`.
+    /// `/`) with the raw JSON object `auth`, presenting `token` (a JWT)
+    /// when the server requires one.
     Connect {
         /// The namespace, starting with `/`.
         ns: Option<Str>,
         /// The auth object, raw JSON.
         auth: Option<Str>,
+        /// A JSON Web Token, for servers that verify one at the handshake.
+        token: Option<Str>,
     },
     /// Join rooms (at least one).
     Join {
@@ -72,6 +75,10 @@ pub fn parse_client(msg: Bytes) -> Result<ClientMsg, EnvelopeError> {
         "connect" => Ok(ClientMsg::Connect {
             ns: fields::ns(&msg, env.ns)?,
             auth: fields::auth(&msg, env.auth)?,
+            token: env
+                .token
+                .map(|raw| fields::string(&msg, raw, "token"))
+                .transpose()?,
         }),
         "join" => Ok(ClientMsg::Join {
             rooms: some_rooms(&msg, &env)?,
@@ -139,7 +146,17 @@ mod tests {
         let ns = Some(Str::from("/chat"));
         let auth = Some(Str::from(r#"{"t":1}"#));
         let m = parse(r#"{"type":"connect","ns":"/chat","auth":{"t":1}}"#);
-        assert_eq!(m, Ok(ClientMsg::Connect { ns, auth }));
+        let connect = ClientMsg::Connect {
+            ns: ns.clone(),
+            auth: auth.clone(),
+            token: None,
+        };
+        assert_eq!(m, Ok(connect));
+        let m = parse(r#"{"type":"connect","ns":"/chat","auth":{"t":1},"token":"a.b.c"}"#);
+        let token = Some(Str::from("a.b.c"));
+        assert_eq!(m, Ok(ClientMsg::Connect { ns, auth, token }));
+        let bad = parse(r#"{"type":"connect","token":5}"#).unwrap_err();
+        assert_eq!(bad.code(), "bad_field");
         let rooms = vec![Str::from("a"), Str::from("b")];
         let m = parse(r#"{"type":"join","rooms":["a","b"],"id":1}"#).unwrap();
         assert_eq!(m, ClientMsg::Join { rooms, id: Some(1) });

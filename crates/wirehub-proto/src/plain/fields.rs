@@ -28,6 +28,8 @@ pub(super) struct RawEnvelope<'a> {
     #[serde(default, borrow, deserialize_with = "present")]
     pub(super) auth: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
+    pub(super) token: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
     pub(super) id: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
     pub(super) room: Option<&'a RawValue>,

@@ -1,11 +1,13 @@
 //! Engine.IO over HTTP: query checks in the reference server's order,
-//! handshakes, polling GET/POST, WebSocket upgrades, CORS, and the
+//! handshakes, polling GET/POST, WebSocket upgrades (refused for a foreign
+//! `Origin` when an origin list is set), CORS (`crate::cors`), and the
 //! `{"code":N,"message":...}` error responses.
 
 use super::conn::{Ctl, EngineConn};
 use super::ws::{accept_key, negotiate_deflate, Source, WsConn};
 use super::{actor, Engine, EngineHandler};
 use crate::conn::Transport;
+use crate::cors;
 use crate::limits::{peer_ip, LimitError};
 use crate::registry::ConnectionSlot;
 use bytes::Bytes;
@@ -41,14 +43,19 @@ impl<H: EngineHandler> Engine<H> {
     {
         let origin = req.headers().get(header::ORIGIN).cloned();
         let mut resp = if req.method() == Method::OPTIONS {
-            self.preflight(req.headers())
+            let mut resp = text_response(StatusCode::NO_CONTENT, Bytes::new(), "text/plain");
+            cors::preflight(req.headers(), resp.headers_mut());
+            resp
+        } else if is_upgrade(req.headers()) && cors::refuses(&self.config, req.headers()) {
+            // Browsers do not apply CORS to WebSocket: the server must.
+            error_response(EngineError::Forbidden, Some(cors::REFUSED))
         } else {
             match self.route(req).await {
                 Ok(resp) => resp,
                 Err(e) => error_response(e, None),
             }
         };
-        self.add_cors(origin.as_ref(), resp.headers_mut());
+        cors::apply(&self.config, origin.as_ref(), resp.headers_mut());
         resp
     }
 
@@ -275,44 +282,6 @@ impl<H: EngineHandler> Engine<H> {
             "text/html",
         ))
     }
-
-    fn preflight(&self, headers: &HeaderMap) -> Resp {
-        let mut resp = text_response(StatusCode::NO_CONTENT, Bytes::new(), "text/plain");
-        let h = resp.headers_mut();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
-        );
-        if let Some(req_headers) = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, req_headers.clone());
-        }
-        resp
-    }
-
-    fn add_cors(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
-        let Some(origin) = origin else { return };
-        let Ok(origin_str) = origin.to_str() else {
-            return;
-        };
-        if !self.config.cors.allows(origin_str) {
-            return;
-        }
-        let echo =
-            self.config.cors_credentials || self.config.cors != crate::config::CorsOrigins::Any;
-        let value = if echo {
-            origin.clone()
-        } else {
-            HeaderValue::from_static("*")
-        };
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        if self.config.cors_credentials {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
-            );
-        }
-    }
 }
 
 /// What a WebSocket task starts from, boxed so that the task's future
@@ -449,6 +418,14 @@ pub(crate) fn websocket_key<B>(req: &Request<B>) -> Option<String> {
     }
     h.get(header::SEC_WEBSOCKET_KEY)
         .map(|k| accept_key(k.as_bytes()))
+}
+
+/// Whether a request asks for a WebSocket upgrade.
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// A polling answer: text, or a revision 3 binary payload.

@@ -7,6 +7,7 @@ use super::namespace::{Namespace, Restoring};
 use super::reason::DisconnectReason;
 use super::server::ServerInner;
 use super::socket::{Socket, SocketRef};
+use crate::auth::{JwtError, VerifiedClaims};
 use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
 use crate::limits::{EventBudget, LimitError, Verdict};
@@ -104,14 +105,23 @@ impl Client {
                     return Ok(());
                 }
                 match self.server.namespace(&ns) {
-                    Some(namespace) => match namespace.recovery_claim(auth.as_ref()) {
-                        Some(claim) => self.recover(namespace, ns, auth, claim),
-                        None => {
-                            let socket = namespace.connect(self.link(), auth);
-                            self.sockets.reserve_exact(1);
-                            self.sockets.push((ns, socket));
+                    Some(namespace) => {
+                        let claims = match self.verify(&ns, auth.as_ref()) {
+                            Ok(claims) => claims,
+                            Err(refusal) => {
+                                self.refuse(ns, &refusal.to_string());
+                                return Ok(());
+                            }
+                        };
+                        match namespace.recovery_claim(auth.as_ref()) {
+                            Some(claim) => self.recover(namespace, ns, (auth, claims), claim),
+                            None => {
+                                let socket = namespace.connect(self.link(), auth, claims);
+                                self.sockets.reserve_exact(1);
+                                self.sockets.push((ns, socket));
+                            }
                         }
-                    },
+                    }
                     None => {
                         let refusal = Packet::connect_error(ns, "Invalid namespace", None);
                         let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
@@ -174,7 +184,7 @@ impl Client {
         &mut self,
         namespace: Arc<Namespace>,
         ns: Str,
-        auth: Option<Str>,
+        (auth, claims): (Option<Str>, Option<VerifiedClaims>),
         claim: (Str, Str),
     ) {
         let adopted = self.adopted.get_or_insert_with(Arc::default).clone();
@@ -192,8 +202,11 @@ impl Client {
                 _ => None,
             };
             let socket = match &restoring {
-                Some(r) => Socket::resumed(namespace.clone(), link, auth, &r.restored.session),
-                None => Socket::new(namespace.clone(), link, auth),
+                Some(r) => {
+                    let session = &r.restored.session;
+                    Socket::resumed(namespace.clone(), link, auth, claims, session)
+                }
+                None => Socket::new(namespace.clone(), link, auth, claims),
             };
             {
                 let mut adopted = lock(&adopted);
@@ -207,6 +220,49 @@ impl Client {
             }
             namespace.admit(&socket, restoring);
         });
+    }
+
+    /// The JWT check of a CONNECT to `ns`: the verified claims (`None`
+    /// when the server checks no tokens or `ns` is exempt), or why not.
+    fn verify(&self, ns: &str, auth: Option<&Str>) -> Result<Option<VerifiedClaims>, JwtError> {
+        let Some(gate) = self.server.gate() else {
+            return Ok(None);
+        };
+        let checked = match gate.check_connect(ns, auth) {
+            Err(JwtError::Missing) => match self.legacy_token() {
+                Some(legacy) => gate.check_connect(ns, Some(&legacy)),
+                None => Err(JwtError::Missing),
+            },
+            checked => checked,
+        };
+        checked.inspect_err(|e| {
+            tracing::debug!(sid = %self.conn.sid(), ns, error = %e, "token refused");
+        })
+    }
+
+    /// A revision 3 client (socket.io-client 2.x) has no auth payload (its
+    /// namespace query stands for one, and `/` has none): without a token
+    /// there, its token is the `token` query parameter of its handshake
+    /// (`io(url, { query: { token } })`), as an auth object.
+    fn legacy_token(&self) -> Option<Str> {
+        if self.conn.protocol() != ProtocolVersion::V3 {
+            return None;
+        }
+        let query = self.conn.request().uri.query()?;
+        let token = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .map(decode)?;
+        Some(serde_json::json!({ "token": token }).to_string().into())
+    }
+
+    /// Answers a CONNECT with a CONNECT_ERROR carrying `message`.
+    fn refuse(&self, ns: Str, message: &str) {
+        let refusal = match self.conn.protocol() {
+            ProtocolVersion::V3 => Packet::connect_error_legacy(ns, message, None),
+            _ => Packet::connect_error(ns, message, None),
+        };
+        let _ = self.conn.send(outgoing(&refusal, self.parser()), false);
     }
 
     /// Takes the sockets made on a task; `closing` marks the connection gone.

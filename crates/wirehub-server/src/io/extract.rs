@@ -11,6 +11,7 @@
 //! | [`AckSender`] | answers the client's ack request (no-op if none) |
 //! | [`Event`] | the event name |
 //! | [`DisconnectReason`] | why the socket left (disconnect handlers) |
+//! | [`Claims<T>`] | the verified JWT claims the socket was admitted with |
 
 use super::ack::AckSender;
 use super::reason::DisconnectReason;
@@ -39,6 +40,38 @@ pub enum ExtractError {
     /// The extractor is not available in this kind of handler.
     #[error("{0} is only available in disconnect handlers")]
     Unavailable(&'static str),
+    /// The socket has no verified claims: the server verifies no tokens
+    /// (see [`crate::SocketIoBuilder::jwt`]), or its namespace is exempt.
+    #[error("the socket was admitted without a verified token")]
+    NoClaims,
+}
+
+/// The claims of the JSON Web Token the socket was admitted with,
+/// deserialised into `T` (e.g. a struct with `sub`, or
+/// `serde_json::Value`). Each call reads the claims stored once on the
+/// socket; a server without a JWT verifier gives [`ExtractError::NoClaims`].
+///
+/// ```
+/// use serde::Deserialize;
+/// use wirehub_server::io::{Claims, SocketRef};
+///
+/// #[derive(Deserialize)]
+/// struct User {
+///     sub: String,
+/// }
+///
+/// async fn on_connect(socket: SocketRef, Claims(user): Claims<User>) {
+///     socket.join(format!("user:{}", user.sub));
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Claims<T>(pub T);
+
+impl<T: DeserializeOwned> FromCx for Claims<T> {
+    fn from_cx(cx: &HandlerCx<'_>) -> Result<Self, ExtractError> {
+        let claims = cx.socket.claims_raw().ok_or(ExtractError::NoClaims)?;
+        Ok(Claims(T::deserialize(claims)?))
+    }
 }
 
 /// A type a handler can take as an argument.

@@ -52,7 +52,9 @@ pub use adapter::{
 pub use broadcast::BroadcastOperator;
 pub use client::Client;
 pub use error::{ConnectError, EmitError};
-pub use extract::{Bin, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData};
+pub use extract::{
+    Bin, Claims, Data, Event, ExtractError, FromCx, HandlerCx, RawArgs, Seq, TryData,
+};
 pub use handler::{Handler, Middleware, MiddlewareFuture};
 pub(crate) use handshake::iso_string;
 pub use history::{HistoryRead, RoomHistory};

@@ -16,6 +16,7 @@ use super::recovery::{RecoveryStore, RestoredSession};
 use super::rooms::{IntoRooms, Room};
 use super::server_event::{BoxedServerHandler, ServerAck, ServerEventHandler};
 use super::socket::{Socket, SocketRef};
+use crate::auth::VerifiedClaims;
 use crate::config::Config;
 use crate::conn::Delivery;
 use crate::conn::Link;
@@ -218,8 +219,13 @@ impl Namespace {
 
     /// Starts a client's connection: runs middlewares (possibly later, on a
     /// task), then accepts. Returns the socket, still connecting.
-    pub(crate) fn connect(self: &Arc<Self>, link: Link, auth: Option<Str>) -> SocketRef {
-        let socket = Socket::new(self.clone(), link, auth);
+    pub(crate) fn connect(
+        self: &Arc<Self>,
+        link: Link,
+        auth: Option<Str>,
+        claims: Option<VerifiedClaims>,
+    ) -> SocketRef {
+        let socket = Socket::new(self.clone(), link, auth, claims);
         self.admit(&socket, None);
         socket
     }
@@ -253,8 +259,9 @@ impl Namespace {
         self: &Arc<Self>,
         link: Link,
         auth: Option<Str>,
+        claims: Option<VerifiedClaims>,
     ) -> Result<SocketRef, ConnectError> {
-        let socket = Socket::new(self.clone(), link, auth);
+        let socket = Socket::new(self.clone(), link, auth, claims);
         match self.authorize(&socket, self.middleware_list()).await {
             Ok(()) => {
                 self.accept(&socket, None);

@@ -12,6 +12,7 @@ use super::observer::Observer;
 use super::remote::RemoteSocket;
 use super::rooms::IntoRooms;
 use super::server_event::ServerEventHandler;
+use crate::auth::Gate;
 use crate::config::Config;
 use crate::engine::{EngineConn, EngineHandler};
 use crate::limits::Limits;
@@ -44,11 +45,18 @@ pub(crate) struct ServerInner {
     pub(crate) connections: Arc<Connections>,
     /// Who is told of connections, rooms and events (admin UI, metrics).
     observer: Observer,
+    /// The JWT check of every handshake, when one is configured.
+    gate: Option<Gate>,
 }
 
 impl ServerInner {
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The JWT check, when one is configured.
+    pub(crate) fn gate(&self) -> Option<&Gate> {
+        self.gate.as_ref()
     }
 
     /// Every namespace created so far (static and dynamic).
@@ -105,9 +113,15 @@ impl std::fmt::Debug for SocketIo {
 }
 
 impl SocketIo {
-    pub(crate) fn new(config: Arc<Config>, adapter: AdapterFactory, observer: Observer) -> Self {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        adapter: AdapterFactory,
+        observer: Observer,
+        gate: Option<Gate>,
+    ) -> Self {
         SocketIo(Arc::new(ServerInner {
             observer,
+            gate,
             connections: Connections::new(Limits::new(&config)),
             config,
             adapter,

@@ -10,6 +10,7 @@ use super::namespace::{Namespace, NamespaceRef};
 use super::reason::DisconnectReason;
 use super::recovery::SessionState;
 use super::rooms::{IntoRooms, Room};
+use crate::auth::VerifiedClaims;
 use crate::conn::Delivery;
 use crate::conn::{Link, Transport};
 use crate::sync::{lock, read, write};
@@ -40,6 +41,8 @@ pub struct Socket {
     ns: Arc<Namespace>,
     link: Link,
     auth: Str,
+    /// The verified JWT claims, when the server checks tokens (one pointer).
+    claims: Option<VerifiedClaims>,
     state: AtomicU8,
     /// Event handlers; a short list is smaller than a map and as fast.
     handlers: RwLock<Vec<(Str, BoxedHandler)>>,
@@ -74,7 +77,12 @@ impl fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<Namespace>, link: Link, auth: Option<Str>) -> SocketRef {
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        link: Link,
+        auth: Option<Str>,
+        claims: Option<VerifiedClaims>,
+    ) -> SocketRef {
         let recoverable = ns.recovery().is_some() && matches!(link, Link::Engine(..));
         let pid = recoverable.then(crate::engine::random_id);
         // As Node for socket.io-client 2.x: the session id, prefixed with the
@@ -84,7 +92,7 @@ impl Socket {
             Some(sid) => Str::from(format!("{}#{sid}", ns.name())),
             None => crate::engine::random_id(),
         };
-        Self::build(ns, link, auth, id, pid, false)
+        Self::build(ns, link, (auth, claims), id, pid, false)
     }
 
     /// A dropped socket come back: its id and private id (its rooms and
@@ -93,16 +101,17 @@ impl Socket {
         ns: Arc<Namespace>,
         link: Link,
         auth: Option<Str>,
+        claims: Option<VerifiedClaims>,
         session: &SessionState,
     ) -> SocketRef {
         let (id, pid) = (session.sid.clone(), Some(session.pid.clone()));
-        Self::build(ns, link, auth, id, pid, true)
+        Self::build(ns, link, (auth, claims), id, pid, true)
     }
 
     fn build(
         ns: Arc<Namespace>,
         link: Link,
-        auth: Option<Str>,
+        (auth, claims): (Option<Str>, Option<VerifiedClaims>),
         id: Str,
         pid: Option<Str>,
         recovered: bool,
@@ -112,6 +121,7 @@ impl Socket {
             ns,
             link,
             auth: auth.unwrap_or_else(|| Str::from_static("{}")),
+            claims,
             state: AtomicU8::new(CONNECTING),
             handlers: RwLock::default(),
             on_disconnect: Mutex::default(),
@@ -155,6 +165,13 @@ impl Socket {
     /// The auth payload, deserialised.
     pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(&self.auth)
+    }
+
+    /// The claims of the JSON Web Token this socket was admitted with
+    /// (`None` when the server verifies no tokens, or for the admin UI's
+    /// namespace). Handlers can take them as [`super::Claims`].
+    pub fn claims_raw(&self) -> Option<&serde_json::Value> {
+        self.claims.as_ref().map(|c| &*c.0)
     }
 
     /// The handshake request's head: URI (with query), headers, extensions.

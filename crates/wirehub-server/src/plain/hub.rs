@@ -3,6 +3,7 @@
 //! requested namespace), finds them again by token for `POST /send`, and
 //! closes their sockets when their driver ends ([`PlainSession`]'s drop).
 
+use crate::auth::{Gate, VerifiedClaims};
 use crate::config::Config;
 use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
@@ -59,6 +60,11 @@ impl PlainHub {
         self.io.config()
     }
 
+    /// The JWT check, when the server verifies tokens.
+    pub(crate) fn gate(&self) -> Option<&Gate> {
+        self.io.0.gate()
+    }
+
     /// How many plain connections are open.
     pub fn session_count(&self) -> usize {
         read(&self.sessions).len()
@@ -92,11 +98,13 @@ impl PlainHub {
         self: &Arc<Self>,
         transport: Transport,
         slot: ConnectionSlot,
-        request: http::request::Parts,
+        mut request: http::request::Parts,
         ns: &str,
         auth: Option<Str>,
     ) -> Result<PlainSession, (OpenError, Arc<PlainConn>)> {
         let config = self.config();
+        // Left there by the JWT check (`gate`, or the TCP / UDP gateway).
+        let claims = request.extensions.remove::<VerifiedClaims>();
         let conn = Arc::new(PlainConn::new(
             transport,
             config.queue_capacity,
@@ -126,7 +134,7 @@ impl PlainHub {
         // Registered before the driver flushes the hello that carries the
         // token, so `POST /send` works as soon as the client has it.
         let socket = match namespace
-            .connect_plain(Link::Plain(conn.clone()), auth)
+            .connect_plain(Link::Plain(conn.clone()), auth, claims)
             .await
         {
             Ok(socket) => socket,

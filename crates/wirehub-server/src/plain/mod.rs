@@ -8,13 +8,15 @@
 //! - `driver`: the one loop every connection's driver runs, over each
 //!   transport's `PlainIo` (in `ws`, `stream`, `tcp`, `udp`).
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
-//!   endpoints, routed by [`PlainService`] / [`PlainLayer`].
+//!   endpoints, routed by [`PlainService`] / [`PlainLayer`] after `gate`
+//!   (origin allowlist, JWT at the handshake).
 //! - `tcp`, `udp`: the raw TCP (NDJSON) and UDP (datagram) gateways.
 //! - [`install_room_events`]: the same room operations for Socket.IO clients.
 
 mod api;
 mod body;
 mod driver;
+mod gate;
 mod hub;
 mod poll;
 mod query;

@@ -1,14 +1,16 @@
 //! Tower integration of the plain transports: [`PlainService`] answers
 //! `/ws`, `/sse`, `/stream`, `/poll`, `/send` and `/api/v1/...` and passes
 //! every other request to the inner service; [`PlainLayer`] wraps one.
-//! Cross-origin requests follow the server's CORS setting.
+//! Each request first passes `gate` (origin allowlist, JWT); cross-origin
+//! requests follow the server's one CORS policy (`crate::cors`).
 
 use super::body::PlainBody;
 use super::hub::PlainHub;
 use super::reply::{self, Resp};
 use super::stream::Framing;
-use super::{api, poll, send, stream, ws};
-use http::header::{self, HeaderValue};
+use super::{api, gate, poll, send, stream, ws};
+use crate::cors;
+use http::header;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Either;
 use std::future::Future;
@@ -50,7 +52,7 @@ impl<S> tower_layer::Layer<S> for PlainLayer {
 
 /// A plain endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+pub(super) enum Route {
     Ws,
     Sse,
     Stream,
@@ -96,13 +98,19 @@ where
         };
         let hub = self.hub.clone();
         Box::pin(async move {
+            let mut req = req;
             let origin = req.headers().get(header::ORIGIN).cloned();
             let mut resp = if req.method() == Method::OPTIONS {
-                reply::empty(StatusCode::NO_CONTENT)
+                let mut resp = reply::empty(StatusCode::NO_CONTENT);
+                cors::preflight(req.headers(), resp.headers_mut());
+                resp
             } else {
-                dispatch(&hub, route, req).await
+                match gate::refusal(&hub, route, &mut req) {
+                    None => dispatch(&hub, route, req).await,
+                    Some(refusal) => refusal,
+                }
             };
-            add_cors(&hub, origin.as_ref(), &mut resp);
+            cors::apply(hub.config(), origin.as_ref(), resp.headers_mut());
             Ok(resp.map(Either::Left))
         })
     }
@@ -127,31 +135,5 @@ where
             wirehub_proto::plain::codes::NOT_FOUND,
             "method not allowed on this endpoint",
         ),
-    }
-}
-
-fn add_cors(hub: &PlainHub, origin: Option<&HeaderValue>, resp: &mut Resp) {
-    let config = hub.config();
-    let Some(origin) = origin else { return };
-    let allowed = origin.to_str().is_ok_and(|o| config.cors.allows(o));
-    if !allowed {
-        return;
-    }
-    let headers = resp.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Authorization, Content-Type, Last-Event-ID"),
-    );
-    if config.cors_credentials {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
     }
 }

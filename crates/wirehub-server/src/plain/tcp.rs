@@ -1,6 +1,8 @@
 //! The raw TCP gateway: NDJSON envelopes both ways on a plain TCP stream.
 //! The first line may be a `connect` envelope choosing the namespace and
-//! auth; otherwise the client is connected to `/` and the line is handled
+//! auth (and carrying the JWT `token` when the server requires one: without
+//! a valid one the client gets an `unauthorized` error line and is closed);
+//! otherwise the client is connected to `/` and the line is handled
 //! as usual. A client silent for the idle timeout is dropped (a `ping`
 //! keeps it alive); a line over the limit gets a `too_large` error and the
 //! connection is closed; a client that stops reading blocks only its own
@@ -8,6 +10,7 @@
 //! overflows.
 
 use super::driver::{drive, Ending, Input, PlainIo};
+use super::gate::admit_token;
 use super::hub::PlainHub;
 use crate::conn::{envelopes, PlainConn, PlainOut};
 use crate::io::Transport;
@@ -126,13 +129,16 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
         Read::Idle => return refuse(&mut write, codes::IDLE_TIMEOUT, "idle timeout").await,
         Read::Eof => return,
     };
-    let (ns, auth, pending) = match parse_client(first.clone()) {
-        Ok(ClientMsg::Connect { ns, auth }) => (ns, auth, None),
-        Ok(_) => (None, None, Some(first)),
+    let (ns, auth, token, pending) = match parse_client(first.clone()) {
+        Ok(ClientMsg::Connect { ns, auth, token }) => (ns, auth, token, None),
+        Ok(_) => (None, None, None, Some(first)),
         Err(e) => return refuse(&mut write, e.code(), &e.to_string()).await,
     };
     let ns = ns.unwrap_or_else(|| Str::from_static("/"));
-    let request = synthetic_request("tcp", peer);
+    let mut request = synthetic_request("tcp", peer);
+    if let Err(e) = admit_token(&hub, token.as_deref(), &mut request) {
+        return refuse(&mut write, codes::UNAUTHORIZED, &e.to_string()).await;
+    }
     let session = match hub.open(Transport::Tcp, slot, request, &ns, auth).await {
         Ok(session) => session,
         Err((_, conn)) => {

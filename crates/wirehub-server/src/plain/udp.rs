@@ -1,6 +1,8 @@
 //! The UDP gateway: one envelope per datagram. A client is its source
 //! address; its session starts with its first datagram (a `connect`
-//! envelope, or any other, which connects it to `/`) and expires after the
+//! envelope, or any other, which connects it to `/`; with its JWT `token`
+//! when the server requires one, else one `unauthorized` error datagram and
+//! no session) and expires after the
 //! idle timeout without datagrams (a `ping` keeps it). Delivery is best
 //! effort: no retransmission, no ordering, and an outbound envelope larger
 //! than the datagram limit is dropped. An inbound datagram over the limit
@@ -9,6 +11,7 @@
 //! new address gets a `not_allowed` error and no session.
 
 use super::driver::{drive, Ending, Input, PlainIo};
+use super::gate::admit_token;
 use super::hub::PlainHub;
 use super::tcp::synthetic_request;
 use crate::conn::{PlainConn, PlainOut};
@@ -160,16 +163,25 @@ async fn client(
     let Some(first) = inbox.recv().await else {
         return;
     };
-    let (ns, auth, pending) = match parse_client(first.clone()) {
-        Ok(ClientMsg::Connect { ns, auth }) => (ns, auth, None),
-        Ok(_) => (None, None, Some(first)),
+    let (ns, auth, token, pending) = match parse_client(first.clone()) {
+        Ok(ClientMsg::Connect { ns, auth, token }) => (ns, auth, token, None),
+        Ok(_) => (None, None, None, Some(first)),
         Err(e) => {
             send(&encode_error(e.code(), &e.to_string(), None, None));
             return;
         }
     };
     let ns = ns.unwrap_or_else(|| Str::from_static("/"));
-    let request = synthetic_request("udp", peer);
+    let mut request = synthetic_request("udp", peer);
+    if let Err(e) = admit_token(&hub, token.as_deref(), &mut request) {
+        send(&encode_error(
+            codes::UNAUTHORIZED,
+            &e.to_string(),
+            None,
+            None,
+        ));
+        return;
+    }
     let Some(slot) = owner.slot.take() else {
         return;
     };
