@@ -43,13 +43,24 @@
 //! JWT: env `WIREHUB_JWT_SECRET` requires an HS256 token in every
 //! namespace CONNECT's `auth: { token }` (the interop suite's
 //! `jwt.test.mjs`).
+//! TLS: env `CONFORMANCE_TLS_DIR=DIR` makes a CA of its own and a
+//! certificate it signed for `localhost` and `127.0.0.1` (with rcgen, as the
+//! Rust tests do), writes them into DIR (`ca.pem`, `cert.pem`, `key.pem`)
+//! and serves HTTPS/WSS, logging `listening on https://...`, so the
+//! interop suite's client can trust `ca.pem`.
 //!
 //! SIGTERM or SIGINT drains it as `wirehub serve` does (every client sees
 //! its transport close) and it exits 0.
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/common/certs.rs"]
+mod certs;
+
+use std::path::Path;
 use std::time::Duration;
 use wirehub_server::auth::JwtVerifier;
 use wirehub_server::proto::socketio::Parser;
+use wirehub_server::tls::{TlsConfig, TlsListener};
 use wirehub_server::{conformance, CorsOrigins, SocketIo};
 
 #[tokio::main]
@@ -79,6 +90,10 @@ async fn main() -> std::io::Result<()> {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         Err(_) => Parser::Json,
     };
+    let tls = match std::env::var_os("CONFORMANCE_TLS_DIR") {
+        Some(dir) => Some(test_certificate(Path::new(&dir))?),
+        None => None,
+    };
     let allow_eio3 = std::env::var("WIREHUB_ALLOW_EIO3").is_ok_and(|v| v == "1" || v == "true");
     if let Ok(secret) = std::env::var("WIREHUB_JWT_SECRET") {
         builder = builder.jwt(JwtVerifier::hs256(secret));
@@ -99,12 +114,18 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     // The bound port (PORT=0 picks a free one): scripts read it from this line.
     let port = listener.local_addr()?.port();
-    eprintln!("conformance server listening on http://127.0.0.1:{port}");
-    let server = tokio::spawn(wirehub_server::serve(
-        listener,
-        service,
-        io.connections().drained(),
-    ));
+    let drained = io.connections().drained();
+    let server = match tls {
+        Some(tls) => {
+            eprintln!("conformance server listening on https://127.0.0.1:{port}");
+            let listener = TlsListener::new(listener, tls);
+            tokio::spawn(wirehub_server::serve(listener, service, drained))
+        }
+        None => {
+            eprintln!("conformance server listening on http://127.0.0.1:{port}");
+            tokio::spawn(wirehub_server::serve(listener, service, drained))
+        }
+    };
     signal().await;
     let grace = Duration::from_secs(10);
     if let Err(e) = io.shutdown(grace).await {
@@ -115,6 +136,13 @@ async fn main() -> std::io::Result<()> {
         Ok(Err(e)) => Err(std::io::Error::other(e)),
         Err(_) => Ok(()),
     }
+}
+
+/// A fresh test CA and server certificate, written into `dir`, loaded.
+fn test_certificate(dir: &Path) -> std::io::Result<TlsConfig> {
+    let pki = certs::TestPki::new("wirehub interop CA").map_err(std::io::Error::other)?;
+    let (cert, key) = pki.write(dir)?;
+    TlsConfig::from_pem_files(cert, key).map_err(std::io::Error::other)
 }
 
 /// SIGTERM or SIGINT.

@@ -95,6 +95,11 @@ const SECTIONS: &[Section] = &[
         prefix: "admin-",
     },
     Section {
+        name: "tls",
+        heading: "TLS",
+        prefix: "tls-",
+    },
+    Section {
         name: "auth",
         heading: "Auth",
         prefix: "",

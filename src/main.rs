@@ -10,6 +10,7 @@ mod config_file;
 mod demo;
 mod hub;
 mod serve;
+mod tls_args;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;

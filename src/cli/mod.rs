@@ -1,7 +1,7 @@
 //! The client subcommands: `wirehub connect`, `wirehub emit`, `wirehub listen`.
 //!
 //! - [`ClientArgs`]: the options they share (URL, namespace, auth,
-//!   transport, headers, path, parser), turned into a `ClientBuilder`.
+//!   transport, headers, path, parser, CA file), turned into a `ClientBuilder`.
 //! - `json`: event arguments to and from JSON lines (binary as `{"$binary": base64}`).
 //! - `output`: one JSON object per stdout line; one error line on stderr.
 //! - `connect` / `emit` / `listen`: the subcommands.
@@ -15,6 +15,9 @@ mod output;
 
 use anyhow::Context;
 use clap::Args;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wirehub_client::{ClientBuilder, Parser, Transport};
 
@@ -49,6 +52,10 @@ pub(crate) struct ClientArgs {
     /// it must match the server's.
     #[arg(long, default_value = "json")]
     parser: Parser,
+    /// PEM file of CA certificates to trust for https:// and wss://, besides
+    /// the built-in (Mozilla) roots: a private CA or a self-signed server.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
 }
 
 impl ClientArgs {
@@ -70,6 +77,11 @@ impl ClientArgs {
                 serde_json::from_str(auth).context("--auth is not valid JSON")?;
             builder = builder.auth(&auth);
         }
+        if let Some(path) = &self.ca {
+            for der in ca_certificates(path)? {
+                builder = builder.add_root_certificate(der);
+            }
+        }
         for header in &self.headers {
             let (name, value) = header
                 .split_once(':')
@@ -78,6 +90,22 @@ impl ClientArgs {
         }
         Ok(builder)
     }
+}
+
+/// The DER certificates of a PEM file (at least one).
+fn ca_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let pem =
+        std::fs::read(path).with_context(|| format!("--ca: cannot read {}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .map(|der| der.map(|der| der.as_ref().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("--ca: {} is not valid PEM", path.display()))?;
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "--ca: {} holds no certificate",
+        path.display()
+    );
+    Ok(certs)
 }
 
 /// Prints `error` as one line on stderr and exits with `code`.

@@ -5,6 +5,7 @@
 //! its environment variable, and the file takes it with no more code.
 
 use crate::auth::AuthArgs;
+use crate::tls_args::TlsArgs;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -46,17 +47,21 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) admin: AdminArgs,
     #[command(flatten)]
+    pub(crate) tls: TlsArgs,
+    #[command(flatten)]
     pub(crate) auth: AuthArgs,
 }
 
 impl ServeArgs {
     /// Checks what the flags' parsers cannot: the port fallback, the
-    /// transport names, the admin credentials.
+    /// transport names, the admin credentials, the JWT key and the TLS
+    /// certificate files.
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
         self.server.port()?;
         self.engine.transports()?;
         self.admin.options()?;
         self.auth.verifier()?;
+        self.tls.config()?;
         Ok(())
     }
 }

@@ -6,15 +6,23 @@ mod args;
 pub(crate) use args::ServeArgs;
 
 use crate::demo;
+use crate::tls_args::reload_on_sighup;
 use anyhow::Context;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tower_layer::Layer;
 use wirehub_server::health::HealthLayer;
-use wirehub_server::plain::{serve_tcp, serve_udp};
+use wirehub_server::plain::{serve_tcp, serve_tcp_tls, serve_udp};
+use wirehub_server::tls::TlsListener;
 use wirehub_server::{PlainHub, SocketIo};
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let tls = args.tls.config()?;
+    let (http, ws) = if tls.is_some() {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
     let adapter =
         wirehub::adapters::from_url(&args.cluster.adapter, &args.cluster.adapter_key).await?;
     let port = args.server.port()?;
@@ -23,7 +31,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
             host => host,
         };
-        format!("http://{host}:{port}")
+        format!("{http}://{host}:{port}")
     });
     let directory = match adapter.directory(&advertise).await {
         Ok(directory) => directory,
@@ -89,26 +97,37 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(
-        "wirehub listening on http://{local} (Socket.IO at {})",
+        "wirehub listening on {http}://{local} (Socket.IO at {})",
         args.engine.path
     );
-    tracing::info!("plain transports: ws://{local}/ws, http://{local}/sse, /stream, /poll, /send");
+    tracing::info!(
+        "plain transports: {ws}://{local}/ws, {http}://{local}/sse, /stream, /poll, /send"
+    );
     if io.config().api_key.is_some() {
-        tracing::info!("HTTP API at http://{local}/api/v1/ (OpenAPI: /api/v1/openapi.json)");
+        tracing::info!("HTTP API at {http}://{local}/api/v1/ (OpenAPI: /api/v1/openapi.json)");
     } else {
         tracing::info!("HTTP API disabled (set --api-key or WIREHUB_API_KEY)");
     }
     if !args.server.no_demo {
-        tracing::info!("chat demo: open http://{local}/ in a browser");
+        tracing::info!("chat demo: open {http}://{local}/ in a browser");
     }
     let mut tasks = Vec::new();
     if let Some(addr) = &args.plain.tcp {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on tcp {addr}"))?;
-        tracing::info!("plain TCP (NDJSON) on {}", listener.local_addr()?);
-        let gateway = serve_tcp(hub.clone(), listener, connections.draining());
-        tasks.push(tokio::spawn(gateway));
+        let draining = connections.draining();
+        match tls.as_ref().filter(|_| args.tls.tcp_tls()) {
+            Some(tls) => {
+                tracing::info!("plain TCP (NDJSON) on {} over TLS", listener.local_addr()?);
+                let listener = TlsListener::new(listener, tls.clone());
+                tasks.push(tokio::spawn(serve_tcp_tls(hub.clone(), listener, draining)));
+            }
+            None => {
+                tracing::info!("plain TCP (NDJSON) on {}", listener.local_addr()?);
+                tasks.push(tokio::spawn(serve_tcp(hub.clone(), listener, draining)));
+            }
+        }
     }
     if let Some(addr) = &args.plain.udp {
         let socket = tokio::net::UdpSocket::bind(addr)
@@ -118,8 +137,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let gateway = serve_udp(hub.clone(), socket, connections.draining());
         tasks.push(tokio::spawn(gateway));
     }
-    let http = wirehub_server::serve(listener, service, connections.drained());
-    tasks.push(tokio::spawn(http));
+    let drained = connections.drained();
+    let http = match tls {
+        Some(tls) => {
+            reload_on_sighup(tls.clone())?;
+            let listener = TlsListener::new(listener, tls);
+            tokio::spawn(wirehub_server::serve(listener, service, drained))
+        }
+        None => tokio::spawn(wirehub_server::serve(listener, service, drained)),
+    };
+    tasks.push(http);
     shutdown_signal().await;
     drain(
         &io,

@@ -9,6 +9,8 @@
 // Each test binary uses a subset of these helpers.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod certs;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
@@ -171,8 +173,12 @@ impl Server {
                     );
                 }
             };
-            // "wirehub listening on http://127.0.0.1:PORT (Socket.IO at /socket.io/)"
-            if let Some(rest) = line.split("wirehub listening on http://").nth(1) {
+            // "wirehub listening on http://127.0.0.1:PORT (Socket.IO at /socket.io/)" (https:// with TLS)
+            let listening = line
+                .split("wirehub listening on http://")
+                .nth(1)
+                .or_else(|| line.split("wirehub listening on https://").nth(1));
+            if let Some(rest) = listening {
                 let host_port = rest.split_whitespace().next().unwrap_or("");
                 addr = host_port.parse().ok();
             }

@@ -40,6 +40,8 @@
 //! - [`health`]: `/healthz` and `/readyz` ([`health::HealthLayer`]).
 //! - [`serve`]: a ready accept loop over any [`Listener`] (TCP_NODELAY,
 //!   header timeouts, upgrades, graceful end).
+//! - [`tls`]: HTTPS/WSS and TLS for the TCP gateway ([`tls::TlsListener`],
+//!   [`tls::TlsConfig`] with certificate reload).
 //! - [`plain`]: plain transports (WebSocket, SSE, HTTP streaming, polling,
 //!   HTTP API, TCP, UDP) on the same namespaces and rooms.
 //! - [`conformance`]: the Socket.IO conformance contract's handlers.
@@ -58,6 +60,7 @@ pub mod io;
 pub mod limits;
 pub mod plain;
 pub mod registry;
+pub mod tls;
 pub mod websocket_echo;
 
 mod builder;

@@ -229,7 +229,7 @@ export function startServer(env) {
     }, 20_000);
     const onData = (chunk) => {
       seen += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(seen);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1], stop });

@@ -10,7 +10,7 @@
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
 //!   endpoints, routed by [`PlainService`] / [`PlainLayer`] after `gate`
 //!   (origin allowlist, JWT at the handshake).
-//! - `tcp`, `udp`: the raw TCP (NDJSON) and UDP (datagram) gateways.
+//! - `tcp`, `udp`: the raw TCP (NDJSON, plain or TLS) and UDP (datagram) gateways.
 //! - [`install_room_events`]: the same room operations for Socket.IO clients.
 
 mod api;
@@ -35,7 +35,7 @@ pub use body::PlainBody;
 pub use hub::{OpenError, PlainHub};
 pub use room_events::install_room_events;
 pub use service::{PlainLayer, PlainService};
-pub use tcp::serve_tcp;
+pub use tcp::{serve_tcp, serve_tcp_tls};
 pub use udp::serve_udp;
 
 impl PlainHub {

@@ -7,22 +7,22 @@
 //! keeps it alive); a line over the limit gets a `too_large` error and the
 //! connection is closed; a client that stops reading blocks only its own
 //! driver and is closed after the write timeout or when its bounded queue
-//! overflows.
+//! overflows. [`serve_tcp_tls`] serves the same over TLS.
 
 use super::driver::{drive, Ending, Input, PlainIo};
 use super::gate::admit_token;
 use super::hub::PlainHub;
 use crate::conn::{envelopes, PlainConn, PlainOut};
 use crate::io::Transport;
+use crate::tls::TlsListener;
 use crate::RemoteAddr;
 use bytes::{Bytes, BytesMut};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::time::Instant;
 use wirehub_proto::engineio::CloseReason;
 use wirehub_proto::plain::{codes, encode_error, parse_client, ClientMsg, LineDecoder, LineError};
@@ -43,10 +43,50 @@ pub async fn serve_tcp(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(hub.clone(), stream, peer));
+                    let (read, write) = stream.into_split();
+                    tokio::spawn(connection(hub.clone(), read, write, peer));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off, go on.
+                    tracing::warn!(error = %e, "tcp accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+/// Serves plain TCP clients of `hub` over TLS on `listener` until
+/// `shutdown` completes. A failed or timed-out TLS handshake drops just
+/// that connection.
+pub async fn serve_tcp_tls(
+    hub: Arc<PlainHub>,
+    listener: TlsListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept_tcp() => match accepted {
+                Ok((handshake, peer)) => {
+                    let hub = hub.clone();
+                    tokio::spawn(async move {
+                        let draining = hub.draining();
+                        let stream = tokio::select! {
+                            stream = handshake => stream,
+                            () = draining => return,
+                        };
+                        match stream {
+                            Ok(stream) => {
+                                let (read, write) = tokio::io::split(stream);
+                                connection(hub, read, write, peer).await;
+                            }
+                            Err(e) => tracing::debug!(error = %e, %peer, "tcp TLS handshake failed"),
+                        }
+                    });
+                }
+                Err(e) => {
                     tracing::warn!(error = %e, "tcp accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -67,8 +107,8 @@ pub(crate) fn synthetic_request(scheme: &str, peer: SocketAddr) -> http::request
     req.into_parts().0
 }
 
-struct Reader {
-    half: OwnedReadHalf,
+struct Reader<R> {
+    half: R,
     lines: LineDecoder,
     idle: Duration,
     /// When the client will have been silent too long.
@@ -82,7 +122,7 @@ enum Read {
     Idle,
 }
 
-impl Reader {
+impl<R: AsyncRead + Unpin> Reader<R> {
     /// The next line, or why there is none.
     async fn next(&mut self) -> Read {
         loop {
@@ -102,9 +142,12 @@ impl Reader {
     }
 }
 
-async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
+async fn connection<R, W>(hub: Arc<PlainHub>, read: R, mut write: W, peer: SocketAddr)
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send,
+{
     let config = hub.config();
-    let (read, mut write) = stream.into_split();
     // Counted from the accept: a client that says nothing holds a place too.
     let _task = hub.track();
     let slot = match hub.acquire(Transport::Tcp, Some(peer.ip())) {
@@ -156,13 +199,17 @@ async fn connection(hub: Arc<PlainHub>, stream: TcpStream, peer: SocketAddr) {
 }
 
 /// A TCP client: NDJSON lines both ways.
-struct TcpIo {
-    reader: Reader,
-    write: OwnedWriteHalf,
+struct TcpIo<R, W> {
+    reader: Reader<R>,
+    write: W,
     write_timeout: Duration,
 }
 
-impl PlainIo for TcpIo {
+impl<R, W> PlainIo for TcpIo<R, W>
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send,
+{
     async fn read(&mut self, conn: &PlainConn) -> Input {
         match self.reader.next().await {
             Read::Line(line) => Input::Envelope(line),
@@ -195,7 +242,7 @@ fn too_long(max: usize) -> String {
 }
 
 /// Answers a client that never got a session: one error line, then close.
-async fn refuse(write: &mut OwnedWriteHalf, code: &str, message: &str) {
+async fn refuse(write: &mut (impl AsyncWrite + Unpin), code: &str, message: &str) {
     let envelope = encode_error(code, message, None, None);
     let _ = write_lines(write, &[envelope], Duration::from_secs(1)).await;
     let _ = write.shutdown().await;
@@ -203,7 +250,7 @@ async fn refuse(write: &mut OwnedWriteHalf, code: &str, message: &str) {
 
 /// Writes whatever is still queued on `conn`.
 async fn write_batch(
-    write: &mut OwnedWriteHalf,
+    write: &mut (impl AsyncWrite + Unpin),
     conn: &PlainConn,
     timeout: Duration,
 ) -> Result<(), CloseReason> {
@@ -214,7 +261,7 @@ async fn write_batch(
 /// Writes envelopes as NDJSON lines in one write. A peer that did not read
 /// for `timeout` is a slow consumer; a failed write is a transport error.
 async fn write_lines(
-    write: &mut OwnedWriteHalf,
+    write: &mut (impl AsyncWrite + Unpin),
     envelopes: &[Bytes],
     timeout: Duration,
 ) -> Result<(), CloseReason> {
