@@ -6,6 +6,8 @@
 mod cli;
 mod demo;
 mod hub;
+mod logging;
+mod metrics_args;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -32,13 +34,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WIREHUB_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    match &cli.command {
+        Command::Serve(args) => logging::init(&args.log),
+        _ => logging::init(&logging::LogArgs::default()),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,6 +1,8 @@
 //! `wirehub serve`: flags, the server's assembly, and graceful shutdown.
 
 use crate::demo;
+use crate::logging::LogArgs;
+use crate::metrics_args::MetricsArgs;
 use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
@@ -170,6 +172,12 @@ pub(crate) struct ServeArgs {
         requires = "admin_ui"
     )]
     admin_auth: Option<String>,
+    #[command(flatten)]
+    #[command(next_help_heading = "Observability")]
+    pub(crate) log: LogArgs,
+    #[command(flatten)]
+    #[command(next_help_heading = "Observability")]
+    metrics: MetricsArgs,
 }
 
 impl ServeArgs {
@@ -282,9 +290,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         io.ready().await;
         tracing::info!(adapter = %args.adapter, key = %args.adapter_key, %advertise, "clustered");
     }
+    if let Some(driver) = adapter.driver.clone() {
+        io.metrics()
+            .set_adapter_probe(Box::new(move || driver.is_up()));
+    }
     let connections = io.connections().clone();
-    let service = HealthLayer::new(connections.clone())
-        .layer(layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo))));
+    let app = layer.layer(hub.layer().layer(demo::Assets::new(!args.no_demo)));
+    let service = HealthLayer::new(connections.clone()).layer(args.metrics.layer(&io)?.layer(app));
 
     let addr = format!("{}:{port}", args.host);
     let listener = tokio::net::TcpListener::bind(&addr)

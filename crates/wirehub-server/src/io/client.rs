@@ -10,6 +10,7 @@ use super::socket::{Socket, SocketRef};
 use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
 use crate::limits::{EventBudget, LimitError, Verdict};
+use crate::metrics::{ErrorKind, RecoveryResult};
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -82,6 +83,7 @@ impl Client {
             Ok(Some(packet)) => self.on_packet(packet),
             Ok(None) => Ok(()),
             Err(e) => {
+                self.server.connections.metrics().error(ErrorKind::Parse);
                 tracing::debug!(sid = %self.conn.sid(), error = %e, "bad socket.io packet");
                 Err(CloseReason::ParseError)
             }
@@ -191,6 +193,10 @@ impl Client {
                 }
                 _ => None,
             };
+            namespace.metrics().server().recovery(match restoring {
+                Some(_) => RecoveryResult::Recovered,
+                None => RecoveryResult::Failed,
+            });
             let socket = match &restoring {
                 Some(r) => Socket::resumed(namespace.clone(), link, auth, &r.restored.session),
                 None => Socket::new(namespace.clone(), link, auth),
