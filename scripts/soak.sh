@@ -107,7 +107,7 @@ case "$SERVER" in
 wirehub)
   "$BIN/wirehub" serve --help | grep -q -- '--recovery-window' ||
     fail_early "this wirehub has no --recovery-window (connection-state recovery)"
-  env RUST_LOG=warn "$BIN/wirehub" serve --host 127.0.0.1 --port 0 --no-demo \
+  "$BIN/wirehub" serve --host 127.0.0.1 --port 0 --no-demo \
     --recovery-window "$WINDOW" --history-ttl "$WINDOW" >"$LOG_DIR/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
   PORT="$(scripts/listening-port.sh "$LOG_DIR/server.log" "$SERVER_PID" 30)" ||

@@ -104,6 +104,16 @@ const SECTIONS: &[Section] = &[
         heading: "Auth",
         prefix: "",
     },
+    Section {
+        name: "log",
+        heading: "Logging",
+        prefix: "log-",
+    },
+    Section {
+        name: "metrics",
+        heading: "Metrics",
+        prefix: "metrics-",
+    },
 ];
 
 impl Section {

@@ -9,6 +9,8 @@ mod cli;
 mod config_file;
 mod demo;
 mod hub;
+mod logging;
+mod metrics_args;
 mod serve;
 mod tls_args;
 
@@ -75,10 +77,10 @@ fn main() -> anyhow::Result<()> {
     let cli = parse_command_line()?;
     match cli.command {
         Command::Config(command) => config(&command),
-        Command::Serve(args) => runtime()?.block_on(serve::run(*args)),
-        Command::Connect(args) => runtime()?.block_on(cli::connect::run(args)),
-        Command::Emit(args) => runtime()?.block_on(cli::emit::run(args)),
-        Command::Listen(args) => runtime()?.block_on(cli::listen::run(args)),
+        Command::Serve(args) => runtime(&args.log)?.block_on(serve::run(*args)),
+        Command::Connect(args) => runtime(&Default::default())?.block_on(cli::connect::run(args)),
+        Command::Emit(args) => runtime(&Default::default())?.block_on(cli::emit::run(args)),
+        Command::Listen(args) => runtime(&Default::default())?.block_on(cli::listen::run(args)),
     }
 }
 
@@ -92,15 +94,10 @@ fn config(command: &ConfigCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs to stderr, and the runtime the networked commands run on.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WIREHUB_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// Logs to stderr as `log` says, and the runtime the networked commands
+/// run on.
+fn runtime(log: &logging::LogArgs) -> anyhow::Result<tokio::runtime::Runtime> {
+    logging::init(log);
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

@@ -5,6 +5,8 @@
 //! its environment variable, and the file takes it with no more code.
 
 use crate::auth::AuthArgs;
+use crate::logging::LogArgs;
+use crate::metrics_args::MetricsArgs;
 use crate::tls_args::TlsArgs;
 use anyhow::Context;
 use clap::Args;
@@ -50,6 +52,10 @@ pub(crate) struct ServeArgs {
     pub(crate) tls: TlsArgs,
     #[command(flatten)]
     pub(crate) auth: AuthArgs,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
 }
 
 impl ServeArgs {

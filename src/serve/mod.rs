@@ -87,9 +87,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         io.ready().await;
         tracing::info!(adapter = %args.cluster.adapter, key = %args.cluster.adapter_key, %advertise, "clustered");
     }
+    if let Some(driver) = adapter.driver.clone() {
+        io.metrics()
+            .set_adapter_probe(Box::new(move || driver.is_up()));
+    }
     let connections = io.connections().clone();
-    let service = HealthLayer::new(connections.clone())
-        .layer(layer.layer(hub.layer().layer(demo::Assets::new(!args.server.no_demo))));
+    let app = layer.layer(hub.layer().layer(demo::Assets::new(!args.server.no_demo)));
+    let service = HealthLayer::new(connections.clone()).layer(args.metrics.layer(&io)?.layer(app));
 
     let addr = format!("{}:{port}", args.server.host);
     let listener = tokio::net::TcpListener::bind(&addr)

@@ -179,6 +179,10 @@ async fn write(client: async_nats::Client, mut rx: mpsc::Receiver<(String, Bytes
 }
 
 impl Driver for NatsDriver {
+    fn is_up(&self) -> bool {
+        NatsDriver::is_up(self)
+    }
+
     fn publish(&self, channel: &str, payload: Bytes) -> Result<(), AdapterError> {
         self.publish
             .try_send((subject(channel), payload))

@@ -270,6 +270,10 @@ end \
 return last";
 
 impl Driver for RedisDriver {
+    fn is_up(&self) -> bool {
+        RedisDriver::is_up(self)
+    }
+
     fn publish(&self, channel: &str, payload: Bytes) -> Result<(), AdapterError> {
         self.publish
             .try_send((channel.to_owned(), payload))

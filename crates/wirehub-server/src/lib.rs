@@ -38,6 +38,8 @@
 //! - [`SocketIoBuilder`]: builds the server, as a tower [`SocketIoLayer`] to
 //!   mount in an axum/hyper app or as a standalone [`EngineService`].
 //! - [`health`]: `/healthz` and `/readyz` ([`health::HealthLayer`]).
+//! - [`metrics`]: counters and histograms, and `/metrics` in the Prometheus
+//!   text format ([`metrics::MetricsLayer`]).
 //! - [`serve`]: a ready accept loop over any [`Listener`] (TCP_NODELAY,
 //!   header timeouts, upgrades, graceful end).
 //! - [`tls`]: HTTPS/WSS and TLS for the TCP gateway ([`tls::TlsListener`],
@@ -58,6 +60,7 @@ pub mod engine;
 pub mod health;
 pub mod io;
 pub mod limits;
+pub mod metrics;
 pub mod plain;
 pub mod registry;
 pub mod tls;

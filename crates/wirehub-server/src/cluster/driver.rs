@@ -16,6 +16,12 @@ pub type Handler = Arc<dyn Fn(&str, Bytes) + Send + Sync>;
 
 /// A connection to the cluster's engine.
 pub trait Driver: Send + Sync + 'static {
+    /// Whether the connection to the engine is up now (`wirehub_adapter_up`).
+    /// A driver that cannot tell says yes.
+    fn is_up(&self) -> bool {
+        true
+    }
+
     /// Queues `payload` for `channel`. Never waits for the network: the
     /// message leaves in order with the node's other messages, or is lost
     /// if the engine is down (an error when it cannot even be queued).

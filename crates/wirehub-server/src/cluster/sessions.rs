@@ -114,14 +114,14 @@ impl Sessions {
                 return Ok(None);
             };
             let Ok(stored) = serde_json::from_slice::<StoredSession>(&value) else {
-                tracing::debug!(%pid, "undecodable recovery session dropped");
+                tracing::debug!("undecodable recovery session dropped");
                 return Ok(None);
             };
             let session = SessionState::from(stored);
             match store.missed(&session.rooms, offset) {
                 Ok(missed) => Ok(Some(RestoredSession { session, missed })),
                 Err(miss) => {
-                    tracing::debug!(%pid, ?miss, "session from the cluster not recovered");
+                    tracing::debug!(?miss, "session from the cluster not recovered");
                     Ok(None)
                 }
             }

@@ -222,13 +222,13 @@ impl Hub {
         Box::pin(async move {
             let (taken, at) = futures_util::future::join(taken, at).await;
             let (Some(stored), false) = (taken?, at?.is_empty()) else {
-                tracing::debug!(%pid, %token, "session or offset not found in redis");
+                tracing::debug!(%token, "session or offset not found in redis");
                 return Ok(None);
             };
             let stored = match Session::decode(&stored) {
                 Ok(stored) => stored,
                 Err(e) => {
-                    tracing::debug!(%pid, error = %e, "undecodable session dropped");
+                    tracing::debug!(error = %e, "undecodable session dropped");
                     return Ok(None);
                 }
             };
@@ -259,7 +259,10 @@ impl Hub {
                     }
                 }
                 if missed.len() > cap {
-                    tracing::debug!(%pid, missed = missed.len(), "session missed too much to be recovered");
+                    tracing::debug!(
+                        missed = missed.len(),
+                        "session missed too much to be recovered"
+                    );
                     return Ok(None);
                 }
                 if entries.len() < RESTORE_COUNT {

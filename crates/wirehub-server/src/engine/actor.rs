@@ -9,9 +9,10 @@
 
 use super::conn::{Ctl, EngineConn, Outgoing};
 use super::mailbox::Taken;
-use super::transports::{poll_gone, recv, Transports, BATCH};
+use super::transports::{entries_len, poll_gone, recv, Transports, BATCH};
 use super::ws::{WsConn, WsEnd};
 use super::{Engine, EngineHandler};
+use crate::metrics::{ErrorKind, Metrics};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,8 +117,9 @@ impl<H: EngineHandler> Driver<'_, H> {
                 Output::Send(packet) => {
                     // Boxed, as every write below: a write's state inline
                     // would widen every idle session's task (see the test).
-                    if Box::pin(self.t.send_ws(packet)).await.is_err() {
-                        self.session.close(CloseReason::TransportError);
+                    match Box::pin(self.t.send_ws(packet)).await {
+                        Ok(bytes) => self.metrics().sent(bytes),
+                        Err(_) => self.session.close(CloseReason::TransportError),
                     }
                 }
                 Output::SendOnProbe(packet) => {
@@ -194,12 +196,16 @@ impl<H: EngineHandler> Driver<'_, H> {
 
     fn on_ws_read(&mut self, read: Result<Frame, WsEnd>) {
         let framing = self.t.ws_framing;
+        if let Ok(frame) = &read {
+            self.metrics().received(frame.len());
+        }
         let reason = match read.map(|f| framing.from_client_ws_frame(f)) {
             Ok(Ok(p)) => {
                 let now = Instant::now();
                 return self.session.handle_packet(now, TransportKind::WebSocket, p);
             }
             Ok(Err(e)) => {
+                self.metrics().error(ErrorKind::Parse);
                 tracing::debug!(sid = %self.conn.sid(), error = %e, "bad engine.io packet");
                 CloseReason::ParseError
             }
@@ -213,6 +219,9 @@ impl<H: EngineHandler> Driver<'_, H> {
 
     fn on_probe_read(&mut self, read: Result<Frame, WsEnd>) {
         let framing = self.t.ws_framing;
+        if let Ok(frame) = &read {
+            self.metrics().received(frame.len());
+        }
         match read.map(|f| framing.from_client_ws_frame(f)) {
             Ok(Ok(p)) => {
                 let now = Instant::now();
@@ -308,6 +317,7 @@ impl<H: EngineHandler> Driver<'_, H> {
     /// the held GET's answer.
     async fn write_out(&mut self, mut batch: Vec<Outgoing>) {
         if self.t.ws.is_some() {
+            self.metrics().sent(entries_len(&batch));
             Box::pin(self.write_ws_watching_slow(&batch)).await;
         } else if self.t.poll.is_some() {
             let own = self.session.answer_poll();
@@ -362,9 +372,15 @@ impl<H: EngineHandler> Driver<'_, H> {
 
     /// Ends the held GET; one whose requester left ends the session.
     fn answer_poll(&mut self, own: Vec<Packet>, entries: Vec<Outgoing>) {
-        if self.t.answer_poll(own, entries).is_err() {
-            self.session.poll_dropped();
+        match self.t.answer_poll(own, entries) {
+            Ok(bytes) => self.metrics().sent(bytes),
+            Err(_) => self.session.poll_dropped(),
         }
+    }
+
+    /// The server's counters.
+    fn metrics(&self) -> &Metrics {
+        self.engine.connections.metrics()
     }
 }
 

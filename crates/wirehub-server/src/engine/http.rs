@@ -9,6 +9,7 @@ use super::{actor, Engine, EngineHandler};
 use crate::conn::Transport;
 use crate::cors;
 use crate::limits::{peer_ip, LimitError};
+use crate::metrics::ErrorKind;
 use crate::registry::ConnectionSlot;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -70,6 +71,7 @@ impl<H: EngineHandler> Engine<H> {
             return Err(EngineError::UnknownTransport);
         }
         let Some(sid) = query.sid.as_deref() else {
+            let started = Instant::now();
             query.check_handshake(req.method() == Method::GET, self.config.allow_eio3)?;
             if let Some(allow) = &self.allow_request {
                 let (parts, body) = req.into_parts();
@@ -91,8 +93,10 @@ impl<H: EngineHandler> Engine<H> {
             };
             let framing = Framing::new(query.version, query.b64);
             return match query.transport {
-                TransportKind::Polling => Ok(self.open_polling(req, slot, framing)),
-                TransportKind::WebSocket => self.open_websocket(req, WsTarget::New(slot, framing)),
+                TransportKind::Polling => Ok(self.open_polling(req, slot, framing, started)),
+                TransportKind::WebSocket => {
+                    self.open_websocket(req, WsTarget::New(slot, framing), started)
+                }
             };
         };
         let Some(conn) = self.get(sid) else {
@@ -113,9 +117,9 @@ impl<H: EngineHandler> Engine<H> {
             TransportKind::WebSocket => {
                 if conn.transport() != Some(TransportKind::Polling) || conn.is_upgrading() {
                     // As the reference server does: accept, then close at once.
-                    return self.open_websocket(req, WsTarget::Refuse);
+                    return self.open_websocket(req, WsTarget::Refuse, Instant::now());
                 }
-                self.open_websocket(req, WsTarget::Upgrade(conn))
+                self.open_websocket(req, WsTarget::Upgrade(conn), Instant::now())
             }
             TransportKind::Polling => {
                 if conn.transport() != Some(TransportKind::Polling) {
@@ -154,6 +158,7 @@ impl<H: EngineHandler> Engine<H> {
         req: Request<B>,
         slot: ConnectionSlot,
         framing: Framing,
+        started: Instant,
     ) -> Resp {
         let (parts, _) = req.into_parts();
         let conn = EngineConn::new(
@@ -164,17 +169,23 @@ impl<H: EngineHandler> Engine<H> {
             parts,
             framing,
         );
-        let payload = framing.encode_payload(&[self.open_packet(conn.sid(), true).to_frame()]);
+        let open = self.open_packet(conn.sid(), true).to_frame();
+        let payload = framing.encode_payload(std::slice::from_ref(&open));
         self.insert(conn.clone(), slot);
+        let metrics = self.connections.metrics();
+        metrics.sent(open.len());
+        metrics.handshake(started.elapsed());
         tokio::spawn(actor::run(self.clone(), conn, None, Instant::now()));
         payload_response(payload)
     }
 
-    /// Accepts a WebSocket for a new session, an upgrade, or to close it.
+    /// Accepts a WebSocket for a new session, an upgrade, or to close it;
+    /// a new session's handshake began at `started`.
     fn open_websocket<B>(
         self: &Arc<Self>,
         mut req: Request<B>,
         target: WsTarget,
+        started: Instant,
     ) -> Result<Resp, EngineError> {
         let key = websocket_key(&req).ok_or(EngineError::BadRequest)?;
         let deflate = negotiate_deflate(&req, self.config.ws_deflate);
@@ -202,6 +213,7 @@ impl<H: EngineHandler> Engine<H> {
             parts,
             framing,
             deflate: deflate.is_some(),
+            started,
         });
         tokio::spawn(websocket_task(self.clone(), setup));
         upgrade_response(key, deflate)
@@ -240,7 +252,11 @@ impl<H: EngineHandler> Engine<H> {
         let limited = Limited::new(body, self.config.max_payload);
         let collected = tokio::time::timeout(self.config.body_timeout, limited.collect()).await;
         let body = match collected {
-            Ok(Ok(c)) => c.to_bytes(),
+            Ok(Ok(c)) => {
+                let body = c.to_bytes();
+                self.connections.metrics().received(body.len());
+                body
+            }
             Ok(Err(e)) => {
                 let too_large = e
                     .downcast_ref::<http_body_util::LengthLimitError>()
@@ -266,6 +282,7 @@ impl<H: EngineHandler> Engine<H> {
         let packets = match conn.poll_framing().decode_payload(body, binary) {
             Ok(p) => p,
             Err(e) => {
+                self.connections.metrics().error(ErrorKind::Parse);
                 tracing::debug!(sid = %conn.sid(), error = %e, "bad polling payload");
                 conn.close(CloseReason::ParseError);
                 return Err(EngineError::BadRequest);
@@ -296,6 +313,8 @@ struct WsSetup {
     framing: Framing,
     /// The handshake agreed on permessage-deflate.
     deflate: bool,
+    /// When the handshake request arrived.
+    started: Instant,
 }
 
 /// The set-up of a WebSocket: the upgrade and the open packet. The session
@@ -321,6 +340,7 @@ async fn start_websocket<H: EngineHandler>(
         parts,
         framing,
         deflate,
+        started,
     } = *setup;
     let upgraded = match on_upgrade.await {
         Ok(u) => u,
@@ -351,8 +371,12 @@ async fn start_websocket<H: EngineHandler>(
         framing,
     );
     let open = engine.open_packet(conn.sid(), false).to_frame();
+    let open_len = open.len();
     ws.send(Source::Frames(&[open])).await.ok()?;
     engine.insert(conn.clone(), slot);
+    let metrics = engine.connections.metrics();
+    metrics.sent(open_len);
+    metrics.handshake(started.elapsed());
     Some((conn, Box::new(ws)))
 }
 

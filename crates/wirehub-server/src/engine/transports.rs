@@ -53,14 +53,14 @@ impl Transports {
     }
 
     /// Ends the held GET (if any) with `own`, then `entries`; with `6` if
-    /// both are empty.
+    /// both are empty. Returns the packets' bytes.
     pub(super) fn answer_poll(
         &mut self,
         own: Vec<Packet>,
         entries: Vec<Outgoing>,
-    ) -> Result<(), PollGone> {
+    ) -> Result<usize, PollGone> {
         let Some(poll) = self.poll.take() else {
-            return Ok(());
+            return Ok(0);
         };
         if poll.is_closed() {
             return Err(PollGone);
@@ -70,19 +70,21 @@ impl Transports {
         if frames.is_empty() {
             frames.push(Packet::Noop.to_frame());
         }
+        let bytes = frames_len(&frames);
         let _ = poll.send(Ok(self.poll_framing.encode_payload(&frames)));
-        Ok(())
+        Ok(bytes)
     }
 
-    /// Sends one packet on the WebSocket (if there is one).
-    pub(super) async fn send_ws(&mut self, packet: Packet) -> Result<(), WriteFailed> {
+    /// Sends one packet on the WebSocket (if there is one); returns its bytes.
+    pub(super) async fn send_ws(&mut self, packet: Packet) -> Result<usize, WriteFailed> {
         let Some(ws) = self.ws.as_mut() else {
-            return Ok(());
+            return Ok(0);
         };
         let frames = [self.ws_framing.ws_frame(&packet.to_frame()).into_owned()];
         ws.send(Source::Frames(&frames))
             .await
-            .map_err(|_| WriteFailed)
+            .map_err(|_| WriteFailed)?;
+        Ok(frames_len(&frames))
     }
 
     /// Sends one packet on the probing WebSocket (if there is one).
@@ -178,6 +180,16 @@ impl Transports {
             let _ = poll.send(Ok(self.poll_framing.encode_payload(&frames)));
         }
     }
+}
+
+/// The payload bytes of `frames`.
+fn frames_len(frames: &[Frame]) -> usize {
+    frames.iter().map(Frame::len).sum()
+}
+
+/// The payload bytes of queued entries.
+pub(super) fn entries_len(entries: &[Outgoing]) -> usize {
+    entries.iter().map(|e| frames_len(e.frames())).sum()
 }
 
 /// Closes a WebSocket, first sending `frames` unless the peer is gone.

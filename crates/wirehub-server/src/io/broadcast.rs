@@ -124,7 +124,13 @@ impl BroadcastOperator {
         };
         match self.ns.adapter().broadcast(msg, &self.opts) {
             Ok(published) => Ok(published),
-            Err(e) => Err(EmitError::Adapter(e)),
+            Err(e) => {
+                self.ns
+                    .metrics()
+                    .server()
+                    .error(crate::metrics::ErrorKind::Adapter);
+                Err(EmitError::Adapter(e))
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use crate::auth::{JwtError, VerifiedClaims};
 use crate::conn::{outgoing, Link};
 use crate::engine::EngineConn;
 use crate::limits::{EventBudget, LimitError, Verdict};
+use crate::metrics::{ErrorKind, RecoveryResult};
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -83,6 +84,7 @@ impl Client {
             Ok(Some(packet)) => self.on_packet(packet),
             Ok(None) => Ok(()),
             Err(e) => {
+                self.server.connections.metrics().error(ErrorKind::Parse);
                 tracing::debug!(sid = %self.conn.sid(), error = %e, "bad socket.io packet");
                 Err(CloseReason::ParseError)
             }
@@ -201,6 +203,10 @@ impl Client {
                 }
                 _ => None,
             };
+            namespace.metrics().server().recovery(match restoring {
+                Some(_) => RecoveryResult::Recovered,
+                None => RecoveryResult::Failed,
+            });
             let socket = match &restoring {
                 Some(r) => {
                     let session = &r.restored.session;

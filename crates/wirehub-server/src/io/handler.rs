@@ -7,6 +7,7 @@
 
 use super::error::ConnectError;
 use super::extract::{FromCx, HandlerCx};
+use crate::metrics::{ErrorKind, Metrics};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
@@ -34,8 +35,12 @@ pub trait Middleware<T>: Clone + Send + Sync + 'static {
 ///
 /// A panic in the handler's first poll is caught and logged, so it cannot
 /// take the connection's session task down with it (a panic after that is
-/// confined to the spawned task by the runtime).
-pub(crate) fn run_inline<F: Future<Output = ()> + Send + 'static>(start: impl FnOnce() -> F) {
+/// confined to the spawned task by the runtime); it counts in `metrics`,
+/// when given.
+pub(crate) fn run_inline<F: Future<Output = ()> + Send + 'static>(
+    metrics: Option<&Metrics>,
+    start: impl FnOnce() -> F,
+) {
     let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut fut = Box::pin(start());
         let mut cx = Context::from_waker(Waker::noop());
@@ -46,7 +51,12 @@ pub(crate) fn run_inline<F: Future<Output = ()> + Send + 'static>(start: impl Fn
             tokio::spawn(pending);
         }
         Ok(None) => {}
-        Err(_) => tracing::error!("an event handler panicked; the event was dropped"),
+        Err(_) => {
+            if let Some(metrics) = metrics {
+                metrics.error(ErrorKind::HandlerPanic);
+            }
+            tracing::error!("an event handler panicked; the event was dropped")
+        }
     }
 }
 
@@ -106,7 +116,7 @@ macro_rules! impl_handlers {
         {
             fn call(&self, cx: &HandlerCx<'_>) {
                 $(let $ty = extract_or_return!(cx, $ty, ());)*
-                run_inline(|| (self)($($ty),*));
+                run_inline(Some(cx.socket.metrics().server()), || (self)($($ty),*));
             }
         }
 

@@ -20,6 +20,7 @@ use crate::auth::VerifiedClaims;
 use crate::config::Config;
 use crate::conn::Delivery;
 use crate::conn::Link;
+use crate::metrics::{ErrorKind, Metrics, NsMetrics};
 use crate::sync::{lock, read, write};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -28,6 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Instant;
 use tokio::sync::watch;
 use wirehub_proto::socketio::{Args, Packet};
 use wirehub_proto::Str;
@@ -56,6 +58,8 @@ pub(crate) struct Namespace {
     init: Mutex<Option<BoxFuture<'static, Result<(), AdapterError>>>>,
     /// The server's observer, if any.
     observer: Observer,
+    /// This namespace's counters (and the server's).
+    metrics: Arc<NsMetrics>,
 }
 
 impl Namespace {
@@ -68,7 +72,9 @@ impl Namespace {
         on_connect: BoxedHandler,
         middlewares: Middlewares,
         observer: Observer,
+        server_metrics: Arc<Metrics>,
     ) -> Arc<Self> {
+        let metrics = Arc::new(NsMetrics::new(server_metrics));
         let history = RoomHistory::new(
             config.history_size,
             config.history_ttl,
@@ -83,6 +89,7 @@ impl Namespace {
                 name: name.clone(),
                 ns: weak.clone(),
                 observer: observer.clone(),
+                metrics: metrics.clone(),
             });
             let adapter = factory(AdapterCx {
                 ns: name.clone(),
@@ -103,6 +110,7 @@ impl Namespace {
                 ack_ids: AtomicU64::new(0),
                 started: watch::channel(false).0,
                 observer,
+                metrics,
             }
         });
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -151,6 +159,11 @@ impl Namespace {
     /// The server's observer, if any.
     pub(crate) fn observer(&self) -> Option<&dyn ServerObserver> {
         self.observer.as_deref()
+    }
+
+    /// This namespace's counters (and, through them, the server's).
+    pub(crate) fn metrics(&self) -> &NsMetrics {
+        &self.metrics
     }
 
     /// The sockets connected here.
@@ -292,6 +305,7 @@ impl Namespace {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => return Err(e),
                 Err(_) => {
+                    self.metrics.server().error(ErrorKind::HandlerPanic);
                     tracing::error!(ns = %self.name, "a middleware panicked");
                     return Err(ConnectError::new("internal server error"));
                 }
@@ -301,6 +315,7 @@ impl Namespace {
     }
 
     fn reject(&self, socket: &SocketRef, error: ConnectError) {
+        self.metrics.server().error(ErrorKind::ConnectRefused);
         socket.set_rejected();
         let (name, message, data) = (self.name.clone(), &error.message, error.data);
         let packet = if socket.link().is_legacy() {
@@ -352,9 +367,11 @@ impl Namespace {
             let _ = socket.set_data(&session.data);
         }
         let queue = |packets: &[Arc<Delivery>]| {
-            for packet in packets {
-                let _ = socket.deliver(packet, false);
-            }
+            let sent = packets
+                .iter()
+                .filter(|p| socket.deliver(p, false).is_ok())
+                .count();
+            self.metrics.events_sent(sent);
         };
         let Some(store) = &self.recovery else {
             self.register(socket);
@@ -386,6 +403,7 @@ struct NsEmitter {
     name: Str,
     ns: Weak<Namespace>,
     observer: Observer,
+    metrics: Arc<NsMetrics>,
 }
 
 impl NsEmitter {
@@ -414,11 +432,15 @@ impl LocalEmitter for NsEmitter {
     fn deliver(&self, sids: &[Str], delivery: &Arc<Delivery>, volatile: bool) -> usize {
         // Resolved under the lock, delivered outside it: a full queue may
         // close its socket, which takes the lock to leave the namespace.
+        let start = Instant::now();
         let sockets = self.with(|ns| ns.resolve(sids));
-        sockets
+        let sent = sockets
             .iter()
             .filter(|s| s.deliver(delivery, volatile).is_ok())
-            .count()
+            .count();
+        self.metrics.events_sent(sent);
+        self.metrics.server().broadcast(start.elapsed());
+        sent
     }
 
     fn deliver_with_ack(
@@ -431,6 +453,7 @@ impl LocalEmitter for NsEmitter {
         let Some(id) = delivery.ack_id() else {
             return self.deliver(sids, delivery, volatile);
         };
+        let start = Instant::now();
         let sockets = self.with(|ns| ns.resolve(sids));
         let mut sent = 0;
         for socket in sockets {
@@ -441,6 +464,8 @@ impl LocalEmitter for NsEmitter {
                 socket.forget_ack(id);
             }
         }
+        self.metrics.events_sent(sent);
+        self.metrics.server().broadcast(start.elapsed());
         sent
     }
 

@@ -1,6 +1,8 @@
 //! [`ServerObserver`]: one optional listener on what happens in the server
 //! (Engine.IO clients opening and closing, sockets connecting and leaving,
-//! room changes, events in and out), for the admin UI and for metrics.
+//! room changes, events in and out), for the admin UI. (`/metrics` counts
+//! in atomics of its own, [`crate::metrics`]: it needs every delivery of a
+//! broadcast and the bytes on the wire, which hooks here do not see.)
 //!
 //! The server holds at most one observer, set at build time
 //! ([`crate::SocketIoBuilder::observer`]); with none, each hook site costs

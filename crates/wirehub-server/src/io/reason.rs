@@ -32,6 +32,27 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// Every reason, in the order of [`DisconnectReason::index`].
+    pub const ALL: [DisconnectReason; 11] = [
+        DisconnectReason::TransportClose,
+        DisconnectReason::TransportError,
+        DisconnectReason::PingTimeout,
+        DisconnectReason::ParseError,
+        DisconnectReason::ForcedClose,
+        DisconnectReason::ServerShuttingDown,
+        DisconnectReason::ForcedServerClose,
+        DisconnectReason::ClientNamespaceDisconnect,
+        DisconnectReason::ServerNamespaceDisconnect,
+        DisconnectReason::SlowConsumer,
+        DisconnectReason::RateLimited,
+    ];
+
+    /// The reason's position in [`DisconnectReason::ALL`] (an array index
+    /// for per-reason counters).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Whether a socket that left for this reason may come back by
     /// connection-state recovery (Node's `RECOVERABLE_DISCONNECT_REASONS`):
     /// the connection was lost or closed by the server, not left on purpose.
@@ -89,5 +110,17 @@ impl fmt::Display for DisconnectReason {
 impl serde::Serialize for DisconnectReason {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DisconnectReason;
+
+    #[test]
+    fn indexes_follow_all() {
+        for (i, r) in DisconnectReason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
     }
 }

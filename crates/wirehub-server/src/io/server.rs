@@ -43,7 +43,7 @@ pub(crate) struct ServerInner {
     created: Mutex<VecDeque<Str>>,
     /// Every live connection (and the limits), shared with the plain transports.
     pub(crate) connections: Arc<Connections>,
-    /// Who is told of connections, rooms and events (admin UI, metrics).
+    /// Who is told of connections, rooms and events (the admin UI).
     observer: Observer,
     /// The JWT check of every handshake, when one is configured.
     gate: Option<Gate>,
@@ -95,6 +95,7 @@ impl ServerInner {
             found.on_connect.clone(),
             found.middlewares.clone(),
             self.observer.clone(),
+            self.connections.metrics().clone(),
         );
         all.insert(name.clone(), ns.clone());
         created.push_back(name.clone());
@@ -140,6 +141,11 @@ impl SocketIo {
         &self.0.config
     }
 
+    /// The server's counters and histograms (see [`crate::metrics`]).
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        self.0.connections.metrics()
+    }
+
     /// Connection counts (every transport) and limit counters, such as the
     /// events the rate limit dropped.
     pub fn limits(&self) -> &Limits {
@@ -183,6 +189,7 @@ impl SocketIo {
             handler,
             middlewares,
             self.0.observer.clone(),
+            self.0.connections.metrics().clone(),
         );
         write(&self.0.namespaces).insert(name, ns.clone());
         ns

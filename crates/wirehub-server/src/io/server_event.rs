@@ -23,7 +23,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     fn call(&self, args: Args, ack: ServerAck) {
-        run_inline(|| (self)(args, ack));
+        run_inline(None, || (self)(args, ack));
     }
 }
 

@@ -13,6 +13,7 @@ use super::rooms::{IntoRooms, Room};
 use crate::auth::VerifiedClaims;
 use crate::conn::Delivery;
 use crate::conn::{Link, Transport};
+use crate::engine::SendError;
 use crate::sync::{lock, read, write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -277,7 +278,9 @@ impl Socket {
             args,
             None,
         );
-        self.send_packet(packet, false)
+        self.send_packet(packet, false)?;
+        self.ns.metrics().events_sent(1);
+        Ok(())
     }
 
     /// Emits `event` with one argument and awaits the client's answer
@@ -319,6 +322,7 @@ impl Socket {
                 socket.forget_ack(id);
                 return Err(e.into());
             }
+            socket.ns.metrics().events_sent(1);
             await_one(socket, id, rx, timeout).await
         }
     }
@@ -467,7 +471,16 @@ impl Socket {
         if self.is_disconnected() {
             return Err(EmitError::Disconnected);
         }
-        Ok(self.link.send_packet(&packet, volatile)?)
+        let sent = self.link.send_packet(&packet, volatile);
+        Ok(self.count_drop(sent)?)
+    }
+
+    /// Counts a message a full queue dropped.
+    fn count_drop(&self, sent: Result<(), SendError>) -> Result<(), SendError> {
+        if sent == Err(SendError::Full) {
+            self.ns.metrics().server().queue_drop();
+        }
+        sent
     }
 
     /// Queues a packet whatever the socket's state (connect refusals).
@@ -493,7 +506,8 @@ impl Socket {
         if self.is_disconnected() {
             return Err(EmitError::Disconnected);
         }
-        Ok(self.link.deliver(delivery, volatile)?)
+        let sent = self.link.deliver(delivery, volatile);
+        Ok(self.count_drop(sent)?)
     }
 
     pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
@@ -506,6 +520,7 @@ impl Socket {
 
     /// A client event: runs its handler, if one is registered.
     pub(crate) fn on_event(self: &Arc<Self>, event: &Str, args: &Args, ack_id: Option<u64>) {
+        self.ns.metrics().event_received();
         if let Some(observer) = self.ns.observer() {
             observer.event_received(self, event, args);
         }
@@ -572,9 +587,15 @@ impl Socket {
         self.ns.remove_socket(&self.id);
         self.ns.adapter().local().forget(&self.id);
         *write(&self.handlers) = Vec::new();
+        self.ns.metrics().server().disconnect(reason);
         if let Some(observer) = self.ns.observer() {
             observer.socket_disconnected(self, reason);
         }
+    }
+
+    /// The server's counters (with this socket's namespace's).
+    pub(crate) fn metrics(&self) -> &crate::metrics::NsMetrics {
+        self.ns.metrics()
     }
 
     /// The Engine.IO session id of its connection (Node's `socket.client.id`),

@@ -4,8 +4,7 @@
 //! client's envelopes to the session, stop on a close command, a refused
 //! envelope or the end of the transport, then end the session and flush.
 //! Closing on shutdown (the registry's close command), the order of the
-//! last steps and whatever a later change adds for every connection
-//! (metrics, say) live here once; what differs (framing, idle timers,
+//! last steps and the byte counts of `/metrics` live here once; what differs (framing, idle timers,
 //! heartbeats, close codes) stays in each transport's `PlainIo`.
 
 use super::hub::PlainSession;
@@ -100,9 +99,11 @@ pub(super) trait PlainIo: Send {
 pub(super) async fn drive<I: PlainIo>(session: PlainSession, mut io: I, pending: Option<Bytes>) {
     let conn = session.conn.clone();
     let socket = session.socket.clone();
+    let metrics = socket.metrics().server();
     let mut next = pending;
     let ending = loop {
         if let Some(msg) = next.take() {
+            metrics.received(msg.len());
             if let Err(refusal) = on_envelope(&socket, &conn, msg) {
                 break Ending::refused(&refusal);
             }
@@ -111,6 +112,7 @@ pub(super) async fn drive<I: PlainIo>(session: PlainSession, mut io: I, pending:
             biased;
             taken = conn.mailbox.next(true, BATCH) => match taken {
                 Taken::Out(batch) => {
+                    metrics.sent(envelope_bytes(&batch));
                     if let Err(reason) = io.write(&batch).await {
                         break Ending::quiet(reason);
                     }
@@ -132,5 +134,12 @@ pub(super) async fn drive<I: PlainIo>(session: PlainSession, mut io: I, pending:
     io.closing();
     session.finish(ending.reason);
     let rest = conn.mailbox.take_out(usize::MAX);
+    metrics.sent(envelope_bytes(&rest));
     io.finish(rest, ending).await;
+}
+
+/// The bytes of a batch's envelopes (what `wirehub_bytes_sent_total`
+/// counts: the transport's framing is left out).
+fn envelope_bytes(batch: &[PlainOut]) -> usize {
+    batch.iter().map(|out| out.envelope().len()).sum()
 }

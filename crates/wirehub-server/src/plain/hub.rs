@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::conn::{HelloInfo, PlainConn};
 use crate::io::{ConnectError, DisconnectReason, Link, SocketIo, SocketRef, Transport};
 use crate::limits::{EventBudget, LimitError};
+use crate::metrics::ErrorKind;
 use crate::registry::{ConnectionSlot, TaskGuard};
 use crate::sync::{read, write};
 use std::collections::HashMap;
@@ -102,6 +103,7 @@ impl PlainHub {
         ns: &str,
         auth: Option<Str>,
     ) -> Result<PlainSession, (OpenError, Arc<PlainConn>)> {
+        let started = std::time::Instant::now();
         let config = self.config();
         // Left there by the JWT check (`gate`, or the TCP / UDP gateway).
         let claims = request.extensions.remove::<VerifiedClaims>();
@@ -123,6 +125,7 @@ impl PlainHub {
             Str::from(format!("/{ns}"))
         };
         let Some(namespace) = self.io.0.namespace(&name) else {
+            self.io.metrics().error(ErrorKind::ConnectRefused);
             let message = format!("unknown namespace {name}");
             conn.send_error(
                 wirehub_proto::plain::codes::UNKNOWN_NAMESPACE,
@@ -141,6 +144,7 @@ impl PlainHub {
             Err(refusal) => return Err((OpenError::Refused(refusal), conn)),
         };
         write(&self.sessions).insert(conn.token().clone(), (socket.clone(), conn.clone()));
+        self.io.metrics().handshake(started.elapsed());
         Ok(PlainSession {
             hub: self.clone(),
             socket,

@@ -71,6 +71,8 @@ pub(crate) async fn poll<B>(hub: &Arc<PlainHub>, req: Request<B>) -> Resp {
                 read.next, read.truncated
             );
             body.put_slice(tail.as_bytes());
+            ns.metrics().events_sent(read.messages.len());
+            ns.metrics().server().sent(body.len());
             return reply::json(StatusCode::OK, body.freeze());
         }
         let woke = tokio::time::timeout_at(deadline, changes.changed()).await;

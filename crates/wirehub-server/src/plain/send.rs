@@ -38,6 +38,7 @@ where
         Ok(body) => body,
         Err(resp) => return resp,
     };
+    hub.io().metrics().received(body.len());
     let mut lines = LineDecoder::new(config.max_line);
     lines.feed(&body);
     lines.feed(b"\n");

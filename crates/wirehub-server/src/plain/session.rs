@@ -8,6 +8,7 @@ use crate::conn::PlainConn;
 use crate::io::adapter::OffsetReceipt;
 use crate::io::SocketRef;
 use crate::limits::{EventBudget, Verdict};
+use crate::metrics::ErrorKind;
 use bytes::Bytes;
 use serde_json::json;
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub(crate) fn on_envelope(
     match parse_client(msg) {
         Ok(msg) => on_message(socket, conn, msg),
         Err(e) => {
+            socket.metrics().server().error(ErrorKind::Parse);
             conn.send_error(e.code(), &e.to_string(), None);
             Err(Refusal::Invalid(e))
         }
@@ -111,6 +113,7 @@ pub(crate) fn on_message(
             id,
             rooms,
         } => {
+            socket.metrics().event_received();
             let published = match socket.to(rooms).publish(&event, args) {
                 Ok(published) => published,
                 Err(e) => {

@@ -5,7 +5,8 @@
 //! It owns what every transport shares at the door and on the way out:
 //! - admission: each connection takes a [`ConnectionSlot`] at its accept
 //!   or handshake, through the server's [`Limits`] (the caps);
-//! - counts per transport, in atomics, so a gauge reads them without a lock;
+//! - counts per transport, in atomics, so a gauge reads them without a lock,
+//!   and the server's other counters ([`Metrics`]);
 //! - what each connection is (transport, when it opened, peer address) and
 //!   a handle to close it;
 //! - the drain: [`Connections::drain`] refuses new connections, tells every
@@ -27,6 +28,7 @@ pub(crate) use tracker::TaskGuard;
 
 use crate::conn::Transport;
 use crate::limits::{LimitError, Limits};
+use crate::metrics::{ErrorKind, Metrics};
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -84,6 +86,8 @@ pub struct Connections {
     tasks: Tracker,
     /// Woken whenever a connection or a driver ends.
     changed: Notify,
+    /// The server's counters (`/metrics`), shared by every transport.
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -107,12 +111,18 @@ impl Connections {
             drain_signal: watch::Sender::new(false),
             tasks: Tracker::default(),
             changed: Notify::new(),
+            metrics: Arc::default(),
         })
     }
 
     /// The connection caps and limit counters.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The server's counters.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The limits, shared (the event-rate buckets count into them).
@@ -226,9 +236,12 @@ impl Connections {
         ip: Option<IpAddr>,
     ) -> Result<ConnectionSlot, LimitError> {
         if self.is_draining() {
+            self.metrics.error(ErrorKind::Refused);
             return Err(LimitError::ShuttingDown);
         }
-        self.limits.admit(ip)?;
+        self.limits.admit(ip).inspect_err(|_| {
+            self.metrics.error(ErrorKind::Refused);
+        })?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let info = ConnectionInfo {
             transport,
