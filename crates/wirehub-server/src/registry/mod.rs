@@ -51,16 +51,21 @@ pub(crate) trait Closer: Send + Sync {
 pub struct ConnectionInfo {
     /// Its transport (an Engine.IO session upgraded to WebSocket says so).
     pub transport: Transport,
-    /// When it was admitted.
+    /// When it was admitted (to the second: the registry keeps 4 bytes).
     pub opened: Instant,
     /// The client's address, when known.
     pub peer: Option<IpAddr>,
 }
 
+/// What the registry keeps of a connection: 48 bytes with its key, in a
+/// map with an entry for every connection (so the admission time is
+/// seconds since the registry began, not an `Instant`).
 struct Entry {
-    info: ConnectionInfo,
     /// Set once the connection has a driver handle to close it with.
     closer: Option<Weak<dyn Closer>>,
+    peer: Option<IpAddr>,
+    transport: Transport,
+    opened_secs: u32,
 }
 
 /// The drain did not finish before its deadline.
@@ -79,6 +84,8 @@ pub struct Connections {
     limits: Arc<Limits>,
     by_transport: [AtomicUsize; Transport::ALL.len()],
     entries: Mutex<HashMap<u64, Entry>>,
+    /// When the registry began: the origin of each entry's `opened_secs`.
+    began: Instant,
     next_id: AtomicU64,
     draining: AtomicBool,
     /// Tells accept loops to stop; `true` once the drain started.
@@ -106,6 +113,7 @@ impl Connections {
             limits,
             by_transport: Default::default(),
             entries: Mutex::default(),
+            began: Instant::now(),
             next_id: AtomicU64::new(0),
             draining: AtomicBool::new(false),
             drain_signal: watch::Sender::new(false),
@@ -149,7 +157,11 @@ impl Connections {
     pub fn list(&self) -> Vec<ConnectionInfo> {
         lock(&self.entries)
             .values()
-            .map(|e| e.info.clone())
+            .map(|e| ConnectionInfo {
+                transport: e.transport,
+                opened: self.began + Duration::from_secs(e.opened_secs.into()),
+                peer: e.peer,
+            })
             .collect()
     }
 
@@ -243,15 +255,17 @@ impl Connections {
             self.metrics.error(ErrorKind::Refused);
         })?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let info = ConnectionInfo {
-            transport,
-            opened: Instant::now(),
+        let opened_secs = u32::try_from(self.began.elapsed().as_secs()).unwrap_or(u32::MAX);
+        let entry = Entry {
+            closer: None,
             peer: ip,
+            transport,
+            opened_secs,
         };
         // Counted before it is listed: `idle` never sees a listed
         // connection missing from the counts.
         self.by_transport[transport.index()].fetch_add(1, Ordering::AcqRel);
-        lock(&self.entries).insert(id, Entry { info, closer: None });
+        lock(&self.entries).insert(id, entry);
         Ok(ConnectionSlot::new(self.clone(), id))
     }
 
@@ -282,7 +296,7 @@ impl Connections {
     fn retag(&self, id: u64, transport: Transport) {
         let mut entries = lock(&self.entries);
         if let Some(entry) = entries.get_mut(&id) {
-            let from = std::mem::replace(&mut entry.info.transport, transport);
+            let from = std::mem::replace(&mut entry.transport, transport);
             self.by_transport[from.index()].fetch_sub(1, Ordering::AcqRel);
             self.by_transport[transport.index()].fetch_add(1, Ordering::AcqRel);
         }
@@ -291,11 +305,40 @@ impl Connections {
     fn release(&self, id: u64) {
         let gone = lock(&self.entries).remove(&id);
         if let Some(entry) = gone {
-            self.by_transport[entry.info.transport.index()].fetch_sub(1, Ordering::AcqRel);
+            self.by_transport[entry.transport.index()].fetch_sub(1, Ordering::AcqRel);
             // The limits' count goes after the registry's entry (the entry
             // keeps the address, so a slot holds no copy of it).
-            self.limits.release(entry.info.peer);
+            self.limits.release(entry.peer);
         }
         self.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection has an entry: guard its size in the map.
+    #[test]
+    fn an_entry_with_its_key_takes_48_bytes() {
+        assert_eq!(std::mem::size_of::<(u64, Entry)>(), 48);
+    }
+
+    #[test]
+    fn the_list_reports_each_connection_with_its_admission_time() {
+        let registry = Connections::new(Limits::new(&crate::Config::default()));
+        let before = Instant::now();
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        let _slot = registry.acquire(Transport::Sse, Some(peer)).unwrap();
+        let list = registry.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].transport, list[0].peer),
+            (Transport::Sse, Some(peer))
+        );
+        assert!(list[0].opened <= before + Duration::from_secs(1));
+        drop(_slot);
+        assert!(registry.list().is_empty());
+        assert_eq!(registry.limits().connections(), 0);
     }
 }
