@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod hub;
 mod serve;
+mod sockjs_args;
 
 use clap::{Parser, Subcommand};
 

@@ -170,6 +170,9 @@ pub(crate) struct ServeArgs {
         requires = "admin_ui"
     )]
     admin_auth: Option<String>,
+    #[command(flatten)]
+    #[command(next_help_heading = "SockJS")]
+    sockjs: crate::sockjs_args::SockJsArgs,
 }
 
 impl ServeArgs {
@@ -264,7 +267,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .parser(args.parser)
         .allow_eio3(args.allow_eio3)
         .config_with(|c| {
-            c.plain_idle_timeout(Duration::from_secs(args.idle_timeout))
+            let c = c
+                .plain_idle_timeout(Duration::from_secs(args.idle_timeout))
                 .max_datagram(args.max_datagram)
                 .max_connections(args.max_connections)
                 .max_connections_per_ip(args.max_connections_per_ip)
@@ -272,7 +276,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .event_burst(args.event_burst)
                 .event_rate_grace(Duration::from_secs(args.event_rate_grace))
                 .max_rooms_per_socket(args.max_rooms_per_socket)
-                .max_namespaces_per_connection(args.max_namespaces_per_connection)
+                .max_namespaces_per_connection(args.max_namespaces_per_connection);
+            args.sockjs.apply(c)
         })
         .build_layer();
     demo::chat::register(&io);
@@ -296,6 +301,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.path
     );
     tracing::info!("plain transports: ws://{local}/ws, http://{local}/sse, /stream, /poll, /send");
+    let sockjs = &io.config().sockjs_prefix;
+    if !sockjs.is_empty() {
+        tracing::info!("SockJS at http://{local}{sockjs}");
+    }
     if io.config().api_key.is_some() {
         tracing::info!("HTTP API at http://{local}/api/v1/ (OpenAPI: /api/v1/openapi.json)");
     } else {

@@ -9,6 +9,8 @@
 //!   transport's `PlainIo` (in `ws`, `stream`, `tcp`, `udp`).
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
 //!   endpoints, routed by [`PlainService`] / [`PlainLayer`].
+//! - `sockjs`: SockJS clients (`sockjs-client`), the envelope as SockJS
+//!   messages, under the configured prefix.
 //! - `tcp`, `udp`: the raw TCP (NDJSON) and UDP (datagram) gateways.
 //! - [`install_room_events`]: the same room operations for Socket.IO clients.
 
@@ -23,6 +25,7 @@ mod room_events;
 mod send;
 mod service;
 mod session;
+mod sockjs;
 mod stream;
 mod tcp;
 mod udp;
