@@ -110,7 +110,8 @@ where
         let hub = self.hub.clone();
         Box::pin(async move {
             let origin = req.headers().get(header::ORIGIN).cloned();
-            let mut resp = if req.method() == Method::OPTIONS {
+            // SockJS answers its own preflights (with caching headers).
+            let mut resp = if req.method() == Method::OPTIONS && route != Route::SockJs {
                 reply::empty(StatusCode::NO_CONTENT)
             } else {
                 dispatch(&hub, route, req).await

@@ -94,7 +94,7 @@ fn refused(kind: Receiver, close: CloseCode) -> PlainBody {
 fn receiver_response(kind: Receiver, body: PlainBody) -> Resp {
     let mut resp = Response::new(body);
     let content_type = match kind {
-        Receiver::EventSource => "text/event-stream; charset=UTF-8",
+        Receiver::EventSource => "text/event-stream",
         _ => "application/javascript; charset=UTF-8",
     };
     let headers = resp.headers_mut();

@@ -80,6 +80,9 @@ where
     let Some(endpoint) = endpoint(rest) else {
         return text(StatusCode::NOT_FOUND, "Not found.");
     };
+    if method == Method::OPTIONS {
+        return preflight(&endpoint);
+    }
     match (endpoint, method) {
         (Endpoint::Welcome, Method::GET) => text(StatusCode::OK, "Welcome to SockJS!\n"),
         (Endpoint::Info, Method::GET) => info(),
@@ -92,10 +95,53 @@ where
                 Method::POST,
             ) => http::receive(hub, req, id, kind).await,
             (Transport::Send, Method::POST) => http::send(hub, req, id).await,
-            _ => text(StatusCode::METHOD_NOT_ALLOWED, ""),
+            (transport, _) => not_allowed(
+                if transport == Transport::Receive(Receiver::WebSocket)
+                    || transport == Transport::Receive(Receiver::EventSource)
+                {
+                    "GET"
+                } else {
+                    "OPTIONS, POST"
+                },
+            ),
         },
-        _ => text(StatusCode::METHOD_NOT_ALLOWED, ""),
+        (Endpoint::Info, _) => not_allowed("OPTIONS, GET"),
+        _ => not_allowed("GET"),
     }
+}
+
+/// 405 with the methods the endpoint takes.
+fn not_allowed(methods: &'static str) -> Resp {
+    let mut resp = reply::empty(StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(methods));
+    resp
+}
+
+/// A CORS preflight of `/info` or an HTTP transport: 204, cacheable for a
+/// year (the origin headers are the service's, as its CORS setting says).
+fn preflight(endpoint: &Endpoint<'_>) -> Resp {
+    let methods = match endpoint {
+        Endpoint::Info => "OPTIONS, GET",
+        Endpoint::Session {
+            transport:
+                Transport::Send | Transport::Receive(Receiver::XhrPolling | Receiver::XhrStreaming),
+            ..
+        } => "OPTIONS, POST",
+        _ => return reply::empty(StatusCode::NOT_FOUND),
+    };
+    let mut resp = reply::empty(StatusCode::NO_CONTENT);
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("31536000"),
+    );
+    headers.insert(header::ALLOW, HeaderValue::from_static(methods));
+    resp
 }
 
 /// `GET /info`: WebSocket is available, no sticky-session cookie is
