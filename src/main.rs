@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server, with the chat demo at `/`.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Connect, print received events as JSON lines, send commands from stdin.
     Connect(cli::connect::ConnectArgs),
     /// Emit one event (optionally waiting for its ack), then exit.
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(*args)),
         Command::Connect(args) => runtime.block_on(cli::connect::run(args)),
         Command::Emit(args) => runtime.block_on(cli::emit::run(args)),
         Command::Listen(args) => runtime.block_on(cli::listen::run(args)),
