@@ -7,62 +7,23 @@
 use super::super::driver::{drive, Ending, Input, PlainIo};
 use super::super::hub::PlainHub;
 use super::super::query;
-use super::super::reply::{self, Resp};
+use super::super::reply::Resp;
 use super::session::sleep_until;
 use crate::conn::{PlainConn, PlainOut};
-use crate::engine::ws::{negotiate_deflate, Source, WsConn, WsEnd};
-use crate::engine::{upgrade_response, websocket_key};
+use crate::engine::ws::{Source, WsConn, WsEnd};
 use crate::io::Transport;
-use crate::limits::peer_ip;
 use crate::registry::ConnectionSlot;
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::Request;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 use wirehub_proto::engineio::{CloseReason, Frame};
-use wirehub_proto::plain::codes;
 use wirehub_proto::plain::sockjs::{close_frame, decode_ws, quote, CloseCode, Receiver, Session};
 
 /// Answers the upgrade request and spawns the session's driver.
-pub(super) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
-    let Some(key) = websocket_key(&req) else {
-        return reply::error(
-            StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
-            "Can \"Upgrade\" only to \"WebSocket\".",
-        );
-    };
-    let q = match query::parse(req.uri().query().unwrap_or("")) {
-        Ok(q) => q,
-        Err(e) => return reply::error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, &e),
-    };
-    let slot = match hub.acquire(Transport::SockJs, peer_ip(req.extensions())) {
-        Ok(slot) => slot,
-        Err(limit) => return reply::limit(limit),
-    };
-    let deflate = negotiate_deflate(&req, hub.config().ws_deflate);
-    let threshold = deflate.map(|_| hub.config().ws_deflate_threshold);
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    let (parts, _) = req.into_parts();
-    let hub = hub.clone();
-    let task = hub.track();
-    tokio::spawn(async move {
-        let _task = task;
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(error = %e, "sockjs websocket upgrade failed");
-                return;
-            }
-        };
-        let ws = WsConn::accept(upgraded, hub.config().max_payload, threshold);
-        run(hub, ws, slot, parts, q).await;
-    });
-    match upgrade_response(key, deflate) {
-        Ok(resp) => resp.map(|_| super::super::body::PlainBody::empty()),
-        Err(_) => reply::empty(StatusCode::INTERNAL_SERVER_ERROR),
-    }
+pub(super) fn upgrade<B>(hub: &Arc<PlainHub>, req: Request<B>) -> Resp {
+    super::super::ws::upgrade_with(hub, req, Transport::SockJs, run)
 }
 
 async fn run(
