@@ -7,7 +7,7 @@
 //! - [`Session::attach`] when a receiving request arrives: the first gets
 //!   the open frame; a second one while the first is attached is refused
 //!   with `c[2010,"Another connection still open"]`; one arriving after the
-//!   close gets the close frame again.
+//!   close frame went out gets it again.
 //! - [`Session::push`] queues a message; [`Session::close`] queues the
 //!   close frame after what is queued.
 //! - [`Session::poll_transmit`] hands out the next frame for the receiver,
@@ -135,7 +135,8 @@ impl Session {
     pub fn attach(&mut self, now: Instant, kind: Receiver) -> Attach {
         let close = match self.state {
             State::Expired => Some(CloseCode::GO_AWAY),
-            State::Closed { close, .. } => Some(close),
+            // The close frame (and what was queued before it) went out.
+            State::Closed { close, due: false } => Some(close),
             _ if self.receiver.is_some() => Some(CloseCode::ANOTHER_CONNECTION),
             _ => None,
         };

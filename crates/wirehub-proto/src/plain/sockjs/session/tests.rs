@@ -126,6 +126,24 @@ fn close_flushes_then_sends_the_close_frame_to_every_later_receiver() {
 }
 
 #[test]
+fn a_close_without_a_receiver_waits_for_the_next_one() {
+    let t0 = Instant::now();
+    let mut s = Session::new(t0, config());
+    attached(&mut s, t0, Receiver::XhrPolling);
+    next(&mut s, t0);
+    s.push(quote("last words")).unwrap();
+    s.close(t0, CloseCode::GO_AWAY);
+    attached(&mut s, t0, Receiver::XhrPolling);
+    assert_eq!(next(&mut s, t0), ("a[\"last words\"]\n".into(), true));
+    attached(&mut s, t0, Receiver::XhrPolling);
+    assert_eq!(next(&mut s, t0), ("c[3000,\"Go away!\"]\n".into(), true));
+    assert!(matches!(
+        s.attach(t0, Receiver::XhrPolling),
+        Attach::Refused(_)
+    ));
+}
+
+#[test]
 fn an_aborted_receiver_interrupts_the_session() {
     let t0 = Instant::now();
     let mut s = Session::new(t0, config());
