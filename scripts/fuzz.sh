@@ -17,7 +17,7 @@ seconds=${FUZZ_SECONDS:-15}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(engineio_packet engineio_payload engineio_v3_payload socketio_packet socketio_msgpack websocket_frames
-    plain_envelope ndjson_lines sse_parser handshake_query)
+    plain_envelope ndjson_lines sse_parser handshake_query sockjs_messages)
 fi
 # The fuzz crate has its own workspace and target directory.
 unset CARGO_TARGET_DIR

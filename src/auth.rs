@@ -14,7 +14,7 @@ use wirehub_server::auth::JwtVerifier;
 pub(crate) struct AuthArgs {
     /// Require a JSON Web Token signed with HS256 and this secret at every
     /// handshake (Socket.IO `auth: { token }`; `Authorization: Bearer` or
-    /// `?token=` on /ws, /sse, /stream, /poll; `token` of the TCP / UDP
+    /// `?token=` on /ws, /sse, /stream, /poll and SockJS; `token` of the TCP / UDP
     /// `connect` envelope).
     #[arg(
         long,

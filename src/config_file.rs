@@ -75,6 +75,11 @@ const SECTIONS: &[Section] = &[
         prefix: "",
     },
     Section {
+        name: "sockjs",
+        heading: "SockJS",
+        prefix: "sockjs-",
+    },
+    Section {
         name: "api",
         heading: "HTTP API",
         prefix: "api-",

@@ -12,6 +12,7 @@ mod hub;
 mod logging;
 mod metrics_args;
 mod serve;
+mod sockjs_args;
 mod tls_args;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

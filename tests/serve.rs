@@ -16,7 +16,7 @@ use common::{Server, WAIT};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Settings other than the defaults, as flags and as environment variables.
 const SETTINGS: &[(&str, &str, &str)] = &[
@@ -58,6 +58,13 @@ const SETTINGS: &[(&str, &str, &str)] = &[
         "1",
     ),
     ("--allow-eio3", "WIREHUB_ALLOW_EIO3", ""),
+    ("--sockjs-prefix", "WIREHUB_SOCKJS_PREFIX", "/sj"),
+    ("--sockjs-heartbeat", "WIREHUB_SOCKJS_HEARTBEAT", "300"),
+    (
+        "--sockjs-disconnect-delay",
+        "WIREHUB_SOCKJS_DISCONNECT_DELAY",
+        "200",
+    ),
 ];
 
 /// `SETTINGS` as a configuration file, but for `[server]` (`no_demo = true`
@@ -88,6 +95,11 @@ tcp = "127.0.0.1:0"
 udp = "127.0.0.1:0"
 idle_timeout = 1
 max_datagram = 300
+
+[sockjs]
+prefix = "/sj"
+heartbeat = 300
+disconnect_delay = 200
 
 [api]
 key = "key-123"
@@ -431,6 +443,21 @@ fn check_settings(server: &Server) {
     let v3_target = format!("/rt/?EIO=3&transport=polling&sid={v3_sid}");
     let closed = server.http("POST", &v3_target, &[], b"1:1");
     assert_eq!((closed.status, closed.body.as_str()), (200, "ok"));
+
+    // --sockjs-prefix /sj, --sockjs-heartbeat 300: a poll with nothing to
+    // say is answered by a heartbeat; --sockjs-disconnect-delay 200: with
+    // no poll for a while the session is gone (xhr_send: 404).
+    assert_eq!(server.get("/sj/info").status, 200);
+    assert_eq!(server.get("/sockjs/info").status, 404);
+    let sockjs = "/sj/000/settings/xhr";
+    assert_eq!(server.http("POST", sockjs, &[], b"").body, "o\n");
+    assert!(server.http("POST", sockjs, &[], b"").body.starts_with("a["));
+    let started = Instant::now();
+    assert_eq!(server.http("POST", sockjs, &[], b"").body, "h\n");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    std::thread::sleep(Duration::from_millis(700));
+    let send = server.http("POST", "/sj/000/settings/xhr_send", &[], b"[]");
+    assert_eq!(send.status, 404, "the session timed out");
 
     // --cors-origin, --cors-credentials.
     let resp = server.http(

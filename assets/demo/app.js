@@ -1,10 +1,12 @@
 /*
  * Wirehub demo chat — the page logic, namespace "/". The user picks how the
- * page talks to the server (the selector, or ?via=socketio|ws|sse|poll):
+ * page talks to the server (the selector, or ?via=socketio|ws|sse|sockjs|poll):
  *   socketio  our own Socket.IO client (wirehub-client.js); ?transport=
  *             polling|websocket forces one Engine.IO transport
  *   ws, sse   plain envelopes over WebSocket or Server-Sent Events
  *             (plain-client.js): full chat participants
+ *   sockjs    plain envelopes as SockJS messages (sockjs-client.js:
+ *             WebSocket, else xhr polling): a full chat participant
  *   poll      long polling of the room's history: watches, cannot post
  * Every client has the same shape (on, emit, emitWithAck, connected,
  * transport, disconnect), so the chat logic below does not care which.
@@ -29,7 +31,7 @@
     via: $("via"), joinTitle: $("join-title"), joinIntro: $("join-intro"), nickField: $("nick-field"),
   };
 
-  const VIAS = { socketio: "Socket.IO", ws: "WebSocket", sse: "SSE", poll: "Long polling" };
+  const VIAS = { socketio: "Socket.IO", ws: "WebSocket", sse: "SSE", sockjs: "SockJS", poll: "Long polling" };
   const params = new URLSearchParams(location.search);
   let via = params.get("via") in VIAS ? params.get("via") : "socketio";
   // ?transport=polling (or websocket) forces one transport; default: websocket, then polling.

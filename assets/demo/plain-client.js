@@ -593,7 +593,12 @@
   const KINDS = { ws: WsSocket, sse: SseSocket, poll: PollWatcher };
 
   global.WirehubPlain = {
-    /** connect(kind, opts?) — kind is "ws", "sse" or "poll"; same origin. */
+    /** What sockjs-client.js builds on. */
+    PlainSocket,
+    endpoint,
+    /** Adds a kind of socket (sockjs-client.js adds "sockjs"). */
+    register(kind, Kind) { KINDS[kind] = Kind; },
+    /** connect(kind, opts?) — kind is "ws", "sse", "poll" (or a registered one); same origin. */
     connect(kind, opts = {}) {
       const Kind = KINDS[kind];
       if (!Kind) throw new Error(`unknown plain transport ${kind}`);

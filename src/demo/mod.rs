@@ -38,6 +38,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../assets/demo/plain-client.js"),
     },
     Asset {
+        path: "/sockjs-client.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/demo/sockjs-client.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../assets/demo/style.css"),

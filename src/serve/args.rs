@@ -7,6 +7,7 @@
 use crate::auth::AuthArgs;
 use crate::logging::LogArgs;
 use crate::metrics_args::MetricsArgs;
+use crate::sockjs_args::SockJsArgs;
 use crate::tls_args::TlsArgs;
 use anyhow::Context;
 use clap::Args;
@@ -40,6 +41,8 @@ pub(crate) struct ServeArgs {
     pub(crate) recovery: RecoveryArgs,
     #[command(flatten)]
     pub(crate) plain: PlainArgs,
+    #[command(flatten)]
+    pub(crate) sockjs: SockJsArgs,
     #[command(flatten)]
     pub(crate) api: ApiArgs,
     #[command(flatten)]

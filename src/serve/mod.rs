@@ -69,7 +69,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .parser(args.socketio.parser)
         .allow_eio3(args.engine.allow_eio3)
         .config_with(|c| {
-            c.plain_idle_timeout(Duration::from_secs(args.plain.idle_timeout))
+            let c = c
+                .plain_idle_timeout(Duration::from_secs(args.plain.idle_timeout))
                 .max_datagram(args.plain.max_datagram)
                 .max_connections(args.limits.max_connections)
                 .max_connections_per_ip(args.limits.max_connections_per_ip)
@@ -77,7 +78,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .event_burst(args.limits.event_burst)
                 .event_rate_grace(Duration::from_secs(args.limits.event_rate_grace))
                 .max_rooms_per_socket(args.limits.max_rooms_per_socket)
-                .max_namespaces_per_connection(args.limits.max_namespaces_per_connection)
+                .max_namespaces_per_connection(args.limits.max_namespaces_per_connection);
+            args.sockjs.apply(c)
         })
         .build_layer();
     demo::chat::register(&io);
@@ -107,6 +109,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         "plain transports: {ws}://{local}/ws, {http}://{local}/sse, /stream, /poll, /send"
     );
+    let sockjs = &io.config().sockjs_prefix;
+    if !sockjs.is_empty() {
+        tracing::info!("SockJS at {http}://{local}{sockjs}");
+    }
     if io.config().api_key.is_some() {
         tracing::info!("HTTP API at {http}://{local}/api/v1/ (OpenAPI: /api/v1/openapi.json)");
     } else {

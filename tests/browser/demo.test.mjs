@@ -219,7 +219,7 @@ test("the page makes no request outside the server's origin", TEST, async () => 
       assert.equal(origin, ORIGIN, `request outside the server's origin: ${raw}`);
       paths.add(u.pathname);
     }
-    for (const p of ["/", "/style.css", "/wirehub-client.js", "/plain-client.js", "/app.js", "/socket.io/"]) {
+    for (const p of ["/", "/style.css", "/wirehub-client.js", "/plain-client.js", "/sockjs-client.js", "/app.js", "/socket.io/"]) {
       assert.ok(paths.has(p), `expected a request to ${p}, saw ${[...paths].join(" ")}`);
     }
     assert.deepEqual(errors, [], "page errors");

@@ -14,6 +14,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { once } from "node:events";
 import { io } from "socket.io-client";
+import SockJS from "sockjs-client";
 import WebSocket from "ws";
 import { API_KEY, EVENT_TIMEOUT, Inbox, TCP_ADDR, UDP_ADDR, URL, hostPort } from "./helpers.mjs";
 import { readNdjson, readSse } from "./readers.mjs";
@@ -178,6 +179,44 @@ export class WsClient extends EnvelopeClient {
     this.ws.close(1000);
     await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
     this.ws.terminate();
+  }
+}
+
+/**
+ * The official sockjs-client (Node drivers), limited to one SockJS
+ * transport (`websocket`, `xhr-streaming`, `xhr-polling`, `eventsource`):
+ * one envelope per SockJS message. `transport` is the one it used.
+ */
+export class SockJsClient extends EnvelopeClient {
+  static async open(transport, { ns, room, label }) {
+    const c = new SockJsClient(label);
+    const sock = new SockJS(`${URL}/sockjs?ns=${enc(ns)}`, null, { transports: [transport] });
+    c.sock = sock;
+    c.closed = new Promise((resolve) => {
+      sock.onclose = (e) => {
+        c.inbox.end(`closed (${e.code} ${e.reason})`);
+        resolve(e);
+      };
+    });
+    sock.onmessage = (e) => c.onText(e.data);
+    try {
+      await c.hello();
+      c.transport = sock.transport;
+      if (room) await c.join(room);
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    return c;
+  }
+
+  send(env) {
+    this.sock.send(JSON.stringify(env));
+  }
+
+  async close() {
+    this.sock.close();
+    await Promise.race([this.closed, new Promise((r) => setTimeout(r, 1000))]);
   }
 }
 
@@ -452,4 +491,5 @@ export const TRANSPORTS = [
   },
   { name: "tcp", plain: true, open: (o) => TcpClient.open(o) },
   { name: "udp", plain: true, open: (o) => UdpClient.open(o) },
+  { name: "sockjs", plain: true, open: (o) => SockJsClient.open("xhr-streaming", o) },
 ];

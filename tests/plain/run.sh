@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The plain-transport suite: the cross-transport matrix (official
 # socket.io-client over WebSocket and over polling, plain WebSocket, SSE,
-# HTTP streaming, long polling + HTTP API, TCP, UDP) and SSE resume,
+# HTTP streaming, long polling + HTTP API, TCP, UDP, SockJS), sockjs-client
+# with each SockJS transport, and SSE resume,
 # against `wirehub serve` with every gateway on.
 #
 #   tests/plain/run.sh [test files...]

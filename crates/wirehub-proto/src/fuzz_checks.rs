@@ -281,3 +281,22 @@ pub fn handshake_query(data: &[u8]) {
     );
     assert_eq!(parsed.check_handshake(true, true), Ok(()));
 }
+
+/// One SockJS client body, as `xhr_send` and as a WebSocket message: every
+/// message decoded, quoted into a message frame the way the server sends
+/// it, reads back as the same strings.
+pub fn sockjs_messages(data: &[u8]) {
+    use crate::plain::sockjs::{decode_send, decode_ws, messages_frame, quote};
+    let send = decode_send(data);
+    let ws = decode_ws(data);
+    if data.trim_ascii_start().starts_with(b"[") {
+        assert_eq!(send, ws, "an array reads the same both ways");
+    }
+    for messages in [send, ws].into_iter().flatten() {
+        let quoted: Vec<Bytes> = messages.iter().map(|m| quote(m)).collect();
+        let frame = messages_frame(quoted.iter().map(|q| &q[..]));
+        assert!(frame.starts_with(b"a["));
+        let back: Vec<String> = serde_json::from_slice(&frame[1..]).expect("a frame is JSON");
+        assert_eq!(back, messages);
+    }
+}

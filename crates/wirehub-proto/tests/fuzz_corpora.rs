@@ -25,6 +25,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("ndjson_lines", fuzz_checks::ndjson_lines),
     ("sse_parser", fuzz_checks::sse_parser),
     ("handshake_query", fuzz_checks::handshake_query),
+    ("sockjs_messages", fuzz_checks::sockjs_messages),
 ];
 
 fn fuzz_dir() -> PathBuf {

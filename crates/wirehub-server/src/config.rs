@@ -3,6 +3,8 @@
 pub use crate::io::recovery::RecoveryConfig;
 use std::time::Duration;
 use wirehub_proto::engineio::{SessionConfig, TransportKind};
+/// SockJS session timers and limits (from `wirehub_proto`).
+pub use wirehub_proto::plain::sockjs::SessionConfig as SockJsConfig;
 use wirehub_proto::socketio::Parser;
 
 /// Which origins may make cross-origin requests.
@@ -139,6 +141,12 @@ pub struct Config {
     /// protocol v4) are served, as Node's `allowEIO3` (default false: their
     /// handshake is refused with code 5).
     pub allow_eio3: bool,
+    /// Path prefix of the SockJS endpoints (default `/sockjs`; empty: off).
+    pub sockjs_prefix: String,
+    /// SockJS session timers and limits (heartbeat 25 s, session timeout
+    /// 5 s after the receiving request goes, streaming responses end past
+    /// 128 KiB).
+    pub sockjs: SockJsConfig,
 }
 
 impl Default for Config {
@@ -182,6 +190,8 @@ impl Default for Config {
             ws_deflate_threshold: 1024,
             parser: Parser::Json,
             allow_eio3: false,
+            sockjs_prefix: "/sockjs".into(),
+            sockjs: SockJsConfig::default(),
         }
     }
 }
@@ -314,6 +324,21 @@ impl ConfigBuilder {
         parser: Parser);
     setter!(/// Serves Engine.IO revision 3 clients (socket.io-client 2.x).
         allow_eio3: bool);
+    setter!(/// Sets the SockJS session timers and limits.
+        sockjs: SockJsConfig);
+
+    /// Sets the SockJS path prefix (a leading slash is added, a trailing
+    /// one removed); empty turns SockJS off.
+    pub fn sockjs_prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix: String = prefix.into();
+        let trimmed = prefix.trim_end_matches('/');
+        self.0.sockjs_prefix = match trimmed {
+            "" => String::new(),
+            p if p.starts_with('/') => p.to_owned(),
+            p => format!("/{p}"),
+        };
+        self
+    }
 
     /// The finished configuration.
     pub fn build(self) -> Config {

@@ -74,7 +74,9 @@ mod service;
 mod sync;
 
 pub use builder::SocketIoBuilder;
-pub use config::{Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy};
+pub use config::{
+    Config, ConfigBuilder, CorsOrigins, RecoveryConfig, SlowConsumerPolicy, SockJsConfig,
+};
 pub use io::SocketIo;
 pub use listener::Listener;
 pub use plain::{PlainHub, PlainLayer, PlainService};

@@ -1,5 +1,5 @@
 //! JWT verification at the handshake, on every transport: Socket.IO
-//! (CONNECT_ERROR), `/ws`, `/sse`, `/stream`, `/poll` (401), TCP and UDP
+//! (CONNECT_ERROR), `/ws`, `/sse`, `/stream`, `/poll`, SockJS (401), TCP and UDP
 //! (an `unauthorized` error); the claims reaching handlers; HS256 and
 //! ES256 (a key pair made at test time); the admin namespace exempt.
 
@@ -108,6 +108,8 @@ async fn plain_http_endpoints_answer_401_without_a_valid_token() {
             ("/sse?room=a", &[][..]),
             ("/stream?room=a", &[][..]),
             ("/poll?room=a", &[][..]),
+            ("/sockjs/000/refused/xhr", &[][..]),
+            ("/sockjs/000/refused/websocket", &upgrade[..]),
         ] {
             let mut headers = extra.to_vec();
             if let Some(bearer) = &bearer {
@@ -131,6 +133,26 @@ async fn plain_http_endpoints_answer_401_without_a_valid_token() {
         .http("GET", &format!("/poll?room=a&{query}"), &[], b"")
         .await;
     assert_eq!(resp.status, 200, "?token=: {}", resp.text());
+    // SockJS: sockjs-client keeps its URL's query on every request, so the
+    // token rides as ?token= on the session's requests; /info and the
+    // session's xhr_send need none.
+    assert_eq!(
+        server.http("GET", "/sockjs/info", &[], b"").await.status,
+        200
+    );
+    let resp = server
+        .http(
+            "POST",
+            &format!("/sockjs/000/admitted/xhr?{query}"),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!((resp.status, resp.text()), (200, "o\n".to_owned()));
+    let resp = server
+        .http("POST", "/sockjs/000/admitted/xhr_send", &[], b"[\"{}\"]")
+        .await;
+    assert_ne!(resp.status, 401, "xhr_send names an admitted session");
     server.panics.check();
 }
 

@@ -2,7 +2,7 @@
 //! counted by kind and closed by the drain, each in its own way (Engine.IO
 //! WebSocket closed, a held poll answered with a `close` packet, `/ws` with
 //! close code 1001, SSE and NDJSON streams ended, TCP at EOF, UDP sessions
-//! ended); `/readyz` turns 503 while draining; the drain waits for every
+//! ended, SockJS answered `c[3000,"Go away!"]`); `/readyz` turns 503 while draining; the drain waits for every
 //! driver.
 
 mod common;
@@ -34,11 +34,27 @@ async fn every_transport_is_counted_and_the_drain_closes_each_one() {
     let mut stream = server.client(Kind::Stream, "/", &[]).await;
     let mut tcp = server.client(Kind::Tcp, "/", &[]).await;
     let udp = server.client(Kind::Udp, "/", &[]).await;
+    // A SockJS session over xhr polling: the open frame, then the hello
+    // and the connection handler's events; the next poll is held.
+    let sockjs = "/sockjs/0/drain/xhr";
+    assert_eq!(server.http("POST", sockjs, &[], b"").await.text(), "o\n");
+    assert!(server
+        .http("POST", sockjs, &[], b"")
+        .await
+        .text()
+        .starts_with("a["));
+    let held_sockjs = {
+        let addr = server.addr;
+        tokio::spawn(async move { common::http(addr, "POST", sockjs, &[], b"").await })
+    };
+    // Usually held when the drain starts; if it comes later, the closed
+    // session answers it with the same close frame.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     for transport in Transport::ALL {
         assert_eq!(connections.count(transport), 1, "{transport}");
     }
-    assert_eq!(connections.total(), 7);
-    assert_eq!(connections.list().len(), 7);
+    assert_eq!(connections.total(), 8);
+    assert_eq!(connections.list().len(), 8);
     assert_eq!(server.http("GET", "/readyz", &[], b"").await.status, 200);
 
     // The poll the drain will answer.
@@ -77,6 +93,10 @@ async fn every_transport_is_counted_and_the_drain_closes_each_one() {
         "a held poll is answered with a close packet"
     );
     assert_eq!(server.reasons.wait(&udp.sid).await, "server shutting down");
+    let answer = within("the held SockJS poll's answer", held_sockjs)
+        .await
+        .expect("poll task");
+    assert_eq!(answer.text(), "c[3000,\"Go away!\"]\n", "SockJS: go away");
 
     within("the drain", shutdown)
         .await

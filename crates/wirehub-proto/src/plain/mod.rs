@@ -13,6 +13,8 @@
 //!   `code` of the plain transports (envelopes and HTTP error bodies).
 //! - [`lines`]: NDJSON framing with a bounded line length.
 //! - [`sse`]: Server-Sent Events framing and a parser.
+//! - [`sockjs`]: SockJS framing, client messages and sessions, which
+//!   carry the envelope to `sockjs-client` users.
 
 mod binary;
 pub mod codes;
@@ -23,6 +25,7 @@ mod fields;
 mod json;
 pub mod lines;
 pub mod server_msg;
+pub mod sockjs;
 pub mod sse;
 
 pub use binary::BINARY_KEY;

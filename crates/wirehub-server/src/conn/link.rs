@@ -32,11 +32,13 @@ pub enum Transport {
     Tcp,
     /// Plain envelope over UDP datagrams.
     Udp,
+    /// Plain envelope as SockJS messages (any SockJS transport).
+    SockJs,
 }
 
 impl Transport {
     /// Every transport, in the order of [`Transport::index`].
-    pub const ALL: [Transport; 7] = [
+    pub const ALL: [Transport; 8] = [
         Transport::Polling,
         Transport::WebSocket,
         Transport::PlainWebSocket,
@@ -44,6 +46,7 @@ impl Transport {
         Transport::HttpStream,
         Transport::Tcp,
         Transport::Udp,
+        Transport::SockJs,
     ];
 
     /// The transport's position in [`Transport::ALL`] (an array index for
@@ -52,7 +55,7 @@ impl Transport {
         self as usize
     }
 
-    /// A short lowercase name (`polling`, `websocket`, `ws`, `sse`, `stream`, `tcp`, `udp`).
+    /// A short lowercase name (`polling`, `websocket`, `ws`, `sse`, `stream`, `tcp`, `udp`, `sockjs`).
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Polling => "polling",
@@ -62,6 +65,7 @@ impl Transport {
             Transport::HttpStream => "stream",
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
+            Transport::SockJs => "sockjs",
         }
     }
 

@@ -2,10 +2,12 @@
 //! starts: the origin allowlist (WebSocket and streams: browsers do not
 //! apply CORS to them) and, when the server verifies tokens, a JSON Web
 //! Token as `Authorization: Bearer …` or `?token=` (`/ws`, `/sse`,
-//! `/stream`, `/poll`). The verified claims ride in the request's
-//! extensions to [`super::PlainHub`], which gives them to the socket.
-//! `POST /send` is not checked here: its session token names a stream
-//! that was admitted.
+//! `/stream`, `/poll`, and every SockJS request that opens or receives on
+//! a session: sockjs-client keeps the query of its URL on each request, so
+//! `new SockJS(".../sockjs?token=…")` carries it). The verified claims
+//! ride in the request's extensions to [`super::PlainHub`], which gives
+//! them to the socket. `POST /send` and SockJS's `xhr_send` are not checked
+//! here: they name a session that was admitted.
 
 use super::hub::PlainHub;
 use super::query;
@@ -30,7 +32,7 @@ pub(super) fn refusal<B>(hub: &PlainHub, route: Route, req: &mut Request<B>) -> 
         ));
     }
     let gate = hub.gate()?;
-    if !(opens || route == Route::Poll) {
+    if !(opens || route == Route::Poll || (route == Route::SockJs && sockjs_receives(req))) {
         return None;
     }
     let token = bearer(req).or_else(|| {
@@ -55,6 +57,15 @@ pub(super) fn refusal<B>(hub: &PlainHub, route: Route, req: &mut Request<B>) -> 
             Some(resp)
         }
     }
+}
+
+/// Whether a SockJS request opens or receives on a session (not a
+/// preflight, `/info` or `xhr_send`).
+fn sockjs_receives<B>(req: &Request<B>) -> bool {
+    let path = req.uri().path();
+    req.method() != http::Method::OPTIONS
+        && !path.ends_with("/info")
+        && !path.ends_with("/xhr_send")
 }
 
 /// The JWT check of a TCP or UDP client's `connect` envelope (`token`:

@@ -32,6 +32,8 @@ pub enum OpenError {
 pub struct PlainHub {
     io: SocketIo,
     sessions: RwLock<HashMap<Str, (SocketRef, Arc<PlainConn>)>>,
+    /// The SockJS sessions, by SockJS session id.
+    pub(crate) sockjs: Arc<super::sockjs::Sessions>,
 }
 
 impl std::fmt::Debug for PlainHub {
@@ -48,6 +50,7 @@ impl PlainHub {
         Arc::new(PlainHub {
             io,
             sessions: RwLock::default(),
+            sockjs: Arc::default(),
         })
     }
 

@@ -10,6 +10,8 @@
 //! - `ws`, `stream` (SSE and NDJSON), `poll`, `send`, `api`: the HTTP
 //!   endpoints, routed by [`PlainService`] / [`PlainLayer`] after `gate`
 //!   (origin allowlist, JWT at the handshake).
+//! - `sockjs`: SockJS clients (`sockjs-client`), the envelope as SockJS
+//!   messages, under the configured prefix.
 //! - `tcp`, `udp`: the raw TCP (NDJSON, plain or TLS) and UDP (datagram) gateways.
 //! - [`install_room_events`]: the same room operations for Socket.IO clients.
 
@@ -25,6 +27,7 @@ mod room_events;
 mod send;
 mod service;
 mod session;
+mod sockjs;
 mod stream;
 mod tcp;
 mod udp;

@@ -1,5 +1,6 @@
 //! Tower integration of the plain transports: [`PlainService`] answers
-//! `/ws`, `/sse`, `/stream`, `/poll`, `/send` and `/api/v1/...` and passes
+//! `/ws`, `/sse`, `/stream`, `/poll`, `/send`, `/api/v1/...` and the SockJS
+//! endpoints (below the configured prefix, `/sockjs`) and passes
 //! every other request to the inner service; [`PlainLayer`] wraps one.
 //! Each request first passes `gate` (origin allowlist, JWT); cross-origin
 //! requests follow the server's one CORS policy (`crate::cors`).
@@ -8,7 +9,7 @@ use super::body::PlainBody;
 use super::hub::PlainHub;
 use super::reply::{self, Resp};
 use super::stream::Framing;
-use super::{api, gate, poll, send, stream, ws};
+use super::{api, gate, poll, send, sockjs, stream, ws};
 use crate::cors;
 use http::header;
 use http::{Method, Request, Response, StatusCode};
@@ -59,9 +60,13 @@ pub(super) enum Route {
     Poll,
     Send,
     Api,
+    SockJs,
 }
 
-fn route(path: &str) -> Option<Route> {
+fn route(path: &str, sockjs_prefix: &str) -> Option<Route> {
+    if is_below(path, sockjs_prefix) {
+        return Some(Route::SockJs);
+    }
     Some(match path {
         "/ws" => Route::Ws,
         "/sse" => Route::Sse,
@@ -71,6 +76,14 @@ fn route(path: &str) -> Option<Route> {
         p if p.starts_with(api::PREFIX) => Route::Api,
         _ => return None,
     })
+}
+
+/// Whether `path` is `prefix` or below it.
+fn is_below(path: &str, prefix: &str) -> bool {
+    !prefix.is_empty()
+        && path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -92,7 +105,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let Some(route) = route(req.uri().path()) else {
+        let Some(route) = route(req.uri().path(), &self.hub.config().sockjs_prefix) else {
             let fut = self.inner.call(req);
             return Box::pin(async move { fut.await.map(|r| r.map(Either::Right)) });
         };
@@ -100,7 +113,8 @@ where
         Box::pin(async move {
             let mut req = req;
             let origin = req.headers().get(header::ORIGIN).cloned();
-            let mut resp = if req.method() == Method::OPTIONS {
+            // SockJS answers its own preflights (with caching headers).
+            let mut resp = if req.method() == Method::OPTIONS && route != Route::SockJs {
                 let mut resp = reply::empty(StatusCode::NO_CONTENT);
                 cors::preflight(req.headers(), resp.headers_mut());
                 resp
@@ -130,6 +144,11 @@ where
         (Route::Poll, Method::GET) => poll::poll(hub, req).await,
         (Route::Send, Method::POST) => send::send(hub, req).await,
         (Route::Api, _) => api::handle(hub, req).await,
+        (Route::SockJs, _) => {
+            let path = req.uri().path().to_owned();
+            let rest = &path[hub.config().sockjs_prefix.len()..];
+            sockjs::handle(hub, req, rest).await
+        }
         _ => reply::error(
             StatusCode::METHOD_NOT_ALLOWED,
             wirehub_proto::plain::codes::NOT_FOUND,

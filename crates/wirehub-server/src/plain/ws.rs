@@ -21,7 +21,31 @@ use wirehub_proto::engineio::{CloseReason, Frame};
 use wirehub_proto::plain::codes;
 
 /// Answers the upgrade request and spawns the connection's driver.
-pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
+pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, req: Request<B>) -> Resp {
+    upgrade_with(hub, req, Transport::PlainWebSocket, run)
+}
+
+/// Answers a WebSocket upgrade for a plain connection of `transport`: takes
+/// its place in the registry and spawns `run` over the upgraded connection
+/// (the plain `/ws` driver, or SockJS's).
+pub(super) fn upgrade_with<B, F, Fut>(
+    hub: &Arc<PlainHub>,
+    mut req: Request<B>,
+    transport: Transport,
+    run: F,
+) -> Resp
+where
+    F: FnOnce(
+            Arc<PlainHub>,
+            WsConn,
+            ConnectionSlot,
+            http::request::Parts,
+            query::PlainQuery,
+        ) -> Fut
+        + Send
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let Some(key) = websocket_key(&req) else {
         return reply::error(
             StatusCode::BAD_REQUEST,
@@ -33,7 +57,7 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         Ok(q) => q,
         Err(e) => return reply::error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, &e),
     };
-    let slot = match hub.acquire(Transport::PlainWebSocket, peer_ip(req.extensions())) {
+    let slot = match hub.acquire(transport, peer_ip(req.extensions())) {
         Ok(slot) => slot,
         Err(limit) => return reply::limit(limit),
     };
@@ -48,7 +72,7 @@ pub(crate) fn upgrade<B>(hub: &Arc<PlainHub>, mut req: Request<B>) -> Resp {
         let upgraded = match on_upgrade.await {
             Ok(u) => u,
             Err(e) => {
-                tracing::debug!(error = %e, "plain websocket upgrade failed");
+                tracing::debug!(error = %e, %transport, "websocket upgrade failed");
                 return;
             }
         };
