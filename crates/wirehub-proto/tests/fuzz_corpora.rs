@@ -157,3 +157,8 @@ fn sse_parser() {
 fn handshake_query() {
     target("handshake_query");
 }
+
+#[test]
+fn sockjs_messages() {
+    target("sockjs_messages");
+}
